@@ -1,0 +1,282 @@
+#include "core/fcgi_server.h"
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/problem.h"
+
+namespace core {
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+
+void on_stop_signal(int) { g_stop = 1; }
+
+void install_handler(int sig, void (*fn)(int)) {
+    struct sigaction sa {};
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: a blocked accept() must return so the loop sees g_stop
+    sigaction(sig, &sa, nullptr);
+}
+
+void check_api_version(const Request& req) {
+    const std::string* v = req.header("x-api-version");
+    if (!v) return;
+    static const std::regex semver(R"(^\d+\.\d+\.\d+$)");
+    if (v->size() > 64 || !std::regex_match(*v, semver))
+        throw ApiError(400, "bad-request", "x-api-version must look like MAJOR.MINOR.PATCH");
+    if (v->substr(0, v->find('.')) != "1")
+        throw ApiError(406, "unsupported-api-version",
+                       "API version " + *v + " is not supported; this server speaks " + kApiVersion);
+}
+
+}  // namespace
+
+Response dispatch(const Router& router, const ServerHooks& hooks, Request& req) {
+    Response resp;
+    try {
+        try {
+            check_api_version(req);
+            RouteMatch m = router.match(req.method, req.path);
+            req.params = std::move(m.params);
+            const Route& route = *m.route;
+            if (route.role) {
+                Principal p = hooks.authenticate(req);
+                if (static_cast<int>(p.role) < static_cast<int>(*route.role)) throw ApiError::forbidden();
+                req.principal = std::move(p);
+            }
+            if (route.body != BodyMode::none && req.content_length > route.body_limit)
+                throw ApiError::too_large("The request body exceeds the limit of " +
+                                          std::to_string(route.body_limit) + " bytes");
+            if (route.body == BodyMode::buffered && req.content_length > 0 && req.read_body) {
+                req.body.resize(static_cast<size_t>(req.content_length));
+                size_t got = 0;
+                while (got < req.body.size()) {
+                    size_t n = req.read_body(req.body.data() + got, req.body.size() - got);
+                    if (n == 0) break;
+                    got += n;
+                }
+                if (got != req.body.size()) throw ApiError::bad_request("The request body ended early");
+            }
+            resp = route.handler(req);
+        } catch (const ApiError&) {
+            throw;
+        } catch (...) {
+            if (!hooks.translate) throw;
+            throw hooks.translate(std::current_exception());
+        }
+    } catch (const ApiError& e) {
+        if (e.status() >= 500) log::warn("answered " + std::to_string(e.status()) + ": " + e.detail());
+        resp = problem_response(e);
+    } catch (const std::exception& e) {
+        log::error(std::string("unhandled exception: ") + e.what());
+        resp = problem_response(ApiError::internal());
+    }
+    resp.add_header("x-api-version-used", kApiVersion);
+    return resp;
+}
+
+namespace {
+
+std::string lower_header_name(const char* env_name) {
+    // HTTP_X_API_VERSION -> x-api-version
+    std::string out;
+    for (const char* p = env_name + 5; *p; ++p) out += (*p == '_') ? '-' : static_cast<char>(std::tolower(*p));
+    return out;
+}
+
+Request build_request(FCGX_Request& fr) {
+    Request req;
+    for (char** e = fr.envp; e && *e; ++e) {
+        const char* kv = *e;
+        const char* eq = strchr(kv, '=');
+        if (!eq) continue;
+        std::string name(kv, eq - kv);
+        std::string value(eq + 1);
+        if (name.rfind("HTTP_", 0) == 0) req.headers[lower_header_name(name.c_str())] = value;
+        else if (name == "REQUEST_METHOD") req.method = value;
+        else if (name == "REQUEST_URI") {
+            auto q = value.find('?');
+            req.path = value.substr(0, q);
+            if (q != std::string::npos) req.query = value.substr(q + 1);
+        } else if (name == "REMOTE_ADDR") req.remote_addr = value;
+        else if (name == "REQUEST_ID") req.request_id = value;
+        else if (name == "CONTENT_LENGTH") req.content_length = value.empty() ? 0 : std::atoll(value.c_str());
+        else if (name == "CONTENT_TYPE") req.headers["content-type"] = value;
+    }
+    if (req.request_id.empty()) req.request_id = hex_encode(random_bytes(8));
+    FCGX_Stream* in = fr.in;
+    req.read_body = [in](char* buf, size_t n) -> size_t {
+        int r = FCGX_GetStr(buf, static_cast<int>(n > (1 << 30) ? (1 << 30) : n), in);
+        return r > 0 ? static_cast<size_t>(r) : 0;
+    };
+    return req;
+}
+
+void write_response(FCGX_Request& fr, const Request& req, const Response& resp) {
+    std::string head;
+    head.reserve(256);
+    head += "Status: " + std::to_string(resp.status) + " " + status_reason(resp.status) + "\r\n";
+    bool accel = false;
+    for (const auto& [k, v] : resp.headers)
+        if (k == "X-Accel-Redirect") accel = true;
+    if (resp.status != 304 && (!resp.body.empty() || !accel)) {
+        head += "Content-Type: " + resp.content_type + "\r\n";
+        if (!accel) head += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
+    } else if (accel && !resp.content_type.empty()) {
+        head += "Content-Type: " + resp.content_type + "\r\n";
+    }
+    head += "X-Request-Id: " + req.request_id + "\r\n";
+    for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    FCGX_PutStr(head.data(), static_cast<int>(head.size()), fr.out);
+    if (resp.status != 304 && !resp.body.empty() && req.method != "HEAD")
+        FCGX_PutStr(resp.body.data(), static_cast<int>(resp.body.size()), fr.out);
+}
+
+void drain_body(Request& req) {
+    // Unread body bytes would be left in the connection; read and drop them so
+    // nginx never blocks writing a body nobody reads.
+    if (!req.read_body) return;
+    char buf[65536];
+    while (req.read_body(buf, sizeof buf) > 0) {
+    }
+}
+
+int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
+    install_handler(SIGTERM, on_stop_signal);
+    install_handler(SIGINT, on_stop_signal);
+    signal(SIGPIPE, SIG_IGN);
+    if (hooks.worker_init) hooks.worker_init();
+    FCGX_Init();
+    FCGX_Request fr;
+    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    log::info("worker ready");
+    while (!g_stop) {
+        if (FCGX_Accept_r(&fr) < 0) {
+            if (g_stop) break;
+            if (errno == EINTR) continue;
+            log::error(std::string("accept failed: ") + strerror(errno));
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            continue;
+        }
+        Request req = build_request(fr);
+        log::set_request_id(req.request_id);
+        auto t0 = std::chrono::steady_clock::now();
+        Response resp = dispatch(router, hooks, req);
+        drain_body(req);
+        write_response(fr, req, resp);
+        FCGX_Finish_r(&fr);
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+        log::debug(req.method + " " + req.path + " -> " + std::to_string(resp.status) + " in " + std::to_string(us) + "us");
+        log::set_request_id("");
+    }
+    log::info("worker stopping");
+    return 0;
+}
+
+int open_listen_socket(const PoolOptions& opts, bool& created_unix_socket) {
+    created_unix_socket = false;
+    // systemd socket activation: our fds start at 3.
+    const char* pid = getenv("LISTEN_PID");
+    const char* fds = getenv("LISTEN_FDS");
+    if (pid && fds && std::atol(pid) == static_cast<long>(getpid()) && std::atoi(fds) >= 1) {
+        unsetenv("LISTEN_PID");
+        unsetenv("LISTEN_FDS");
+        unsetenv("LISTEN_FDNAMES");
+        log::info("using the listening socket passed by systemd");
+        return 3;
+    }
+    bool is_unix = !opts.listen.empty() && opts.listen[0] == '/';
+    if (is_unix) unlink(opts.listen.c_str());
+    int fd = FCGX_OpenSocket(opts.listen.c_str(), opts.backlog);
+    if (fd < 0) {
+        log::error("cannot listen on " + opts.listen + ": " + strerror(errno));
+        return -1;
+    }
+    if (is_unix) {
+        created_unix_socket = true;
+        chmod(opts.listen.c_str(), static_cast<mode_t>(opts.socket_mode));
+    }
+    log::info("listening on " + opts.listen);
+    return fd;
+}
+
+}  // namespace
+
+int run_pool(const PoolOptions& opts, const Router& router, const ServerHooks& hooks) {
+    bool created = false;
+    int fd = open_listen_socket(opts, created);
+    if (fd < 0) return 1;
+
+    install_handler(SIGTERM, on_stop_signal);
+    install_handler(SIGINT, on_stop_signal);
+    signal(SIGPIPE, SIG_IGN);
+
+    std::map<pid_t, std::chrono::steady_clock::time_point> children;
+    auto spawn = [&]() {
+        pid_t p = fork();
+        if (p == 0) _exit(worker_main(fd, router, hooks));
+        if (p < 0) {
+            log::error(std::string("fork failed: ") + strerror(errno));
+            return;
+        }
+        children[p] = std::chrono::steady_clock::now();
+    };
+    for (int i = 0; i < opts.workers; ++i) spawn();
+    log::info("supervisor started " + std::to_string(opts.workers) + " workers");
+
+    while (!g_stop) {
+        int status = 0;
+        pid_t p = waitpid(-1, &status, 0);
+        if (p < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        auto it = children.find(p);
+        if (it == children.end()) continue;
+        auto lived = std::chrono::steady_clock::now() - it->second;
+        children.erase(it);
+        if (g_stop) break;
+        std::string how = WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                              : "exit code " + std::to_string(WEXITSTATUS(status));
+        log::warn("worker " + std::to_string(p) + " died (" + how + "); starting a new one");
+        // A worker that dies at once (bad config, no database library) must not spin.
+        if (lived < std::chrono::seconds(1)) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        spawn();
+    }
+
+    log::info("supervisor stopping: waiting for workers to finish their requests");
+    for (auto& [p, t] : children) kill(p, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!children.empty() && std::chrono::steady_clock::now() < deadline) {
+        int status;
+        pid_t p = waitpid(-1, &status, WNOHANG);
+        if (p > 0) children.erase(p);
+        else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (auto& [p, t] : children) kill(p, SIGKILL);
+    while (waitpid(-1, nullptr, 0) > 0) {
+    }
+    if (created) unlink(opts.listen.c_str());
+    log::info("supervisor stopped");
+    return 0;
+}
+
+}  // namespace core

@@ -1,0 +1,43 @@
+// The FastCGI worker pool. One supervisor process owns the listening socket
+// (inherited from systemd, or bound from the config) and keeps `workers` identical
+// single-threaded worker processes accepting on it, replacing any that die.
+// SIGTERM/SIGINT: each worker finishes its current request and exits; the
+// supervisor waits for them and removes the socket it created.
+#pragma once
+#include <exception>
+#include <functional>
+#include <string>
+
+#include "core/api_error.h"
+#include "core/router.h"
+
+namespace core {
+
+constexpr const char* kApiVersion = "1.0.0";
+
+struct ServerHooks {
+    // Verifies the bearer token of a request to a protected route; throws ApiError 401.
+    std::function<Principal(const Request&)> authenticate;
+    // Maps an exception from a lower layer (database, I/O) to the ApiError the client
+    // sees; the hook logs the details, the client only sees a neutral detail.
+    std::function<ApiError(std::exception_ptr)> translate;
+    // Runs in each worker right after fork (open per-process resources lazily there).
+    std::function<void()> worker_init;
+};
+
+struct PoolOptions {
+    std::string listen;   // unix socket path, or host:port
+    int socket_mode = 0660;
+    int workers = 2;
+    int backlog = 1024;
+};
+
+// Serves one parsed request through the router: the single boundary where every
+// error becomes problem+json. Usable without FastCGI (tests, benchmarks).
+Response dispatch(const Router& router, const ServerHooks& hooks, Request& req);
+
+// Runs the supervisor and workers in the foreground until SIGTERM/SIGINT; returns
+// the process exit code.
+int run_pool(const PoolOptions& opts, const Router& router, const ServerHooks& hooks);
+
+}  // namespace core

@@ -1,0 +1,63 @@
+// Request and response as a handler sees them, independent of FastCGI.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace core {
+
+enum class Role { read_only = 0, read_write = 1, admin = 2 };
+std::optional<Role> parse_role(std::string_view s);
+const char* role_name(Role r);
+
+// Who made the request, once the bearer token is verified.
+struct Principal {
+    std::string username;
+    Role role;
+};
+
+struct Request {
+    std::string method;
+    std::string path;         // raw (still percent-encoded) path, no query
+    std::string query;        // raw query string
+    std::string remote_addr;
+    std::string request_id;
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;                            // buffered body (routes with BodyMode::buffered)
+    // Streams the body for routes with BodyMode::streamed: reads up to n bytes, 0 at end.
+    std::function<size_t(char*, size_t)> read_body;
+    int64_t content_length = 0;
+    std::map<std::string, std::string> params;   // decoded path parameters
+    std::optional<Principal> principal;
+
+    const std::string* header(const std::string& lower_name) const;
+    // First value of a query parameter, percent-decoded ('+' as space).
+    std::optional<std::string> query_param(std::string_view name) const;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    static Response json(std::string body, int status = 200) {
+        Response r;
+        r.status = status;
+        r.body = std::move(body);
+        return r;
+    }
+    void add_header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+};
+
+const char* status_reason(int status);
+
+// Strict percent-decoding: false on a malformed escape or a decoded NUL.
+bool percent_decode(std::string_view in, std::string& out, bool plus_as_space = false);
+
+}  // namespace core

@@ -1,0 +1,88 @@
+#include "core/jwt.h"
+
+#include <rapidjson/document.h>
+
+#include "core/crypto.h"
+#include "core/json.h"
+
+namespace core {
+
+std::string jwt_sign_access(const AccessClaims& c, std::string_view secret) {
+    static const std::string header = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
+    JsonOut o;
+    o.begin_object();
+    o.key("sub").str(c.sub);
+    o.key("username").str(c.sub);
+    o.key("role").str(c.role);
+    o.key("typ").str("access");
+    o.key("ver").num(c.ver);
+    o.key("iat").num(c.iat);
+    o.key("exp").num(c.exp);
+    o.end_object();
+    std::string signing_input = header + "." + base64url_encode(o.take());
+    return signing_input + "." + base64url_encode(hmac_sha256(secret, signing_input));
+}
+
+const char* jwt_status_text(JwtStatus s) {
+    switch (s) {
+        case JwtStatus::ok: return "ok";
+        case JwtStatus::malformed: return "malformed token";
+        case JwtStatus::bad_algorithm: return "unsupported token algorithm";
+        case JwtStatus::bad_signature: return "invalid token signature";
+        case JwtStatus::expired: return "token expired";
+        case JwtStatus::wrong_type: return "not an access token";
+        case JwtStatus::missing_claim: return "token lacks a required claim";
+    }
+    return "invalid token";
+}
+
+JwtStatus jwt_verify_access(std::string_view token, std::string_view secret, int64_t now, AccessClaims& out) {
+    if (token.size() > 8192) return JwtStatus::malformed;
+    auto d1 = token.find('.');
+    if (d1 == std::string_view::npos) return JwtStatus::malformed;
+    auto d2 = token.find('.', d1 + 1);
+    if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) return JwtStatus::malformed;
+
+    std::string header_json, payload_json, sig;
+    if (!base64url_decode(token.substr(0, d1), header_json) ||
+        !base64url_decode(token.substr(d1 + 1, d2 - d1 - 1), payload_json) ||
+        !base64url_decode(token.substr(d2 + 1), sig))
+        return JwtStatus::malformed;
+
+    rapidjson::Document header;
+    header.Parse(header_json.data(), header_json.size());
+    if (header.HasParseError() || !header.IsObject()) return JwtStatus::malformed;
+    auto alg = header.FindMember("alg");
+    if (alg == header.MemberEnd() || !alg->value.IsString() || std::string_view(alg->value.GetString()) != "HS256")
+        return JwtStatus::bad_algorithm;
+
+    std::string expected = hmac_sha256(secret, token.substr(0, d2));
+    if (!constant_time_equal(expected, sig)) return JwtStatus::bad_signature;
+
+    rapidjson::Document p;
+    p.Parse(payload_json.data(), payload_json.size());
+    if (p.HasParseError() || !p.IsObject()) return JwtStatus::malformed;
+    auto get_str = [&](const char* k) -> const rapidjson::Value* {
+        auto it = p.FindMember(k);
+        return (it != p.MemberEnd() && it->value.IsString()) ? &it->value : nullptr;
+    };
+    auto get_int = [&](const char* k) -> const rapidjson::Value* {
+        auto it = p.FindMember(k);
+        return (it != p.MemberEnd() && it->value.IsInt64()) ? &it->value : nullptr;
+    };
+    const auto* typ = get_str("typ");
+    if (!typ || std::string_view(typ->GetString()) != "access") return JwtStatus::wrong_type;
+    const auto* exp = get_int("exp");
+    const auto* sub = get_str("sub");
+    const auto* role = get_str("role");
+    if (!exp || !sub || !role) return JwtStatus::missing_claim;
+    if (exp->GetInt64() <= now) return JwtStatus::expired;
+    out.sub = sub->GetString();
+    out.role = role->GetString();
+    out.exp = exp->GetInt64();
+    if (const auto* iat = get_int("iat")) out.iat = iat->GetInt64();
+    if (const auto* ver = get_int("ver")) out.ver = ver->GetInt64();
+    return JwtStatus::ok;
+}
+
+}  // namespace core

@@ -1,0 +1,55 @@
+#include "core/log.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+namespace core::log {
+
+namespace {
+Level g_level = Level::info;
+std::string g_request_id;
+const char* kNames[] = {"debug", "info", "warn", "error"};
+}  // namespace
+
+void set_level(Level l) { g_level = l; }
+
+bool parse_level(std::string_view s, Level& out) {
+    for (int i = 0; i < 4; ++i)
+        if (s == kNames[i]) {
+            out = static_cast<Level>(i);
+            return true;
+        }
+    return false;
+}
+
+void set_request_id(std::string id) { g_request_id = std::move(id); }
+
+void write(Level l, std::string_view msg) {
+    if (l < g_level) return;
+    char ts[32];
+    time_t now = time(nullptr);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    std::string line;
+    line.reserve(msg.size() + 64);
+    line += ts;
+    line += " [";
+    line += kNames[static_cast<int>(l)];
+    line += "] pid=";
+    line += std::to_string(getpid());
+    if (!g_request_id.empty()) {
+        line += " req=";
+        line += g_request_id;
+    }
+    line += ' ';
+    for (char c : msg) line += (c == '\n' || c == '\r') ? ' ' : c;
+    line += '\n';
+    // One write(2) per line keeps lines from different workers from interleaving.
+    ssize_t r = ::write(2, line.data(), line.size());
+    (void)r;
+}
+
+}  // namespace core::log

@@ -1,0 +1,18 @@
+// Wall-clock helpers: RFC 3339 UTC formatting and parsing.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace core {
+
+int64_t unix_now();
+int64_t unix_now_ms();
+// "2026-11-28T21:09:34Z"
+std::string rfc3339(int64_t unix_seconds);
+// "2026-11-28T21:09:34.123Z"
+std::string rfc3339_ms(int64_t unix_millis);
+// Parses "YYYY-MM-DD HH:MM:SS[.ffffff]" as written by MySQL in UTC into unix milliseconds.
+std::optional<int64_t> parse_sql_datetime_ms(const std::string& s);
+
+}  // namespace core

@@ -1,0 +1,31 @@
+// The one error type of the storage layer, classified by MySQL errno so callers
+// can react to the kind (duplicate, deadlock, lost connection) and not the text.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace db {
+
+enum class ErrorKind {
+    duplicate,        // 1062 duplicate key
+    deadlock,         // 1213 deadlock, 1205 lock wait timeout: retry the transaction
+    lost_connection,  // 2002/2003/2006/2013/2055, server shutdown: reconnect
+    missing_table,    // 1146: migrations not applied
+    too_large,        // 1153/1406: packet or value too large
+    other,
+};
+
+class Error : public std::runtime_error {
+public:
+    Error(ErrorKind kind, int code, const std::string& what) : std::runtime_error(what), kind_(kind), code_(code) {}
+    ErrorKind kind() const { return kind_; }
+    int code() const { return code_; }
+
+private:
+    ErrorKind kind_;
+    int code_;
+};
+
+ErrorKind classify_errno(int code);
+
+}  // namespace db

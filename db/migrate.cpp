@@ -1,0 +1,98 @@
+#include "db/migrate.h"
+
+#include <cppconn/exception.h>
+#include <cppconn/statement.h>
+#include <dirent.h>
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "core/crypto.h"
+#include "core/log.h"
+
+namespace db {
+
+std::vector<std::string> split_sql(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    std::string line, cur;
+    while (std::getline(in, line)) {
+        std::string t = line;
+        t.erase(0, t.find_first_not_of(" \t"));
+        if (t.rfind("--", 0) == 0) continue;
+        cur += line + "\n";
+        auto last = line.find_last_not_of(" \t\r");
+        if (last != std::string::npos && line[last] == ';') {
+            cur.erase(cur.find_last_of(';'));
+            if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
+            cur.clear();
+        }
+    }
+    if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
+    return out;
+}
+
+MigrationResult migrate(Database& db, const std::string& sql_dir) {
+    std::vector<std::string> files;
+    if (DIR* d = opendir(sql_dir.c_str())) {
+        while (dirent* e = readdir(d)) {
+            std::string n = e->d_name;
+            if (n.size() > 4 && n.substr(n.size() - 4) == ".sql" && std::isdigit(static_cast<unsigned char>(n[0])))
+                files.push_back(n);
+        }
+        closedir(d);
+    } else {
+        throw Error(ErrorKind::other, 0, "cannot read migrations directory " + sql_dir);
+    }
+    std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
+        return std::stol(a) != std::stol(b) ? std::stol(a) < std::stol(b) : a < b;
+    });
+
+    MigrationResult result;
+    try {
+        sql::Connection& c = db.raw_conn();
+        std::unique_ptr<sql::Statement> st(c.createStatement());
+        std::unique_ptr<sql::ResultSet> lock(st->executeQuery("SELECT GET_LOCK('synkronus_migrate', 120)"));
+        if (!lock->next() || lock->getInt(1) != 1)
+            throw Error(ErrorKind::other, 0, "another migration holds the lock");
+        st->execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,"
+            " checksum CHAR(64) NOT NULL, applied_at DATETIME NOT NULL) ENGINE=InnoDB");
+        for (const auto& f : files) {
+            std::ifstream in(sql_dir + "/" + f);
+            std::stringstream ss;
+            ss << in.rdbuf();
+            std::string text = ss.str();
+            int version = std::stoi(f);
+            std::unique_ptr<sql::PreparedStatement> q(
+                c.prepareStatement("SELECT name, checksum FROM schema_migrations WHERE version = ?"));
+            q->setInt(1, version);
+            std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
+            if (rs->next()) {
+                if (std::string(rs->getString(2)) != core::sha256_hex(text))
+                    core::log::warn("migration " + f + " changed after it was applied; released migrations must not be edited");
+                result.already.push_back(f);
+                continue;
+            }
+            for (const auto& s : split_sql(text)) st->execute(s);
+            std::unique_ptr<sql::PreparedStatement> rec(c.prepareStatement(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, UTC_TIMESTAMP())"));
+            rec->setInt(1, version);
+            rec->setString(2, f);
+            rec->setString(3, core::sha256_hex(text));
+            rec->execute();
+            result.applied.push_back(f);
+        }
+        st->execute("DO RELEASE_LOCK('synkronus_migrate')");
+    } catch (const sql::SQLException& e) {
+        db.reset();  // also drops the named lock
+        rethrow_sql(e);
+    }
+    db.reset();  // statements are prepared afresh against the new schema
+    return result;
+}
+
+}  // namespace db

@@ -1,0 +1,69 @@
+#include "db/statements.h"
+
+#include <cstddef>
+
+namespace db {
+
+namespace {
+struct Entry {
+    Stmt id;
+    const char* name;
+    const char* sql;
+};
+
+const Entry kStatements[] = {
+    {Stmt::USERS_SEL_BY_USERNAME, "USERS_SEL_BY_USERNAME",
+     "SELECT username, password_hash, role, token_version, "
+     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM users WHERE username = ?"},
+    {Stmt::USERS_SEL_AUTH, "USERS_SEL_AUTH", "SELECT role, token_version FROM users WHERE username = ?"},
+    {Stmt::USERS_SEL_ALL, "USERS_SEL_ALL",
+     "SELECT username, role, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM users ORDER BY username"},
+    {Stmt::USERS_INS, "USERS_INS",
+     "INSERT INTO users (username, password_hash, role, token_version, created_at) "
+     "VALUES (?, ?, ?, 0, UTC_TIMESTAMP())"},
+    {Stmt::USERS_DEL, "USERS_DEL", "DELETE FROM users WHERE username = ?"},
+    {Stmt::USERS_UPD_PASSWORD, "USERS_UPD_PASSWORD",
+     "UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE username = ?"},
+    {Stmt::USERS_UPD_ROLE, "USERS_UPD_ROLE",
+     "UPDATE users SET role = ?, token_version = token_version + 1 WHERE username = ?"},
+    {Stmt::USERS_COUNT, "USERS_COUNT", "SELECT COUNT(*) FROM users"},
+    {Stmt::USERS_SEL_ADMINS_FOR_UPDATE, "USERS_SEL_ADMINS_FOR_UPDATE",
+     "SELECT username FROM users WHERE role = 'admin' FOR UPDATE"},
+    {Stmt::REFRESH_INS, "REFRESH_INS",
+     "INSERT INTO refresh_tokens (token_hash, family_id, username, expires_at, created_at) "
+     "VALUES (?, ?, ?, ?, UNIX_TIMESTAMP())"},
+    {Stmt::REFRESH_SEL_FOR_UPDATE, "REFRESH_SEL_FOR_UPDATE",
+     "SELECT family_id, username, expires_at, used, revoked FROM refresh_tokens WHERE token_hash = ? FOR UPDATE"},
+    {Stmt::REFRESH_MARK_USED, "REFRESH_MARK_USED", "UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?"},
+    {Stmt::REFRESH_REVOKE_FAMILY, "REFRESH_REVOKE_FAMILY",
+     "UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?"},
+    {Stmt::REFRESH_REVOKE_USER, "REFRESH_REVOKE_USER", "UPDATE refresh_tokens SET revoked = 1 WHERE username = ?"},
+    {Stmt::REFRESH_DEL_EXPIRED, "REFRESH_DEL_EXPIRED",
+     "DELETE FROM refresh_tokens WHERE expires_at < UNIX_TIMESTAMP() LIMIT 1000"},
+    {Stmt::LOGIN_FAIL_SEL, "LOGIN_FAIL_SEL",
+     "SELECT failures, window_start FROM login_failures WHERE scope = ? AND subject = ?"},
+    {Stmt::LOGIN_FAIL_UPSERT, "LOGIN_FAIL_UPSERT",
+     // A window older than ? seconds starts afresh; otherwise the count grows.
+     "INSERT INTO login_failures (scope, subject, window_start, failures) VALUES (?, ?, UNIX_TIMESTAMP(), 1) "
+     "ON DUPLICATE KEY UPDATE "
+     "failures = IF(window_start < UNIX_TIMESTAMP() - ?, 1, failures + 1), "
+     "window_start = IF(window_start < UNIX_TIMESTAMP() - ?, UNIX_TIMESTAMP(), window_start)"},
+    {Stmt::LOGIN_FAIL_RESET, "LOGIN_FAIL_RESET", "DELETE FROM login_failures WHERE scope = ? AND subject = ?"},
+    {Stmt::LOGIN_FAIL_DEL_OLD, "LOGIN_FAIL_DEL_OLD",
+     "DELETE FROM login_failures WHERE window_start < UNIX_TIMESTAMP() - ? LIMIT 1000"},
+    {Stmt::SERVER_VERSION, "SERVER_VERSION", "SELECT VERSION(), DATABASE()"},
+};
+static_assert(sizeof(kStatements) / sizeof(kStatements[0]) == static_cast<size_t>(Stmt::COUNT_),
+              "every Stmt needs its SQL");
+}  // namespace
+
+bool statements_in_order() {
+    for (size_t i = 0; i < sizeof(kStatements) / sizeof(kStatements[0]); ++i)
+        if (static_cast<size_t>(kStatements[i].id) != i) return false;
+    return true;
+}
+
+const char* statement_sql(Stmt id) { return kStatements[static_cast<size_t>(id)].sql; }
+const char* statement_name(Stmt id) { return kStatements[static_cast<size_t>(id)].name; }
+
+}  // namespace db

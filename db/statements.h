@@ -1,0 +1,37 @@
+// All SQL of the application in one place, keyed by id. Every statement is prepared
+// when a connection opens, so a schema that does not match the code fails at
+// start-up rather than on the first request that happens to use it.
+#pragma once
+
+namespace db {
+
+enum class Stmt {
+    USERS_SEL_BY_USERNAME,
+    USERS_SEL_AUTH,
+    USERS_SEL_ALL,
+    USERS_INS,
+    USERS_DEL,
+    USERS_UPD_PASSWORD,
+    USERS_UPD_ROLE,
+    USERS_COUNT,
+    USERS_SEL_ADMINS_FOR_UPDATE,
+    REFRESH_INS,
+    REFRESH_SEL_FOR_UPDATE,
+    REFRESH_MARK_USED,
+    REFRESH_REVOKE_FAMILY,
+    REFRESH_REVOKE_USER,
+    REFRESH_DEL_EXPIRED,
+    LOGIN_FAIL_SEL,
+    LOGIN_FAIL_UPSERT,
+    LOGIN_FAIL_RESET,
+    LOGIN_FAIL_DEL_OLD,
+    SERVER_VERSION,
+    COUNT_  // keep last
+};
+
+const char* statement_sql(Stmt id);
+const char* statement_name(Stmt id);
+// True when the table lists the statements in enum order (checked by a unit test).
+bool statements_in_order();
+
+}  // namespace db

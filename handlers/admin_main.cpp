@@ -1,0 +1,156 @@
+// synkronus-admin: migrations and user administration from the command line.
+// This is how the first admin is made; there is no default account.
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "core/log.h"
+#include "core/password.h"
+#include "db/migrate.h"
+#include "db/user_repository.h"
+#include "handlers/auth.h"
+#include "handlers/context.h"
+#include "handlers/settings.h"
+
+namespace {
+
+int usage() {
+    std::cerr << "usage: synkronus-admin [--config FILE] COMMAND\n"
+                 "commands:\n"
+                 "  migrate                      apply the SQL migrations not yet applied\n"
+                 "  create-user USER ROLE        role: read-only, read-write or admin\n"
+                 "  reset-password USER          new password read from stdin (or prompted)\n"
+                 "  set-role USER ROLE\n"
+                 "  delete-user USER\n"
+                 "  list-users\n"
+                 "Passwords are read from the first line of standard input, or prompted\n"
+                 "for on a terminal; never on the command line, where ps would show them.\n";
+    return 2;
+}
+
+std::string read_password(const std::string& prompt) {
+    std::string pw;
+    if (isatty(0)) {
+        std::cerr << prompt;
+        termios old {};
+        tcgetattr(0, &old);
+        termios quiet = old;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        tcsetattr(0, TCSANOW, &quiet);
+        std::getline(std::cin, pw);
+        tcsetattr(0, TCSANOW, &old);
+        std::cerr << "\n";
+    } else {
+        std::getline(std::cin, pw);
+    }
+    if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+    return pw;
+}
+
+bool check_password(const std::string& pw) {
+    if (pw.size() < 8 || pw.size() > 1024) {
+        std::cerr << "synkronus-admin: the password must be 8 to 1024 bytes\n";
+        return false;
+    }
+    return true;
+}
+
+bool check_role(const std::string& role) {
+    if (core::parse_role(role)) return true;
+    std::cerr << "synkronus-admin: role must be read-only, read-write or admin\n";
+    return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path = getenv("SYNKRONUS_CONFIG") ? getenv("SYNKRONUS_CONFIG") : handlers::kDefaultConfigPath;
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--config" && i + 1 < argc) config_path = argv[++i];
+        else args.push_back(a);
+    }
+    if (args.empty()) return usage();
+    try {
+        core::Config cfg = handlers::load_config(config_path, access(config_path.c_str(), F_OK) == 0, false);
+        core::log::set_level(core::log::Level::warn);
+        handlers::Context ctx(std::move(cfg));
+        const std::string& cmd = args[0];
+        if (cmd == "migrate" && args.size() == 1) {
+            auto r = db::migrate(ctx.database(), ctx.cfg.str("sql_dir"));
+            for (const auto& f : r.applied) std::cout << "applied " << f << "\n";
+            std::cout << r.applied.size() << " migration(s) applied, " << r.already.size() << " already applied\n";
+            return 0;
+        }
+        db::UserRepository users(ctx.database());
+        if (cmd == "create-user" && args.size() == 3) {
+            if (!handlers::valid_username(args[1])) {
+                std::cerr << "synkronus-admin: username must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -\n";
+                return 1;
+            }
+            if (!check_role(args[2])) return 1;
+            std::string pw = read_password("Password for " + args[1] + ": ");
+            if (!check_password(pw)) return 1;
+            try {
+                users.create(args[1], core::password_hash(pw, ctx.password_params), args[2]);
+            } catch (const db::Error& e) {
+                if (e.kind() != db::ErrorKind::duplicate) throw;
+                std::cerr << "synkronus-admin: user '" << args[1] << "' already exists\n";
+                return 1;
+            }
+            std::cout << "created " << args[2] << " user '" << args[1] << "'\n";
+            return 0;
+        }
+        if (cmd == "reset-password" && args.size() == 2) {
+            std::string pw = read_password("New password for " + args[1] + ": ");
+            if (!check_password(pw)) return 1;
+            if (!users.set_password(args[1], core::password_hash(pw, ctx.password_params))) {
+                std::cerr << "synkronus-admin: no user '" << args[1] << "'\n";
+                return 1;
+            }
+            std::cout << "password of '" << args[1] << "' reset; their tokens are revoked\n";
+            return 0;
+        }
+        if (cmd == "set-role" && args.size() == 3) {
+            if (!check_role(args[2])) return 1;
+            switch (users.set_role(args[1], args[2])) {
+                case db::UserRepository::RoleResult::not_found:
+                    std::cerr << "synkronus-admin: no user '" << args[1] << "'\n";
+                    return 1;
+                case db::UserRepository::RoleResult::last_admin:
+                    std::cerr << "synkronus-admin: cannot demote the last admin\n";
+                    return 1;
+                case db::UserRepository::RoleResult::changed: break;
+            }
+            std::cout << "role of '" << args[1] << "' is now " << args[2] << "; their tokens are revoked\n";
+            return 0;
+        }
+        if (cmd == "delete-user" && args.size() == 2) {
+            switch (users.remove(args[1], "")) {
+                case db::DeleteResult::not_found:
+                    std::cerr << "synkronus-admin: no user '" << args[1] << "'\n";
+                    return 1;
+                case db::DeleteResult::last_admin:
+                    std::cerr << "synkronus-admin: cannot delete the last admin\n";
+                    return 1;
+                default: break;
+            }
+            std::cout << "deleted '" << args[1] << "'\n";
+            return 0;
+        }
+        if (cmd == "list-users" && args.size() == 1) {
+            for (const auto& u : users.list()) std::cout << u.username << "\t" << u.role << "\t" << u.created_at << "\n";
+            return 0;
+        }
+        return usage();
+    } catch (const core::ConfigError& e) {
+        std::cerr << "synkronus-admin: " << e.what() << "\n";
+        return 78;
+    } catch (const std::exception& e) {
+        std::cerr << "synkronus-admin: " << e.what() << "\n";
+        return 1;
+    }
+}

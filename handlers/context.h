@@ -1,0 +1,48 @@
+// What the handlers of one worker process share: settings and the database.
+// Nothing here outlives a request except caches that other hosts' writes can only
+// make stale for a bounded time (the revocation cache), so workers stay stateless.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "core/http.h"
+#include "core/password.h"
+#include "db/database.h"
+
+namespace handlers {
+
+struct Context {
+    explicit Context(core::Config c);
+
+    core::Config cfg;
+    std::string jwt_secret;
+    core::PasswordParams password_params;
+    db::Settings db_settings;
+    // Per worker process; opened after fork.
+    std::unique_ptr<db::Database> db;
+
+    db::Database& database();
+
+    // A hash of a random password, verified for unknown users so that a login for an
+    // unknown user costs the same as one with a wrong password.
+    const std::string& dummy_hash();
+
+    // Revocation cache: username -> (token_version, role, read at ms).
+    struct AuthEntry {
+        bool exists;
+        int64_t token_version;
+        std::string role;
+        int64_t read_at_ms;
+    };
+    std::map<std::string, AuthEntry> auth_cache;
+
+private:
+    std::string dummy_hash_;
+};
+
+db::Settings db_settings_from(const core::Config& cfg);
+
+}  // namespace handlers

@@ -1,0 +1,86 @@
+// synkronus-fcgi: the FastCGI worker pool serving the Synkronus API.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "core/fcgi_server.h"
+#include "core/log.h"
+#include "db/user_repository.h"
+#include "handlers/context.h"
+#include "handlers/routes.h"
+#include "handlers/settings.h"
+
+namespace {
+
+void usage() {
+    std::cout << "usage: synkronus-fcgi [--config FILE] [--check-config | --print-default-config]\n"
+                 "Runs the FastCGI worker pool in the foreground until SIGTERM or SIGINT.\n"
+                 "The config file defaults to $SYNKRONUS_CONFIG or /etc/synkronus/synkronus.conf;\n"
+                 "every key can be overridden with SYNKRONUS_<KEY>.\n";
+}
+
+// First start: with admin_password set and no users at all, create 'admin'.
+void bootstrap_admin(handlers::Context& ctx) {
+    const std::string& pw = ctx.cfg.str("admin_password");
+    if (pw.empty()) return;
+    try {
+        db::UserRepository users(ctx.database());
+        if (users.count() == 0) {
+            users.create("admin", core::password_hash(pw, ctx.password_params), "admin");
+            core::log::info("created the first admin user 'admin' from admin_password");
+        }
+    } catch (const std::exception& e) {
+        core::log::warn(std::string("could not check for the first admin: ") + e.what());
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path = getenv("SYNKRONUS_CONFIG") ? getenv("SYNKRONUS_CONFIG") : handlers::kDefaultConfigPath;
+    bool check_only = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--config" && i + 1 < argc) config_path = argv[++i];
+        else if (a == "--check-config") check_only = true;
+        else if (a == "--print-default-config") {
+            core::Config c(handlers::setting_decls());
+            std::cout << c.render_defaults();
+            return 0;
+        } else if (a == "--help" || a == "-h") {
+            usage();
+            return 0;
+        } else {
+            std::cerr << "unknown argument: " << a << "\n";
+            usage();
+            return 2;
+        }
+    }
+    try {
+        core::Config cfg = handlers::load_config(config_path, check_only || access(config_path.c_str(), F_OK) == 0);
+        if (check_only) {
+            std::cout << "configuration OK\n";
+            return 0;
+        }
+        core::log::Level level;
+        if (core::log::parse_level(cfg.str("log_level"), level)) core::log::set_level(level);
+        handlers::Context ctx(std::move(cfg));
+        bootstrap_admin(ctx);
+        ctx.db.reset();  // never share a connection across fork
+        core::Router router = handlers::build_router(ctx);
+        core::ServerHooks hooks = handlers::build_hooks(ctx);
+        hooks.worker_init = [&ctx] { ctx.db.reset(); };
+        core::PoolOptions opts;
+        opts.listen = ctx.cfg.str("listen");
+        opts.socket_mode = static_cast<int>(std::strtol(ctx.cfg.str("socket_mode").c_str(), nullptr, 8));
+        opts.workers = static_cast<int>(ctx.cfg.integer("workers"));
+        if (opts.workers == 0) opts.workers = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+        opts.backlog = static_cast<int>(ctx.cfg.integer("backlog"));
+        return core::run_pool(opts, router, hooks);
+    } catch (const core::ConfigError& e) {
+        std::cerr << "synkronus-fcgi: " << e.what() << "\n";
+        return 78;  // EX_CONFIG
+    }
+}

@@ -1,0 +1,62 @@
+#include "handlers/routes.h"
+
+#include "core/log.h"
+#include "db/error.h"
+#include "handlers/auth.h"
+#include "handlers/service.h"
+#include "handlers/users.h"
+
+namespace handlers {
+
+using core::BodyMode;
+using core::Role;
+
+core::Router build_router(Context& ctx) {
+    const int64_t json = ctx.cfg.integer("body_limit_json");
+    auto h = [&ctx](core::Response (*fn)(Context&, core::Request&)) {
+        return [&ctx, fn](core::Request& r) { return fn(ctx, r); };
+    };
+    const std::optional<Role> pub;
+    core::Router r;
+    // method, path, handler, role (none: public), body, body limit
+    r.add({"GET", "/health", h(health), pub});
+    r.add({"GET", "/version", h(version), pub});
+    r.add({"GET", "/openapi.yaml", h(openapi), pub});
+    r.add({"POST", "/auth/login", h(auth_login), pub, BodyMode::buffered, json});
+    r.add({"POST", "/auth/refresh", h(auth_refresh), pub, BodyMode::buffered, json});
+    r.add({"POST", "/users/create", h(users_create), Role::admin, BodyMode::buffered, json});
+    r.add({"POST", "/users", h(users_create), Role::admin, BodyMode::buffered, json});
+    r.add({"GET", "/users", h(users_list), Role::admin});
+    r.add({"POST", "/users/reset-password", h(users_reset_password), Role::admin, BodyMode::buffered, json});
+    r.add({"POST", "/users/change-password", h(users_change_password), Role::read_only, BodyMode::buffered, json});
+    r.add({"DELETE", "/users/delete/{username}", h(users_delete), Role::admin});
+    r.add({"DELETE", "/users/{username}", h(users_delete), Role::admin});
+    return r;
+}
+
+core::ServerHooks build_hooks(Context& ctx) {
+    core::ServerHooks hooks;
+    hooks.authenticate = [&ctx](const core::Request& r) { return authenticate(ctx, r); };
+    hooks.translate = [](std::exception_ptr ep) -> core::ApiError {
+        try {
+            std::rethrow_exception(ep);
+        } catch (const db::Error& e) {
+            core::log::error(std::string("database error: ") + e.what());
+            switch (e.kind()) {
+                case db::ErrorKind::duplicate: return core::ApiError::conflict("The resource already exists");
+                case db::ErrorKind::lost_connection:
+                case db::ErrorKind::deadlock:
+                case db::ErrorKind::missing_table:
+                    return core::ApiError::unavailable("The database is unavailable; try again shortly");
+                case db::ErrorKind::too_large: return core::ApiError::too_large("A value is too large to store");
+                default: return core::ApiError::internal();
+            }
+        } catch (const std::exception& e) {
+            core::log::error(std::string("unhandled error: ") + e.what());
+            return core::ApiError::internal();
+        }
+    };
+    return hooks;
+}
+
+}  // namespace handlers

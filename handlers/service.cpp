@@ -1,0 +1,97 @@
+#include "handlers/service.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cppconn/resultset.h>
+
+#include "core/fcgi_server.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/time_util.h"
+
+#ifndef SYNKRONUS_VERSION
+#define SYNKRONUS_VERSION "0.0.0"
+#endif
+#ifndef SYNKRONUS_COMMIT
+#define SYNKRONUS_COMMIT "unknown"
+#endif
+#ifndef SYNKRONUS_BUILD_TIME
+#define SYNKRONUS_BUILD_TIME "unknown"
+#endif
+
+// The YAML file is linked in verbatim, so what is served is exactly what is in the repo.
+__asm__(
+    ".section .rodata\n"
+    ".global synkronus_openapi_start\n"
+    "synkronus_openapi_start:\n"
+    ".incbin \"handlers/openapi.yaml\"\n"
+    ".global synkronus_openapi_end\n"
+    "synkronus_openapi_end:\n"
+    ".byte 0\n"
+    ".previous\n");
+extern "C" const char synkronus_openapi_start[];
+extern "C" const char synkronus_openapi_end[];
+
+namespace handlers {
+
+std::string_view openapi_document() {
+    return std::string_view(synkronus_openapi_start, static_cast<size_t>(synkronus_openapi_end - synkronus_openapi_start));
+}
+
+core::Response health(Context& ctx, core::Request&) {
+    std::string now = core::rfc3339(core::unix_now());
+    core::JsonOut o;
+    try {
+        ctx.database().run([&] {
+            std::unique_ptr<sql::ResultSet> rs(ctx.database().stmt(db::Stmt::SERVER_VERSION).executeQuery());
+            rs->next();
+        });
+    } catch (const std::exception& e) {
+        core::log::warn(std::string("health check: database unavailable: ") + e.what());
+        o.begin_object().key("status").str("error").key("error").str("database unavailable").key("timestamp").str(now).end_object();
+        auto r = core::Response::json(o.take(), 503);
+        r.add_header("Retry-After", "5");
+        return r;
+    }
+    o.begin_object().key("status").str("ok").key("timestamp").str(now).key("version").str(SYNKRONUS_VERSION).end_object();
+    auto r = core::Response::json(o.take());
+    r.add_header("Cache-Control", "no-store");
+    return r;
+}
+
+core::Response version(Context& ctx, core::Request&) {
+    std::string db_version, db_name;
+    ctx.database().run([&] {
+        std::unique_ptr<sql::ResultSet> rs(ctx.database().stmt(db::Stmt::SERVER_VERSION).executeQuery());
+        if (rs->next()) {
+            db_version = rs->getString(1);
+            db_name = rs->getString(2);
+        }
+    });
+    // "10.11.6-MariaDB-0+deb12u1-log" -> type mariadb, version 10.11.6
+    std::string type = db_version.find("MariaDB") != std::string::npos ? "mariadb" : "mysql";
+    std::string short_version = db_version.substr(0, db_version.find('-'));
+    struct utsname u {};
+    uname(&u);
+    core::JsonOut o;
+    o.begin_object();
+    o.key("server").begin_object().key("version").str(SYNKRONUS_VERSION).end_object();
+    o.key("database").begin_object().key("type").str(type).key("version").str(short_version)
+        .key("database_name").str(db_name).end_object();
+    o.key("system").begin_object().key("os").str("linux").key("architecture").str(u.machine)
+        .key("cpus").num(sysconf(_SC_NPROCESSORS_ONLN)).end_object();
+    o.key("build").begin_object().key("commit").str(SYNKRONUS_COMMIT).key("build_time").str(SYNKRONUS_BUILD_TIME)
+        .key("compiler").str(std::string("g++ ") + __VERSION__).end_object();
+    o.end_object();
+    return core::Response::json(o.take());
+}
+
+core::Response openapi(Context&, core::Request&) {
+    core::Response r;
+    r.content_type = "application/yaml";
+    r.body = std::string(openapi_document());
+    return r;
+}
+
+}  // namespace handlers

@@ -1,0 +1,94 @@
+#include "handlers/settings.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace handlers {
+
+using core::check_any;
+using core::check_int;
+using core::check_one_of;
+
+std::vector<core::SettingDecl> setting_decls() {
+    constexpr int64_t kMiB = 1024 * 1024;
+    return {
+        {"listen", "/run/synkronus/fcgi.sock",
+         "FastCGI socket: a unix socket path, or host:port. Ignored when systemd passes a socket.", check_any()},
+        {"socket_mode", "0660", "Permissions of the unix socket (octal); nginx's user must be able to connect.",
+         [](const std::string& v) -> std::string {
+             if (v.empty() || v.find_first_not_of("01234567") != std::string::npos || v.size() > 4)
+                 return "must be an octal mode such as 0660";
+             return "";
+         }},
+        {"workers", "0", "Number of FastCGI worker processes; 0 means one per CPU core.", check_int(0, 1024)},
+        {"backlog", "1024", "Listen backlog of the FastCGI socket.", check_int(1, 65535)},
+        {"db_host", "127.0.0.1", "MySQL/MariaDB host (ignored when db_socket is set).", check_any()},
+        {"db_port", "3306", "MySQL/MariaDB TCP port.", check_int(1, 65535)},
+        {"db_socket", "", "MySQL/MariaDB unix socket path; when set, used instead of host and port.", check_any()},
+        {"db_user", "synkronus", "Database user.", check_any()},
+        {"db_password", "", "Database password.", check_any(), true},
+        {"db_name", "synkronus", "Database name.", check_any()},
+        {"jwt_secret", "",
+         "Secret that signs tokens, at least 32 bytes. Prefer jwt_secret_file; the server refuses to start without one.",
+         check_any(), true},
+        {"jwt_secret_file", "/etc/synkronus/jwt-secret",
+         "File holding the token signing secret (used when jwt_secret is empty).", check_any()},
+        {"access_token_ttl", "3600", "Access token lifetime in seconds.", check_int(60, 7 * 86400)},
+        {"refresh_token_ttl", "2592000", "Refresh token lifetime in seconds (default 30 days).",
+         check_int(300, 365 * 86400)},
+        {"admin_password", "",
+         "If set and no user exists yet, the first start creates the user 'admin' with this password.",
+         check_any(), true},
+        {"body_limit_json", std::to_string(64 * 1024), "Largest body of JSON endpoints other than sync, in bytes.",
+         check_int(1024, 64 * kMiB)},
+        {"body_limit_sync", std::to_string(16 * kMiB), "Largest body of /sync/push and /sync/pull, in bytes.",
+         check_int(1024, 1024 * kMiB)},
+        {"body_limit_bundle", std::to_string(100 * kMiB), "Largest app bundle upload, in bytes.",
+         check_int(1024, 4096 * kMiB)},
+        {"bundle_dir", "/var/lib/synkronus/bundles",
+         "Where app bundle versions are stored. Must be shared by all hosts that serve downloads.", check_any()},
+        {"bundle_retention", "5", "How many newest app bundle versions to keep (the active one is always kept).",
+         check_int(1, 100000)},
+        {"bundle_accel_prefix", "/_synkronus_bundle/",
+         "Internal nginx location that serves bundle files (X-Accel-Redirect); must match the nginx snippet.",
+         check_any()},
+        {"sync_max_records", "1000", "Most records one push may carry.", check_int(1, 100000)},
+        {"idempotency_ttl", "86400", "How long a push's response is kept for replay, in seconds.",
+         check_int(60, 30 * 86400)},
+        {"login_max_failures_user", "10", "Failed logins per username within login_failure_window before 429.",
+         check_int(1, 1000000)},
+        {"login_max_failures_addr", "100", "Failed logins per client address within login_failure_window before 429.",
+         check_int(1, 1000000)},
+        {"login_failure_window", "900", "Window for counting failed logins, in seconds.", check_int(1, 86400)},
+        {"argon2_memory_kib", "19456", "Argon2id memory cost in KiB.", check_int(1024, 4 * 1024 * 1024)},
+        {"argon2_time_cost", "2", "Argon2id iterations.", check_int(1, 100)},
+        {"revocation_cache_seconds", "2",
+         "How long a worker trusts a user's token version before reading it again (revocation delay).",
+         check_int(0, 5)},
+        {"sql_dir", "/usr/share/synkronus/sql", "Directory of the numbered SQL migrations.", check_any()},
+        {"log_level", "info", "debug, info, warn or error.", check_one_of({"debug", "info", "warn", "error"})},
+    };
+}
+
+core::Config load_config(const std::string& path, bool file_required, bool require_secret) {
+    core::Config cfg(setting_decls());
+    cfg.load_file(path, file_required);
+    cfg.load_env();
+    cfg.validate();
+    if (cfg.str("jwt_secret").empty() && !cfg.str("jwt_secret_file").empty()) {
+        std::ifstream in(cfg.str("jwt_secret_file"));
+        if (in) {
+            std::stringstream ss;
+            ss << in.rdbuf();
+            std::string s = ss.str();
+            while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+            cfg.set("jwt_secret", s);
+        }
+    }
+    if (require_secret && cfg.str("jwt_secret").size() < 32)
+        throw core::ConfigError(
+            "jwt_secret: a token signing secret of at least 32 bytes is required (set jwt_secret or jwt_secret_file)");
+    return cfg;
+}
+
+}  // namespace handlers

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# A private stack on loopback: MariaDB, the FastCGI worker pool and nginx, all under
+# one state directory. Sourced by `make run` (packaging/run.sh), the integration
+# tests and the benchmarks. Nothing here touches the system's own services.
+#
+# Set before calling: STATE (directory), HTTPS_PORT, HTTP_PORT, DB_PORT; optional
+# WORKERS, BIN (directory of the binaries), SQL_DIR, LOCATIONS_CONF, HTTP_CONF.
+
+REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BIN=${BIN:-$REPO/build}
+SQL_DIR=${SQL_DIR:-$REPO/sql}
+LOCATIONS_CONF=${LOCATIONS_CONF:-$REPO/nginx/synkronus-locations.conf}
+HTTP_CONF=${HTTP_CONF:-$REPO/nginx/synkronus-http.conf}
+WORKERS=${WORKERS:-$(nproc)}
+DB_NAME=${DB_NAME:-synkronus}
+DB_USER=${DB_USER:-synkronus}
+
+stack_log() { echo "[stack] $*" >&2; }
+
+stack_dirs() {
+    mkdir -p "$STATE"/{logs,nginx/body,nginx/fastcgi,nginx/proxy,nginx/uwsgi,nginx/scgi,tls,bundles,mysql-run}
+}
+
+# Self-signed certificate for localhost and 127.0.0.1 (made once, kept).
+stack_cert() {
+    [ -s "$STATE/tls/cert.pem" ] && return 0
+    openssl req -x509 -newkey rsa:2048 -nodes -days 825 -sha256 \
+        -keyout "$STATE/tls/key.pem" -out "$STATE/tls/cert.pem" \
+        -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign" \
+        -addext "extendedKeyUsage=serverAuth" >/dev/null 2>&1
+}
+
+stack_secrets() {
+    [ -s "$STATE/jwt-secret" ] || (umask 077; openssl rand -hex 32 >"$STATE/jwt-secret")
+    [ -s "$STATE/db-password" ] || (umask 077; openssl rand -hex 16 >"$STATE/db-password")
+}
+
+stack_start_db() {
+    local datadir="$STATE/mysql"
+    if [ ! -d "$datadir/mysql" ]; then
+        stack_log "initialising MariaDB in $datadir"
+        mariadb-install-db --no-defaults --datadir="$datadir" --auth-root-authentication-method=normal \
+            --user=root --skip-test-db >"$STATE/logs/mariadb-install.log" 2>&1 || {
+            cat "$STATE/logs/mariadb-install.log" >&2; return 1; }
+    fi
+    mariadbd --no-defaults --datadir="$datadir" --socket="$STATE/mysql-run/mysqld.sock" \
+        --pid-file="$STATE/mysql-run/mysqld.pid" --port="$DB_PORT" --bind-address=127.0.0.1 --user=root \
+        --innodb-buffer-pool-size=512M --innodb-log-file-size=256M --max-connections=500 \
+        --character-set-server=utf8mb4 --collation-server=utf8mb4_bin --skip-name-resolve \
+        --log-error="$STATE/logs/mariadb.log" &
+    echo $! >"$STATE/mariadb.pid"
+    for _ in $(seq 1 150); do
+        mariadb --no-defaults -uroot --socket="$STATE/mysql-run/mysqld.sock" -e 'SELECT 1' >/dev/null 2>&1 && return 0
+        kill -0 "$(cat "$STATE/mariadb.pid")" 2>/dev/null || { tail -20 "$STATE/logs/mariadb.log" >&2; return 1; }
+        sleep 0.2
+    done
+    stack_log "MariaDB did not come up"; return 1
+}
+
+stack_sql() { mariadb --no-defaults -uroot --socket="$STATE/mysql-run/mysqld.sock" "$@"; }
+
+stack_setup_db() {
+    local pw; pw=$(cat "$STATE/db-password")
+    stack_sql <<SQL
+CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$pw';
+CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$pw';
+GRANT ALL ON \`$DB_NAME\`.* TO '$DB_USER'@'localhost';
+GRANT ALL ON \`$DB_NAME\`.* TO '$DB_USER'@'127.0.0.1';
+SQL
+}
+
+stack_write_config() {
+    cat >"$STATE/synkronus.conf" <<CONF
+# Written by packaging/devstack.sh for a private stack.
+listen = $STATE/fcgi.sock
+socket_mode = 0666
+workers = $WORKERS
+db_socket = $STATE/mysql-run/mysqld.sock
+db_user = $DB_USER
+db_password = $(cat "$STATE/db-password")
+db_name = $DB_NAME
+jwt_secret_file = $STATE/jwt-secret
+bundle_dir = $STATE/bundles
+sql_dir = $SQL_DIR
+argon2_memory_kib = ${ARGON2_MEMORY_KIB:-19456}
+argon2_time_cost = ${ARGON2_TIME_COST:-2}
+CONF
+    chmod 600 "$STATE/synkronus.conf"
+}
+
+stack_admin() { "$BIN/synkronus-admin" --config "$STATE/synkronus.conf" "$@"; }
+
+stack_start_workers() {
+    rm -f "$STATE/fcgi.sock"
+    "$BIN/synkronus-fcgi" --config "$STATE/synkronus.conf" >>"$STATE/logs/workers.log" 2>&1 &
+    echo $! >"$STATE/workers.pid"
+    for _ in $(seq 1 100); do
+        [ -S "$STATE/fcgi.sock" ] && return 0
+        kill -0 "$(cat "$STATE/workers.pid")" 2>/dev/null || { tail -20 "$STATE/logs/workers.log" >&2; return 1; }
+        sleep 0.05
+    done
+    stack_log "workers did not come up"; return 1
+}
+
+stack_stop_workers() { stack_kill workers.pid; }
+
+stack_nginx_conf() {
+    sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" \
+        -e "s#/var/lib/synkronus/bundles/#$STATE/bundles/#g" "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
+    cp "$HTTP_CONF" "$STATE/nginx/synkronus-http.conf"
+    cp /etc/nginx/fastcgi_params "$STATE/nginx/fastcgi_params"
+    sed -e "s#@STATE@#$STATE#g" -e "s#@HTTPS_PORT@#$HTTPS_PORT#g" -e "s#@HTTP_PORT@#$HTTP_PORT#g" \
+        "$REPO/nginx/dev.conf.in" >"$STATE/nginx/nginx.conf"
+}
+
+stack_start_nginx() {
+    stack_nginx_conf
+    nginx -t -q -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log" || return 1
+    nginx -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log" &
+    echo $! >"$STATE/nginx.pid"
+    for _ in $(seq 1 100); do
+        curl -s -o /dev/null --cacert "$STATE/tls/cert.pem" "https://127.0.0.1:$HTTPS_PORT/health" && return 0
+        kill -0 "$(cat "$STATE/nginx.pid")" 2>/dev/null || { tail -20 "$STATE/logs/nginx-error.log" >&2; return 1; }
+        sleep 0.05
+    done
+    stack_log "nginx did not come up"; return 1
+}
+
+stack_reload_nginx() { stack_nginx_conf; kill -HUP "$(cat "$STATE/nginx.pid")"; sleep 0.3; }
+
+# Stops the process in STATE/<pidfile>: TERM, then KILL after a grace period.
+stack_kill() {
+    local f="$STATE/$1" pid
+    [ -f "$f" ] || return 0
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    rm -f "$f"
+}
+
+stack_stop_db() { stack_kill mariadb.pid; }
+
+stack_stop() {
+    stack_kill nginx.pid
+    stack_kill workers.pid
+    stack_kill mariadb.pid
+}
+
+# Everything up to a serving stack (data under STATE is reused when present).
+stack_up() {
+    stack_dirs && stack_cert && stack_secrets && stack_start_db && stack_setup_db && stack_write_config &&
+        stack_admin migrate >/dev/null && stack_start_workers && stack_start_nginx
+}

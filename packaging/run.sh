@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `make run`: MariaDB, the worker pool and nginx in the foreground, state in ./run.
+# Ctrl-C stops everything. HTTPS_PORT (8443), HTTP_PORT (8080), DB_PORT (3407),
+# WORKERS and ADMIN_PASSWORD can be set in the environment.
+set -u
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+STATE=${STATE:-$REPO/run}
+HTTPS_PORT=${HTTPS_PORT:-8443}
+HTTP_PORT=${HTTP_PORT:-8080}
+DB_PORT=${DB_PORT:-3407}
+. "$REPO/packaging/devstack.sh"
+
+cleanup() { trap - INT TERM EXIT; echo; stack_log "stopping"; stack_stop; exit 0; }
+trap cleanup INT TERM EXIT
+
+mkdir -p "$STATE"
+stack_dirs && stack_cert && stack_secrets && stack_start_db && stack_setup_db && stack_write_config &&
+    stack_admin migrate >/dev/null || { stack_log "start-up failed; logs in $STATE/logs"; exit 1; }
+
+# The admin account: ADMIN_PASSWORD if given, else one generated on first run.
+if [ -n "${ADMIN_PASSWORD:-}" ]; then
+    password=$ADMIN_PASSWORD
+elif [ -s "$STATE/credentials" ]; then
+    password=$(sed -n 's/^password=//p' "$STATE/credentials")
+else
+    password=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-20)
+fi
+if stack_admin list-users | cut -f1 | grep -qx admin; then
+    printf '%s\n' "$password" | stack_admin reset-password admin >/dev/null
+else
+    printf '%s\n' "$password" | stack_admin create-user admin admin >/dev/null
+fi
+url="https://127.0.0.1:$HTTPS_PORT"
+(umask 077; printf 'url=%s\nusername=admin\npassword=%s\ncacert=%s\n' "$url" "$password" "$STATE/tls/cert.pem" >"$STATE/credentials")
+
+stack_start_workers && stack_start_nginx || { stack_log "start-up failed; logs in $STATE/logs"; exit 1; }
+
+cat <<MSG
+
+  synkronus-fcgi is running at $url   (HTTP $HTTP_PORT redirects there)
+  admin user:  admin
+  password:    $password
+  certificate: $STATE/tls/cert.pem   (self-signed for localhost and 127.0.0.1)
+  written to:  $STATE/credentials
+  logs:        $STATE/logs/
+
+  try:  curl --cacert $STATE/tls/cert.pem $url/health
+
+  Ctrl-C stops everything.
+MSG
+# Stay in the foreground until a service dies or we are interrupted.
+while kill -0 "$(cat "$STATE/nginx.pid")" 2>/dev/null && kill -0 "$(cat "$STATE/workers.pid")" 2>/dev/null \
+    && kill -0 "$(cat "$STATE/mariadb.pid")" 2>/dev/null; do
+    sleep 1
+done
+stack_log "a service stopped unexpectedly; see $STATE/logs"
+exit 1

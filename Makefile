@@ -9,13 +9,15 @@ LDFLAGS  ?=
 LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -largon2 -lpthread
 
 PREFIX   ?= /usr
+SYSCONFDIR ?= /etc
+UNITDIR  ?= /lib/systemd/system
 DESTDIR  ?=
 BUILD    := build
 
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
              libzip-dev libargon2-dev libboost-test-dev mariadb-server mariadb-client nginx-light \
-             openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot
+             openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd
 
 LIB_SRCS  := $(wildcard core/*.cpp) $(wildcard domain/*.cpp) $(wildcard db/*.cpp) \
              $(filter-out handlers/main.cpp handlers/admin_main.cpp,$(wildcard handlers/*.cpp))
@@ -39,18 +41,30 @@ $(BUILD)/obj/%.o: %.cpp
 
 $(BUILD)/obj/tests/unit/%.o: CPPFLAGS += -DBOOST_TEST_DYN_LINK
 
+# The OpenAPI document is linked in with .incbin; version facts for GET /version.
+VERSION      := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog 2>/dev/null)
+BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BUILD_TIME   := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ)
+$(BUILD)/obj/handlers/service.o: handlers/openapi.yaml
+$(BUILD)/obj/handlers/service.o: CPPFLAGS += -DSYNKRONUS_VERSION='"$(or $(VERSION),0.0.0)"' \
+    -DSYNKRONUS_COMMIT='"$(BUILD_COMMIT)"' -DSYNKRONUS_BUILD_TIME='"$(BUILD_TIME)"'
+
 $(BUILD)/libsynkronus.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
 
 $(SERVER): $(BUILD)/obj/handlers/main.o $(BUILD)/libsynkronus.a
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(ADMIN): $(BUILD)/obj/handlers/admin_main.o $(BUILD)/libsynkronus.a
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(UNIT): $(UNIT_OBJS) $(BUILD)/libsynkronus.a
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lboost_unit_test_framework
+	@echo "  LD      $@"
+	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lboost_unit_test_framework
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/handlers/main.d $(BUILD)/obj/handlers/admin_main.d
 
@@ -87,17 +101,32 @@ bench: deps
 	$(MAKE) all
 	bench/run.sh
 
+# The .deb, built by dpkg-buildpackage from a clean copy of the tree (never this
+# working tree, whose build/ stays as it is), into build/deb/.
 deb: deps
-	dpkg-buildpackage -us -uc -b
-	mkdir -p $(BUILD)/deb && mv ../synkronus-fcgi_*.deb ../synkronus-fcgi_*.buildinfo ../synkronus-fcgi_*.changes $(BUILD)/deb/ 2>/dev/null || true
+	packaging/build-deb.sh $(BUILD)/deb
 
+# The package tests: lintian, systemd-analyze, file list, the integration smoke
+# tests through the unpacked package, install/upgrade/purge in a throwaway root.
+test-deb: deb
+	tests/package/run.sh $(BUILD)/deb
+
+# The layout of the Debian package. The admin's config and nginx site are never overwritten.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/synkronus/sql
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/synkronus/sql $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(SERVER) $(ADMIN) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/synkronus/sql/
-	install -d $(DESTDIR)$(PREFIX)/share/synkronus/nginx
-	install -m 0644 nginx/*.conf $(DESTDIR)$(PREFIX)/share/synkronus/nginx/ 2>/dev/null || true
 	install -m 0644 handlers/openapi.yaml $(DESTDIR)$(PREFIX)/share/synkronus/openapi.yaml
+	install -m 0644 packaging/synkronus-fcgi.8 packaging/synkronus-admin.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -D -m 0644 -t $(DESTDIR)$(UNITDIR) packaging/synkronus-fcgi.socket packaging/synkronus-fcgi.service
+	install -D -m 0644 nginx/synkronus-http.conf $(DESTDIR)$(SYSCONFDIR)/nginx/conf.d/synkronus.conf
+	install -D -m 0644 nginx/synkronus-locations.conf $(DESTDIR)$(SYSCONFDIR)/nginx/snippets/synkronus.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/synkronus || \
+	  install -D -m 0644 nginx/synkronus-site.conf $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/synkronus
+	install -d $(DESTDIR)$(SYSCONFDIR)/synkronus
+	test -e $(DESTDIR)$(SYSCONFDIR)/synkronus/synkronus.conf || { \
+	  $(SERVER) --print-default-config >$(BUILD)/synkronus.conf && \
+	  install -m 0640 $(BUILD)/synkronus.conf $(DESTDIR)$(SYSCONFDIR)/synkronus/synkronus.conf; }
 
 clean:
 	rm -rf $(BUILD)

@@ -52,6 +52,26 @@ const Entry kStatements[] = {
     {Stmt::LOGIN_FAIL_DEL_OLD, "LOGIN_FAIL_DEL_OLD",
      "DELETE FROM login_failures WHERE window_start < UNIX_TIMESTAMP() - ? LIMIT 1000"},
     {Stmt::SERVER_VERSION, "SERVER_VERSION", "SELECT VERSION(), DATABASE()"},
+    {Stmt::SYNC_COUNTER_LOCK, "SYNC_COUNTER_LOCK", "SELECT last_change_id FROM sync_counter WHERE id = 1 FOR UPDATE"},
+    {Stmt::SYNC_COUNTER_ADD, "SYNC_COUNTER_ADD", "UPDATE sync_counter SET last_change_id = ? WHERE id = 1"},
+    {Stmt::SYNC_COUNTER_SEL, "SYNC_COUNTER_SEL", "SELECT last_change_id FROM sync_counter WHERE id = 1"},
+    {Stmt::SYNC_CONFLICT_INS, "SYNC_CONFLICT_INS",
+     "INSERT INTO sync_conflicts (record_id, schema_type, schema_version, data, hash, deleted, change_id, "
+     "last_modified, last_modified_by, origin_client_id, client_hash, overwritten_by, overwritten_by_client, "
+     "overwritten_change_id, recorded_at) "
+     "SELECT id, schema_type, schema_version, data, hash, deleted, change_id, last_modified, last_modified_by, "
+     "origin_client_id, ?, ?, ?, ?, UTC_TIMESTAMP(3) FROM sync_records WHERE id = ?"},
+    {Stmt::SYNC_TX_INS, "SYNC_TX_INS",
+     "INSERT INTO sync_transmissions (transmission_id, body_hash, response, created_at, expires_at) "
+     "VALUES (?, ?, '', UTC_TIMESTAMP(3), ?)"},
+    {Stmt::SYNC_TX_SEL, "SYNC_TX_SEL",
+     "SELECT body_hash, response, expires_at FROM sync_transmissions WHERE transmission_id = ?"},
+    {Stmt::SYNC_TX_SET_RESPONSE, "SYNC_TX_SET_RESPONSE",
+     "UPDATE sync_transmissions SET response = ? WHERE transmission_id = ?"},
+    {Stmt::SYNC_TX_DEL_ONE_EXPIRED, "SYNC_TX_DEL_ONE_EXPIRED",
+     "DELETE FROM sync_transmissions WHERE transmission_id = ? AND expires_at <= UNIX_TIMESTAMP()"},
+    {Stmt::SYNC_TX_DEL_EXPIRED, "SYNC_TX_DEL_EXPIRED",
+     "DELETE FROM sync_transmissions WHERE expires_at <= UNIX_TIMESTAMP() LIMIT 1000"},
 };
 static_assert(sizeof(kStatements) / sizeof(kStatements[0]) == static_cast<size_t>(Stmt::COUNT_),
               "every Stmt needs its SQL");

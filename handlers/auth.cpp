@@ -128,15 +128,21 @@ core::Principal authenticate(Context& ctx, const core::Request& req) {
     int64_t now_ms = core::unix_now_ms();
     int64_t ttl_ms = ctx.cfg.integer("revocation_cache_seconds") * 1000;
     auto it = ctx.auth_cache.find(c.sub);
-    if (it == ctx.auth_cache.end() || now_ms - it->second.read_at_ms >= ttl_ms) {
+    bool fresh = false;
+    auto read = [&] {
         db::UserRepository users(ctx.database());
         auto info = users.auth_info(c.sub);
         if (ctx.auth_cache.size() > 10000) ctx.auth_cache.clear();
         Context::AuthEntry e{info.has_value(), info ? info->token_version : 0, info ? info->role : "", now_ms};
         it = ctx.auth_cache.insert_or_assign(c.sub, e).first;
-    }
-    if (!it->second.exists || it->second.token_version != c.ver)
-        throw ApiError::unauthorized("Invalid token: it has been revoked");
+        fresh = true;
+    };
+    if (it == ctx.auth_cache.end() || now_ms - it->second.read_at_ms >= ttl_ms) read();
+    auto revoked = [&] { return !it->second.exists || it->second.token_version != c.ver; };
+    // A cached entry may predate a change made through another worker (a password reset,
+    // a new user): the token is only refused on what the database says now.
+    if (revoked() && !fresh) read();
+    if (revoked()) throw ApiError::unauthorized("Invalid token: it has been revoked");
     return core::Principal{c.sub, *role};
 }
 

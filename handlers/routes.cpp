@@ -4,6 +4,7 @@
 #include "db/error.h"
 #include "handlers/auth.h"
 #include "handlers/service.h"
+#include "handlers/sync.h"
 #include "handlers/users.h"
 
 namespace handlers {
@@ -13,6 +14,7 @@ using core::Role;
 
 core::Router build_router(Context& ctx) {
     const int64_t json = ctx.cfg.integer("body_limit_json");
+    const int64_t sync = ctx.cfg.integer("body_limit_sync");
     auto h = [&ctx](core::Response (*fn)(Context&, core::Request&)) {
         return [&ctx, fn](core::Request& r) { return fn(ctx, r); };
     };
@@ -31,6 +33,8 @@ core::Router build_router(Context& ctx) {
     r.add({"POST", "/users/change-password", h(users_change_password), Role::read_only, BodyMode::buffered, json});
     r.add({"DELETE", "/users/delete/{username}", h(users_delete), Role::admin});
     r.add({"DELETE", "/users/{username}", h(users_delete), Role::admin});
+    r.add({"POST", "/sync/push", h(sync_push), Role::read_write, BodyMode::buffered, sync});
+    r.add({"POST", "/sync/pull", h(sync_pull), Role::read_only, BodyMode::buffered, sync});
     return r;
 }
 

@@ -1,0 +1,142 @@
+#include "domain/page_token.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "core/crypto.h"
+#include "domain/sync_request.h"
+#include "domain/utf8.h"
+
+namespace domain {
+
+namespace {
+
+// The MAC input is prefixed with a purpose and version so a MAC made for anything else
+// with the same key, or for a later token format, never verifies here.
+constexpr std::string_view kMacContext = "synkronus-page-v1.";
+constexpr size_t kMacBytes = 32;
+
+std::string mac_of(std::string_view key, std::string_view payload) {
+    std::string input;
+    input.reserve(kMacContext.size() + payload.size());
+    input.append(kMacContext).append(payload);
+    return core::hmac_sha256(key, input);
+}
+
+bool schema_type_ok(std::string_view s) {
+    const auto n = utf8_length(s);
+    return n && *n >= 1 && *n <= kMaxSchemaTypeChars;
+}
+
+bool cursor_ok(const PageCursor& c) {
+    if (c.after_change_id < 0 || c.snapshot_cutoff < 0) return false;
+    if (c.limit < kMinPullLimit || c.limit > kMaxPullLimit) return false;
+    return std::all_of(c.schema_types.begin(), c.schema_types.end(), schema_type_ok);
+}
+
+// The payload is binary, big-endian and length-prefixed: more compact than JSON (the
+// token rides in a URL) and with no escaping whose size depends on the content.
+//   i64 after_change_id | i64 snapshot_cutoff | u16 limit | u16 count | count × (u16 len, bytes)
+void put_u64(std::string& out, uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+}
+
+void put_u16(std::string& out, size_t v) {
+    out.push_back(static_cast<char>((v >> 8) & 0xFF));
+    out.push_back(static_cast<char>(v & 0xFF));
+}
+
+class Reader {
+public:
+    explicit Reader(std::string_view in) : in_(in) {}
+
+    bool u64(uint64_t& v) {
+        if (in_.size() - pos_ < 8) return false;
+        v = 0;
+        for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in_[pos_++]);
+        return true;
+    }
+    bool u16(size_t& v) {
+        if (in_.size() - pos_ < 2) return false;
+        v = (static_cast<size_t>(static_cast<unsigned char>(in_[pos_])) << 8) |
+            static_cast<unsigned char>(in_[pos_ + 1]);
+        pos_ += 2;
+        return true;
+    }
+    bool bytes(size_t n, std::string& out) {
+        if (in_.size() - pos_ < n) return false;
+        out.assign(in_.substr(pos_, n));
+        pos_ += n;
+        return true;
+    }
+    bool at_end() const { return pos_ == in_.size(); }
+
+private:
+    std::string_view in_;
+    size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::string encode_page_token(const PageCursor& cursor, std::string_view key) {
+    if (key.empty()) throw std::invalid_argument("page token key is empty");
+    if (!cursor_ok(cursor)) throw std::invalid_argument("page cursor out of range");
+    std::vector<std::string> types = cursor.schema_types;
+    std::sort(types.begin(), types.end());
+    types.erase(std::unique(types.begin(), types.end()), types.end());
+
+    std::string payload;
+    put_u64(payload, static_cast<uint64_t>(cursor.after_change_id));
+    put_u64(payload, static_cast<uint64_t>(cursor.snapshot_cutoff));
+    put_u16(payload, static_cast<size_t>(cursor.limit));
+    if (types.size() > 0xFFFF) throw std::length_error("page token filter too large");
+    put_u16(payload, types.size());
+    for (const auto& t : types) {
+        put_u16(payload, t.size());  // at most 255 × 4 bytes, checked by cursor_ok
+        payload.append(t);
+    }
+
+    std::string token = core::base64url_encode(payload);
+    token.push_back('.');
+    token.append(core::base64url_encode(mac_of(key, payload)));
+    if (token.size() > kMaxPageTokenLength) throw std::length_error("page token filter too large");
+    return token;
+}
+
+std::optional<PageCursor> decode_page_token(std::string_view token, std::string_view key) {
+    if (key.empty() || token.empty() || token.size() > kMaxPageTokenLength) return std::nullopt;
+    const size_t dot = token.find('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    std::string payload, mac;
+    if (!core::base64url_decode(token.substr(0, dot), payload) ||
+        !core::base64url_decode(token.substr(dot + 1), mac)) {  // a second '.' fails here
+        return std::nullopt;
+    }
+    if (mac.size() != kMacBytes || !core::constant_time_equal(mac, mac_of(key, payload))) {
+        return std::nullopt;
+    }
+
+    // Past the MAC the payload is ours; it is still checked in full, so a key leaked
+    // or reused elsewhere cannot smuggle in values the pull would not accept.
+    Reader r(payload);
+    PageCursor c;
+    uint64_t after = 0, cutoff = 0;
+    size_t limit = 0, count = 0;
+    if (!r.u64(after) || !r.u64(cutoff) || !r.u16(limit) || !r.u16(count)) return std::nullopt;
+    c.after_change_id = static_cast<int64_t>(after);
+    c.snapshot_cutoff = static_cast<int64_t>(cutoff);
+    c.limit = static_cast<int>(limit);
+    c.schema_types.reserve(std::min<size_t>(count, 256));
+    for (size_t i = 0; i < count; ++i) {
+        size_t len = 0;
+        std::string t;
+        if (!r.u16(len) || !r.bytes(len, t)) return std::nullopt;
+        // Encoded sorted and unique; anything else was not made by encode_page_token.
+        if (!c.schema_types.empty() && !(c.schema_types.back() < t)) return std::nullopt;
+        c.schema_types.push_back(std::move(t));
+    }
+    if (!r.at_end() || !cursor_ok(c)) return std::nullopt;
+    return c;
+}
+
+}  // namespace domain

@@ -1,0 +1,36 @@
+// The opaque pull page token: the cursor, filter and limit of a pull, signed so a
+// client can hand it back but not forge or alter it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace domain {
+
+// Tokens travel in the query string, and nginx refuses request lines over its 8 KiB
+// header buffer, so no token is issued or read beyond this.
+inline constexpr size_t kMaxPageTokenLength = 8192;
+inline constexpr int kMinPullLimit = 1;
+inline constexpr int kMaxPullLimit = 500;
+
+struct PageCursor {
+    int64_t after_change_id = 0;
+    std::vector<std::string> schema_types;  // sorted, deduplicated; empty = all types
+    int limit = 50;
+    int64_t snapshot_cutoff = 0;
+};
+
+// base64url(payload) "." base64url(HMAC-SHA256(key, "synkronus-page-v1." payload)).
+// schema_types are sorted and deduplicated on the way in. Throws std::invalid_argument
+// for an empty key or a cursor decode would refuse, and std::length_error when the
+// filter is too large for a token (parse_pull_request bounds it so this cannot happen).
+std::string encode_page_token(const PageCursor& cursor, std::string_view key);
+
+// nullopt for anything not made by encode_page_token with this key: forged, altered,
+// truncated, wrong key, malformed, or carrying values outside the pull limits.
+std::optional<PageCursor> decode_page_token(std::string_view token, std::string_view key);
+
+}  // namespace domain

@@ -1,0 +1,62 @@
+// Parsing and validation of the /sync/push and /sync/pull bodies: shapes, types and
+// limits only, no HTTP and no SQL. Whole-request problems throw a 400 validation
+// ApiError naming each field; a bad record in a push fails alone.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+namespace domain {
+
+inline constexpr size_t kMaxClientIdChars = 128;
+inline constexpr size_t kMaxRecordIdChars = 255;
+inline constexpr size_t kMaxSchemaTypeChars = 255;
+inline constexpr size_t kMaxSchemaVersionChars = 64;
+// Bound on a pull's schema_types (sum of UTF-8 bytes plus 2 per entry) so the page
+// token that carries the filter, plus one query schemaType, stays under
+// kMaxPageTokenLength.
+inline constexpr size_t kMaxPullFilterBytes = 4096;
+
+struct PushRecord {
+    size_t index = 0;  // position in the pushed `records` array
+    std::string id, schema_type, schema_version;
+    std::string data_json;  // canonical JSON (RFC 8785) of data
+    std::string hash;       // server-computed record_hash
+    std::optional<std::string> client_hash;  // the `hash` the client sent, if a string
+    bool deleted = false;
+};
+
+struct FailedRecord {
+    std::string id;  // the record's id if it was a string, else ""
+    size_t index = 0;
+    std::string code;  // "VALIDATION"
+    std::string error;  // readable reason naming the field(s)
+};
+
+struct PushRequest {
+    std::string transmission_id;  // lowercase UUID
+    std::string client_id;
+    // Valid records in pushed order. An id pushed twice appears twice; applying them in
+    // order makes the later one win, as if they had come in two pushes.
+    std::vector<PushRecord> records;
+    std::vector<FailedRecord> failed;  // in pushed order
+};
+
+// Server-assigned fields (change_id, last_modified, last_modified_by, origin_client_id)
+// and unknown fields are ignored. `deleted: null` and `hash: null` count as absent.
+PushRequest parse_push_request(const rapidjson::Document& body, size_t max_records);
+
+struct PullRequest {
+    std::string client_id;
+    int64_t after_change_id = 0;
+    std::vector<std::string> schema_types;  // sorted, deduplicated; empty = all types
+};
+
+// Optional fields given as null count as absent.
+PullRequest parse_pull_request(const rapidjson::Document& body);
+
+}  // namespace domain

@@ -1,0 +1,134 @@
+#include "handlers/sync.h"
+
+#include <algorithm>
+
+#include "core/api_error.h"
+#include "core/crypto.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/time_util.h"
+#include "db/sync_repository.h"
+#include "domain/page_token.h"
+#include "domain/sync_request.h"
+
+namespace handlers {
+
+using core::ApiError;
+
+namespace {
+
+// Page tokens are signed with a key derived from the JWT secret, so a token from
+// one purpose can never be replayed as the other.
+std::string page_token_key(const Context& ctx) { return core::hmac_sha256(ctx.jwt_secret, "synkronus page tokens"); }
+
+int parse_limit(const core::Request& req) {
+    auto v = req.query_param("limit");
+    if (!v) return 50;
+    bool digits = !v->empty() && v->size() <= 4 && std::all_of(v->begin(), v->end(), ::isdigit);
+    int n = digits ? std::stoi(*v) : 0;
+    if (n < domain::kMinPullLimit || n > domain::kMaxPullLimit)
+        throw ApiError::validation({{"limit", "limit must be an integer from 1 to 500"}});
+    return n;
+}
+
+}  // namespace
+
+core::Response sync_push(Context& ctx, core::Request& req) {
+    auto doc = core::parse_json_object(req.body);
+    auto push = domain::parse_push_request(doc, static_cast<size_t>(ctx.cfg.integer("sync_max_records")));
+    const std::string& user = req.principal->username;
+    // The same transmission_id with the same body (from the same user) is a retry.
+    std::string fingerprint = core::sha256_hex(user + "\n" + req.body);
+    int64_t now_ms = core::unix_now_ms();
+
+    auto render = [&](const db::PushApplied& a) {
+        core::JsonOut o;
+        o.begin_object();
+        o.key("server_time").str(core::rfc3339_ms(now_ms));
+        o.key("success_count").num(a.success_count);
+        o.key("failed_records").begin_array();
+        for (const auto& f : push.failed)
+            o.begin_object().key("id").str(f.id).key("index").num(static_cast<int64_t>(f.index))
+                .key("code").str(f.code).key("error").str(f.error).end_object();
+        o.end_array();
+        o.key("warnings").begin_array();
+        for (const auto& w : a.warnings)
+            o.begin_object().key("id").str(w.id).key("code").str(w.code).key("message").str(w.message).end_object();
+        o.end_array();
+        o.end_object();
+        return o.take();
+    };
+
+    db::SyncRepository repo(ctx.database());
+    auto out = repo.push(push, fingerprint, user, now_ms, ctx.cfg.integer("idempotency_ttl"), render);
+    if (out.kind == db::PushOutcome::Kind::mismatch)
+        throw ApiError::conflict("transmission_id " + push.transmission_id +
+                                 " was already used for a push with a different body");
+    // Expired responses are cleared as pushes come in; no cron job is needed.
+    if (core::random_bytes(1)[0] % 64 == 0) repo.delete_expired_transmissions();
+    auto resp = core::Response::json(std::move(out.response));
+    if (out.kind == db::PushOutcome::Kind::replayed) resp.add_header("x-idempotent-replay", "true");
+    resp.add_header("Cache-Control", "no-store");
+    return resp;
+}
+
+core::Response sync_pull(Context& ctx, core::Request& req) {
+    auto doc = core::parse_json_object(req.body);
+    auto pull = domain::parse_pull_request(doc);
+    domain::PageCursor cursor;
+    cursor.limit = parse_limit(req);
+    cursor.after_change_id = pull.after_change_id;
+    cursor.schema_types = pull.schema_types;
+    if (auto t = req.query_param("schemaType")) {
+        if (t->empty() || t->size() > domain::kMaxSchemaTypeChars)
+            throw ApiError::validation({{"schemaType", "schemaType must be 1 to 255 characters"}});
+        cursor.schema_types.push_back(*t);
+    }
+    std::sort(cursor.schema_types.begin(), cursor.schema_types.end());
+    cursor.schema_types.erase(std::unique(cursor.schema_types.begin(), cursor.schema_types.end()),
+                              cursor.schema_types.end());
+    if (auto token = req.query_param("page_token"); token && !token->empty()) {
+        // The token carries cursor, filter and limit: it continues exactly where its page ended.
+        auto decoded = domain::decode_page_token(*token, page_token_key(ctx));
+        if (!decoded) throw ApiError::validation({{"page_token", "page_token is invalid or was altered"}});
+        cursor = *decoded;
+    }
+
+    db::SyncRepository repo(ctx.database());
+    auto page = repo.pull(cursor.after_change_id, cursor.schema_types, cursor.limit);
+    int64_t cutoff = page.has_more ? page.records.back().change_id : page.snapshot_cutoff;
+
+    core::JsonOut o;
+    o.begin_object();
+    o.key("server_time").str(core::rfc3339_ms(core::unix_now_ms()));
+    o.key("records").begin_array();
+    for (const auto& r : page.records) {
+        o.begin_object();
+        o.key("id").str(r.id);
+        o.key("schemaType").str(r.schema_type);
+        o.key("schemaVersion").str(r.schema_version);
+        o.key("data").raw(r.data);
+        o.key("hash").str(r.hash);
+        o.key("deleted").boolean(r.deleted);
+        o.key("change_id").num(r.change_id);
+        o.key("last_modified").str(r.last_modified);
+        o.key("last_modified_by").str(r.last_modified_by);
+        o.key("origin_client_id").str(r.origin_client_id);
+        o.end_object();
+    }
+    o.end_array();
+    o.key("change_cutoff").num(cutoff);
+    o.key("has_more").boolean(page.has_more);
+    if (page.has_more) {
+        domain::PageCursor next = cursor;
+        next.after_change_id = cutoff;
+        next.snapshot_cutoff = page.snapshot_cutoff;
+        o.key("next_page_token").str(domain::encode_page_token(next, page_token_key(ctx)));
+    }
+    o.end_object();
+    auto resp = core::Response::json(o.take());
+    resp.add_header("Cache-Control", "no-store");
+    return resp;
+}
+
+}  // namespace handlers

@@ -1,0 +1,143 @@
+"""Shared helpers for the integration tests: an HTTPS client that verifies the
+stack's certificate, login helpers, and control of the stack's processes."""
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import time
+import urllib.parse
+import uuid
+
+REPO = os.environ["REPO"]
+STATE = os.environ["STATE"]
+BASE_URL = os.environ["BASE_URL"]
+CACERT = os.environ["CACERT"]
+ADMIN_PASSWORD = os.environ["ADMIN_PASSWORD"]
+_parsed = urllib.parse.urlparse(BASE_URL)
+HOST, PORT = _parsed.hostname, _parsed.port
+
+_ctx = ssl.create_default_context(cafile=CACERT)
+
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # dict, lower-case names (last value wins)
+        self.header_list = None
+        self.body = body
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return f"<Reply {self.status} {self.body[:300]!r}>"
+
+
+def connection(timeout=60):
+    return http.client.HTTPSConnection(HOST, PORT, context=_ctx, timeout=timeout)
+
+
+def request(method, path, body=None, token=None, headers=None, conn=None, raw=None):
+    """One HTTPS request. `body` is JSON-encoded unless `raw` bytes are given."""
+    h = dict(headers or {})
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    if token:
+        h["Authorization"] = "Bearer " + token
+    own = conn is None
+    c = conn or connection()
+    try:
+        c.request(method, path, body=data, headers=h)
+        r = c.getresponse()
+        payload = r.read()
+        rep = Reply(r.status, {k.lower(): v for k, v in r.getheaders()}, payload)
+        rep.header_list = r.getheaders()
+        return rep
+    finally:
+        if own:
+            c.close()
+
+
+def login(username, password):
+    r = request("POST", "/auth/login", {"username": username, "password": password})
+    assert r.status == 200, r
+    return r.json
+
+
+_admin_token = None
+
+
+def admin_token():
+    global _admin_token
+    if _admin_token is None:
+        _admin_token = login("admin", ADMIN_PASSWORD)["token"]
+    return _admin_token
+
+
+def unique_name(prefix="u"):
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def make_user(role="read-write", password="password-123", name=None):
+    """Creates a user through the API; returns (username, password)."""
+    name = name or unique_name()
+    r = request("POST", "/users/create", {"username": name, "password": password, "role": role},
+                token=admin_token())
+    assert r.status == 201, r
+    return name, password
+
+
+def token_for(role="read-write"):
+    name, pw = make_user(role)
+    return login(name, pw)["token"]
+
+
+def stack(*functions):
+    """Runs devstack.sh functions (e.g. 'stack_stop_db') against the test stack."""
+    script = ". " + os.path.join(REPO, "packaging/devstack.sh") + "; " + " && ".join(functions)
+    subprocess.run(["bash", "-c", script], check=True, env=os.environ.copy())
+
+
+def sql(query):
+    """Runs SQL as root against the test database; returns rows as lists of strings."""
+    out = subprocess.run(
+        ["mariadb", "--no-defaults", "-uroot", "--socket=" + os.path.join(STATE, "mysql-run/mysqld.sock"),
+         "-N", "-B", "synkronus", "-e", query], check=True, capture_output=True, text=True).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+def worker_pids():
+    """Pids of the worker processes (children of the supervisor)."""
+    sup = open(os.path.join(STATE, "workers.pid")).read().strip()
+    out = subprocess.run(["pgrep", "-P", sup], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def wait_until(fn, timeout=20.0, interval=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if fn():
+                return True
+        except Exception:
+            pass
+        time.sleep(interval)
+    return False
+
+
+def assert_problem(testcase, reply, status, slug):
+    testcase.assertEqual(reply.status, status, reply)
+    testcase.assertEqual(reply.header("content-type"), "application/problem+json", reply)
+    p = reply.json
+    testcase.assertEqual(p["type"], "https://synkronus.org/docs/errors/" + slug, p)
+    testcase.assertEqual(p["status"], status)
+    testcase.assertIn("title", p)
+    testcase.assertIn("detail", p)
+    return p

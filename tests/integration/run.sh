@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Integration tests: a private MariaDB, the worker pool and nginx on loopback, then
+# every tests/integration/test_*.py through HTTPS. Everything is stopped at the end.
+# Usage: tests/integration/run.sh [test_module_pattern]
+set -u
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+export STATE=${STATE:-$REPO/tests/tmp/stack}
+export HTTPS_PORT=${HTTPS_PORT:-18443} HTTP_PORT=${HTTP_PORT:-18080} DB_PORT=${DB_PORT:-13407}
+export WORKERS=${WORKERS:-3}
+# Cheaper Argon2 parameters keep the many logins of the suite fast; the hashing code is the same.
+export ARGON2_MEMORY_KIB=${ARGON2_MEMORY_KIB:-8192} ARGON2_TIME_COST=${ARGON2_TIME_COST:-1}
+. "$REPO/packaging/devstack.sh"
+
+cleanup() { stack_stop; }
+trap cleanup EXIT INT TERM
+
+rm -rf "$STATE"
+mkdir -p "$STATE"
+stack_up || { echo "could not start the test stack; logs:"; tail -n 30 "$STATE"/logs/*.log; exit 1; }
+export ADMIN_PASSWORD=admin-password-for-tests
+printf '%s\n' "$ADMIN_PASSWORD" | stack_admin create-user admin admin >/dev/null || exit 1
+export REPO BASE_URL="https://127.0.0.1:$HTTPS_PORT" CACERT="$STATE/tls/cert.pem"
+
+/usr/bin/python3 "$REPO/tests/integration/runner.py" "${1:-test_*.py}"
+rc=$?
+if [ $rc -ne 0 ]; then
+    echo "--- last worker log lines ---"; tail -n 40 "$STATE/logs/workers.log"
+    echo "--- last nginx error log lines ---"; tail -n 20 "$STATE/logs/nginx-error.log"
+fi
+exit $rc

@@ -1,0 +1,141 @@
+"""The worker pool and the database link under failure: a worker killed with SIGKILL
+under load, and the database stopped and started again."""
+import os
+import signal
+import threading
+import time
+import unittest
+
+import harness as h
+
+
+def get(path, token=None, conn=None):
+    return h.request("GET", path, token=token, conn=conn)
+
+
+class Load:
+    """Threads sending authenticated GET /users until stopped; records every outcome."""
+
+    def __init__(self, threads=6):
+        self.token = h.admin_token()
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.ok = 0
+        self.failures = []  # (status or exception text, body)
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(threads)]
+
+    def run(self):
+        conn = h.connection(timeout=20)
+        while not self.stop.is_set():
+            try:
+                r = get("/users", token=self.token, conn=conn)
+                outcome = (r.status, r.header("content-type"), r.body[:200])
+            except Exception as e:  # a dropped connection counts as a failure
+                outcome = (repr(e), None, b"")
+                conn.close()
+                conn = h.connection(timeout=20)
+            with self.lock:
+                if outcome[0] == 200:
+                    self.ok += 1
+                else:
+                    self.failures.append(outcome)
+        conn.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(30)
+
+
+class Resilience(unittest.TestCase):
+    """One class, so the database outage (test_z) runs after the pool tests."""
+
+    def test_a_sigkill_under_load_loses_at_most_the_inflight_request(self):
+        before = h.worker_pids()
+        self.assertGreaterEqual(len(before), 2, before)
+        victim = before[0]
+        with Load() as load:
+            time.sleep(1.0)
+            ok_before_kill = load.ok
+            os.kill(victim, signal.SIGKILL)
+            time.sleep(2.0)
+        self.assertGreater(ok_before_kill, 20, "the load did not run")
+        self.assertGreater(load.ok, ok_before_kill + 20, "requests stopped succeeding after the kill")
+        # Only the request the killed worker was serving may fail, and nginx answers it
+        # with its own problem+json 502.
+        self.assertLessEqual(len(load.failures), 2, load.failures)
+        for status, ctype, _ in load.failures:
+            self.assertEqual(status, 502, load.failures)
+            self.assertEqual(ctype, "application/problem+json", load.failures)
+
+        # The supervisor replaces the dead worker.
+        def replaced():
+            now = h.worker_pids()
+            return len(now) == len(before) and victim not in now
+        self.assertTrue(h.wait_until(replaced, timeout=10), (before, h.worker_pids()))
+        after = h.worker_pids()
+        self.assertEqual(len(set(after) - set(before)), 1, (before, after))
+        # Every worker serves again.
+        token = h.admin_token()
+        statuses = [get("/users", token=token).status for _ in range(3 * len(after))]
+        self.assertEqual(statuses, [200] * len(statuses))
+
+    def test_b_killing_every_worker_once_recovers(self):
+        before = h.worker_pids()
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+
+        def all_replaced():
+            now = h.worker_pids()
+            return len(now) == len(before) and not set(now) & set(before)
+        self.assertTrue(h.wait_until(all_replaced, timeout=15), (before, h.worker_pids()))
+        self.assertTrue(h.wait_until(lambda: get("/health").status == 200, timeout=10))
+        self.assertEqual(get("/users", token=h.admin_token()).status, 200)
+
+    def test_z_database_stopped_gives_503_and_recovers_by_itself(self):
+        token = h.admin_token()
+        self.assertEqual(get("/health").status, 200)
+        self.assertEqual(get("/users", token=token).status, 200)
+        try:
+            h.stack("stack_stop_db")
+            # Several requests, so every worker (each with its own connection) is hit.
+            for _ in range(6):
+                r = get("/health")
+                self.assertEqual(r.status, 503, r)
+                self.assertEqual(r.header("content-type"), "application/json")
+                body = r.json
+                self.assertEqual(body["status"], "error")
+                self.assertIn("error", body)
+                self.assertRegex(body["timestamp"], r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+            for _ in range(6):
+                r = get("/users", token=token)
+                p = h.assert_problem(self, r, 503, "unavailable")
+                self.assertIsNotNone(r.header("retry-after"), r)
+                self.assertEqual(r.header("x-api-version-used"), "1.0.0")
+                for leak in ("/", "SQL", "mysql", "errno", "sock"):
+                    self.assertNotIn(leak, p["detail"])
+            r = h.request("POST", "/auth/login", {"username": "admin", "password": h.ADMIN_PASSWORD})
+            h.assert_problem(self, r, 503, "unavailable")
+            # Endpoints that need no database keep working.
+            self.assertEqual(get("/openapi.yaml").status, 200)
+        finally:
+            h.stack("stack_start_db")
+
+        def healthy():
+            return get("/health").status == 200 and get("/users", token=token).status == 200
+        self.assertTrue(h.wait_until(healthy, timeout=30, interval=0.3), "the service did not recover")
+        # Every worker has reconnected: no request fails any more.
+        statuses = [get("/users", token=token).status for _ in range(12)]
+        self.assertEqual(statuses, [200] * 12)
+        self.assertEqual(get("/health").json["status"], "ok")
+        self.assertEqual(h.request("POST", "/auth/login",
+                                   {"username": "admin", "password": h.ADMIN_PASSWORD}).status, 200)
+
+
+if __name__ == "__main__":
+    unittest.main()

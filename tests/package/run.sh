@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# `make test-deb`: checks the package that packaging/build-deb.sh built into DEBDIR.
+#   1. lintian: no errors, no warnings; every override carries a comment
+#   2. Build-Depends complete and minimal (against the headers and libraries used)
+#   3. the control fields, conffiles and file list against the expected layout
+#   4. the shipped files agree: config = the binary's declaration, socket and
+#      bundle paths of the units, the config and the nginx snippet
+#   5. the integration smoke tests through the unpacked binaries and nginx snippet
+#   6. install, README.Debian's steps, upgrade, remove and purge in a throwaway
+#      root, where `systemd-analyze verify` checks the installed units
+# Usage: tests/package/run.sh [DEBDIR]   (default build/deb)
+# Ports and state: STATE=/tmp/pkgstack, 38443/38080, MariaDB 33407 for step 5;
+# step 6 uses 38444/38081 and 33408.
+set -u
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+HERE=$REPO/tests/package
+DEBDIR=$(cd "${1:-$REPO/build/deb}" && pwd) || exit 1
+DEB=$(ls "$DEBDIR"/synkronus-fcgi_*.deb 2>/dev/null | head -n 1)
+CHANGES=$(ls "$DEBDIR"/synkronus-fcgi_*.changes 2>/dev/null | head -n 1)
+[ -n "$DEB" ] && [ -n "$CHANGES" ] || { echo "no synkronus-fcgi .deb/.changes in $DEBDIR (run make deb)"; exit 1; }
+
+WORK=$(mktemp -d /tmp/synkronus-pkgtest.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+section() { echo; echo "=== $*"; }
+pass() { echo "ok    $*"; }
+fail() { echo "FAIL  $*"; failures=$((failures + 1)); }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+
+ROOT=$WORK/unpacked
+dpkg-deb -x "$DEB" "$ROOT"
+dpkg-deb -e "$DEB" "$WORK/control"
+
+section "1. lintian"
+if lintian --fail-on error,warning --info --display-level ">=info" "$CHANGES" >"$WORK/lintian.txt" 2>&1; then
+    pass "lintian: no errors or warnings"
+else
+    fail "lintian"
+fi
+grep -v '^running with root privileges' "$WORK/lintian.txt" | grep -v '^N: *$' | sed -n '1,40p'
+overrides_commented() {
+    local f ok=0
+    for f in "$REPO"/debian/*lintian-overrides; do
+        [ -e "$f" ] || continue
+        # Every override line follows a comment line (or another override under one).
+        awk '/^#/ { c = 1; next } /^[[:space:]]*$/ { c = 0; next } { if (!c) { print FILENAME ": " $0; bad = 1 } }
+             END { exit bad }' "$f" || ok=1
+    done
+    return $ok
+}
+check "every lintian override says why" overrides_commented
+
+section "2. Build-Depends"
+build_depends() {  # the package names of Build-Depends, without versions and profiles
+    sed -n '/^Build-Depends:/,/^[A-Z][A-Za-z-]*:/p' "$REPO/debian/control" | sed '$d' | sed 's/^Build-Depends://' |
+        tr ',' '\n' | sed 's/([^)]*)//g; s/<[^>]*>//g; s/\[[^]]*\]//g; s/[[:space:]]//g' | grep -v '^$'
+}
+package_deps() {  # the direct Depends of an installed package
+    dpkg-query -W -f='${Depends}\n' "$1" 2>/dev/null | tr ',|' '\n\n' | sed 's/([^)]*)//g; s/:.*//; s/[[:space:]]//g' | grep -v '^$'
+}
+owner_of() { dpkg -S "$1" 2>/dev/null | head -n 1 | cut -d: -f1; }
+check_build_depends() {
+    local bd allowed used h lib f pkg rc=0 multiarch
+    multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+    bd=$(build_depends)
+    # build-essential brings the C and C++ runtime headers.
+    allowed=$(printf '%s\n' $bd; for p in $bd; do package_deps "$p"; done
+              echo libc6-dev; echo linux-libc-dev; dpkg-query -W -f='${Package}\n' 'libstdc++-*-dev' 2>/dev/null)
+    used=""
+    for h in $(cd "$REPO" && grep -rhoE '^#include <[^>]+>' core db domain handlers tests/unit | sed 's/#include <//; s/>//' | sort -u); do
+        for f in "/usr/include/$h" "/usr/include/$multiarch/$h"; do
+            [ -e "$f" ] || continue
+            pkg=$(owner_of "$f"); used="$used $pkg"
+            printf '%s\n' $allowed | grep -qx "$pkg" || { echo "  <$h> comes from $pkg, not in Build-Depends"; rc=1; }
+            break
+        done
+    done
+    for lib in $(sed -n 's/^LIBS *:= *//p' "$REPO/Makefile") -lboost_unit_test_framework; do
+        f=/usr/lib/$multiarch/lib${lib#-l}.so
+        [ -e "$f" ] || { echo "  $lib: $f not found"; rc=1; continue; }
+        pkg=$(owner_of "$(readlink -f "$f")"); [ -n "$pkg" ] || pkg=$(owner_of "$f"); used="$used $pkg"
+        # The .so link belongs to the -dev package, the library itself to the runtime one.
+        pkg=$(owner_of "$f"); used="$used $pkg"
+        printf '%s\n' $allowed | grep -qx "$pkg" || { echo "  $lib comes from $pkg, not in Build-Depends"; rc=1; }
+    done
+    for p in $bd; do
+        [ "$p" = debhelper-compat ] && continue
+        local hit=0 q
+        for q in "$p" $(package_deps "$p"); do printf '%s\n' $used | grep -qx "$q" && hit=1; done
+        [ $hit = 1 ] || { echo "  Build-Depends $p: nothing from it is used"; rc=1; }
+    done
+    return $rc
+}
+check "Build-Depends name every header and library used, and nothing else" check_build_depends
+
+section "3. control fields, conffiles, file list"
+field() { sed -n "s/^$1: //p" "$WORK/control/control"; }
+check "Depends on adduser (postinst), not on nginx or a database server" \
+    sh -c "echo '$(field Depends)' | grep -q 'adduser' && ! echo '$(field Depends)' | grep -qE 'nginx|mysql|mariadb'"
+check "Recommends or Suggests nginx and a MySQL/MariaDB server" \
+    sh -c "echo '$(field Recommends) $(field Suggests)' | grep -q nginx && echo '$(field Recommends) $(field Suggests)' | grep -qE 'mysql-server|mariadb-server'"
+cat >"$WORK/conffiles.expected" <<'EOF'
+/etc/nginx/conf.d/synkronus.conf
+/etc/nginx/sites-available/synkronus
+/etc/nginx/snippets/synkronus.conf
+/etc/synkronus/synkronus.conf
+EOF
+check "conffiles: the config and the three nginx files" \
+    diff -u "$WORK/conffiles.expected" <(sort "$WORK/control/conffiles")
+{
+    grep -v '^#' "$HERE/expected-files" | grep -vx '@SQL@'
+    for f in "$REPO"/sql/*.sql; do echo "-rw-r--r-- root/root ./usr/share/synkronus/sql/$(basename "$f")"; done
+} | sort >"$WORK/files.expected"
+dpkg-deb -c "$DEB" | awk '{ print $1, $2, $6 }' | sort >"$WORK/files.actual"
+check "file list, modes and owners as expected (tests/package/expected-files)" \
+    diff -u "$WORK/files.expected" "$WORK/files.actual"
+
+section "4. the shipped files agree"
+unit_key() { sed -n "s/^$2=//p" "$1"; }
+svc=$ROOT/lib/systemd/system/synkronus-fcgi.service
+sock=$ROOT/lib/systemd/system/synkronus-fcgi.socket
+conf=$ROOT/etc/synkronus/synkronus.conf
+conf_key() { sed -n "s/^$1 = //p" "$conf"; }
+check "the shipped config is the declaration the packaged binary prints" \
+    cmp -s "$conf" <("$ROOT/usr/sbin/synkronus-fcgi" --print-default-config)
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/secret"
+check "the shipped config passes --check-config (with a secret)" \
+    env SYNKRONUS_JWT_SECRET_FILE="$WORK/secret" "$ROOT/usr/sbin/synkronus-fcgi" --config "$conf" --check-config
+socket_path=$(unit_key "$sock" ListenStream)
+check "socket unit, config 'listen' and every fastcgi_pass name one socket ($socket_path)" \
+    sh -c "[ '$(conf_key listen)' = '$socket_path' ] &&
+           ! grep -o 'fastcgi_pass [^;]*' '$ROOT/etc/nginx/snippets/synkronus.conf' | grep -vqx 'fastcgi_pass unix:$socket_path'"
+check "nginx (www-data) may connect to the socket" \
+    sh -c "[ '$(unit_key "$sock" SocketGroup)' = www-data ] && [ '$(unit_key "$sock" SocketMode)' = 0660 ]"
+bundle_dir=$(conf_key bundle_dir)
+check "the snippet serves bundles from bundle_dir ($bundle_dir) and the unit may write there" \
+    sh -c "grep -q 'alias $bundle_dir/versions/;' '$ROOT/etc/nginx/snippets/synkronus.conf' &&
+           [ '$(unit_key "$svc" StateDirectory | tr ' ' '\n' | sed 's|^|/var/lib/|' | grep -x "$bundle_dir")' = '$bundle_dir' ]"
+check "the site includes the package's snippet and nothing of the pool" \
+    sh -c "grep -q 'include snippets/synkronus.conf;' '$ROOT/etc/nginx/sites-available/synkronus' &&
+           ! grep -q fastcgi_pass '$ROOT/etc/nginx/sites-available/synkronus'"
+check "the pool unit: one pool as user synkronus, migrations before it, the socket required" \
+    sh -c "[ '$(unit_key "$svc" User)' = synkronus ] && [ '$(unit_key "$svc" ExecStartPre)' = '/usr/sbin/synkronus-admin migrate' ] &&
+           [ '$(unit_key "$svc" ExecStart)' = /usr/sbin/synkronus-fcgi ] && grep -qx 'Requires=synkronus-fcgi.socket' '$svc'"
+check "the worker count is set in one place (the config's 'workers')" \
+    sh -c "! grep -Eiq 'workers|SYNKRONUS_' '$svc' '$sock' || ! grep -E '^[^#]*(workers|SYNKRONUS_)' '$svc' '$sock' | grep -q ."
+check "sandboxing: ProtectSystem=strict, ProtectHome, PrivateTmp, NoNewPrivileges; restarts on failure" \
+    sh -c "grep -qx ProtectSystem=strict '$svc' && grep -qx ProtectHome=yes '$svc' && grep -qx PrivateTmp=yes '$svc' &&
+           grep -qx NoNewPrivileges=yes '$svc' && grep -qx Restart=on-failure '$svc' && ! grep -q '^ReadWritePaths=' '$svc'"
+check "maintainer scripts: the pool is not started at install, is try-restarted on upgrade" \
+    sh -c "grep -q \"deb-systemd-invoke try-restart 'synkronus-fcgi.service'\" '$WORK/control/postinst' &&
+           ! grep -q \"deb-systemd-invoke start 'synkronus-fcgi.service'\" '$WORK/control/postinst' &&
+           ! grep -q 'sed ' '$WORK/control/postinst' '$WORK/control/postrm'"
+
+section "5. integration smoke tests through the unpacked package"
+pattern='test_service*.py'
+ls "$REPO"/tests/integration/$pattern >/dev/null 2>&1 || pattern='test_*.py'
+if BIN=$ROOT/usr/sbin SQL_DIR=$ROOT/usr/share/synkronus/sql \
+    LOCATIONS_CONF=$ROOT/etc/nginx/snippets/synkronus.conf HTTP_CONF=$ROOT/etc/nginx/conf.d/synkronus.conf \
+    STATE=/tmp/pkgstack HTTPS_PORT=38443 HTTP_PORT=38080 DB_PORT=33407 \
+    "$REPO/tests/integration/run.sh" "$pattern" >"$WORK/integration.log" 2>&1; then
+    pass "integration ($pattern): $(tail -n 1 "$WORK/integration.log")"
+else
+    tail -n 40 "$WORK/integration.log"
+    fail "integration ($pattern) through the packaged binaries and snippet"
+fi
+
+section "6. install, README.Debian, upgrade, remove, purge in a throwaway root"
+if [ "$(id -u)" != 0 ] || ! unshare --mount true 2>/dev/null; then
+    echo "SKIPPED: needs root and mount namespaces (it runs in CI as root)"
+else
+    unshare --mount --propagation private "$HERE/throwaway_root.sh" "$DEB" "$WORK/root-test"
+    rc=$?
+    [ $rc = 0 ] || failures=$((failures + rc))
+fi
+
+echo
+if [ $failures = 0 ]; then echo "package tests: all passed"; else echo "package tests: $failures failed"; fi
+[ $failures = 0 ]

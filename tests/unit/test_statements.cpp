@@ -1,0 +1,29 @@
+#include <set>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include "db/statements.h"
+
+BOOST_AUTO_TEST_SUITE(statements)
+
+BOOST_AUTO_TEST_CASE(table_is_in_enum_order) {
+    // statement_sql() indexes the table by the enum, so any other order would run
+    // the wrong SQL.
+    BOOST_TEST(db::statements_in_order());
+}
+
+BOOST_AUTO_TEST_CASE(every_statement_has_a_unique_name_and_sql) {
+    std::set<std::string> names, sqls;
+    for (size_t i = 0; i < static_cast<size_t>(db::Stmt::COUNT_); ++i) {
+        auto id = static_cast<db::Stmt>(i);
+        std::string name = db::statement_name(id), sql = db::statement_sql(id);
+        BOOST_TEST(!name.empty());
+        BOOST_TEST(!sql.empty(), name);
+        BOOST_TEST(names.insert(name).second, "duplicate name " << name);
+        BOOST_TEST(sqls.insert(sql).second, "duplicate SQL in " << name);
+    }
+    BOOST_TEST(std::string(db::statement_name(db::Stmt::USERS_SEL_BY_USERNAME)) == "USERS_SEL_BY_USERNAME");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
         if (core::log::parse_level(cfg.str("log_level"), level)) core::log::set_level(level);
         handlers::Context ctx(std::move(cfg));
         bootstrap_admin(ctx);
+        ctx.dummy_hash();  // made once before fork, so no worker's first unknown-user login is slower
         ctx.db.reset();  // never share a connection across fork
         core::Router router = handlers::build_router(ctx);
         core::ServerHooks hooks = handlers::build_hooks(ctx);

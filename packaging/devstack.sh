@@ -46,7 +46,8 @@ stack_start_db() {
             --user=root --skip-test-db >"$STATE/logs/mariadb-install.log" 2>&1 || {
             cat "$STATE/logs/mariadb-install.log" >&2; return 1; }
     fi
-    mariadbd --no-defaults --datadir="$datadir" --socket="$STATE/mysql-run/mysqld.sock" \
+    # setsid: a Ctrl-C reaches only the script, which stops the services in order.
+    setsid mariadbd --no-defaults --datadir="$datadir" --socket="$STATE/mysql-run/mysqld.sock" \
         --pid-file="$STATE/mysql-run/mysqld.pid" --port="$DB_PORT" --bind-address=127.0.0.1 --user=root \
         --innodb-buffer-pool-size=512M --innodb-log-file-size=256M --max-connections=500 \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_bin --skip-name-resolve \
@@ -96,7 +97,7 @@ stack_admin() { "$BIN/synkronus-admin" --config "$STATE/synkronus.conf" "$@"; }
 
 stack_start_workers() {
     rm -f "$STATE/fcgi.sock"
-    "$BIN/synkronus-fcgi" --config "$STATE/synkronus.conf" >>"$STATE/logs/workers.log" 2>&1 &
+    setsid "$BIN/synkronus-fcgi" --config "$STATE/synkronus.conf" >>"$STATE/logs/workers.log" 2>&1 &
     echo $! >"$STATE/workers.pid"
     for _ in $(seq 1 100); do
         [ -S "$STATE/fcgi.sock" ] && return 0
@@ -120,7 +121,7 @@ stack_nginx_conf() {
 stack_start_nginx() {
     stack_nginx_conf
     nginx -t -q -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log" || return 1
-    nginx -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log" &
+    setsid nginx -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log" &
     echo $! >"$STATE/nginx.pid"
     for _ in $(seq 1 100); do
         curl -s -o /dev/null --cacert "$STATE/tls/cert.pem" "https://127.0.0.1:$HTTPS_PORT/health" && return 0

@@ -87,6 +87,9 @@ Response dispatch(const Router& router, const ServerHooks& hooks, Request& req) 
     } catch (const std::exception& e) {
         log::error(std::string("unhandled exception: ") + e.what());
         resp = problem_response(ApiError::internal());
+    } catch (...) {
+        log::error("unhandled exception of a non-standard type");
+        resp = problem_response(ApiError::internal());
     }
     resp.add_header("x-api-version-used", kApiVersion);
     return resp;

@@ -20,7 +20,7 @@ const Entry kStatements[] = {
      "SELECT username, role, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM users ORDER BY username"},
     {Stmt::USERS_INS, "USERS_INS",
      "INSERT INTO users (username, password_hash, role, token_version, created_at) "
-     "VALUES (?, ?, ?, 0, UTC_TIMESTAMP())"},
+     "VALUES (?, ?, ?, ?, UTC_TIMESTAMP())"},
     {Stmt::USERS_DEL, "USERS_DEL", "DELETE FROM users WHERE username = ?"},
     {Stmt::USERS_UPD_PASSWORD, "USERS_UPD_PASSWORD",
      "UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE username = ?"},

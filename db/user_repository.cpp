@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "core/crypto.h"
 #include "core/time_util.h"
 
 namespace db {
@@ -54,11 +55,18 @@ int64_t UserRepository::count() {
 
 UserRow UserRepository::create(const std::string& username, const std::string& password_hash,
                                const std::string& role) {
+    // A random first token version: tokens of an earlier user of the same name (deleted,
+    // then the name created again) never match the new user's version.
+    std::string r = core::random_bytes(8);
+    int64_t version = 0;
+    for (unsigned char c : r) version = (version << 8) | c;
+    version &= (int64_t{1} << 52) - 1;  // exact in JSON readers that use doubles
     db_.run([&] {
         auto& ps = db_.stmt(Stmt::USERS_INS);
         ps.setString(1, username);
         ps.setString(2, password_hash);
         ps.setString(3, role);
+        ps.setInt64(4, version);
         ps.executeUpdate();
     });
     auto row = find_by_username(username);

@@ -16,8 +16,6 @@ import unittest
 
 import harness as h
 
-API = "https://synkronus.org/docs/errors/"
-
 
 def b64url(raw):
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -186,7 +184,6 @@ class Login(Base):
         # Other users from the same address are not affected.
         other, other_pw = h.make_user("read-only")
         self.assertEqual(login_reply(other, other_pw).status, 200)
-        # The blocked user's existing tokens are untouched (only logins are throttled).
 
     def test_successful_logins_are_not_throttled(self):
         name, pw = h.make_user("read-only")

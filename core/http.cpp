@@ -1,5 +1,7 @@
 #include "core/http.h"
 
+#include "core/api_error.h"
+
 namespace core {
 
 std::optional<Role> parse_role(std::string_view s) {
@@ -30,11 +32,12 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
         std::string_view pair = q.substr(0, amp);
         q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
         auto eq = pair.find('=');
-        std::string key;
-        if (!percent_decode(pair.substr(0, eq), key, true) || key != name) continue;
-        std::string value;
-        if (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), value, true)) return std::nullopt;
-        return value;
+        std::string key, value;
+        // A malformed escape (or an encoded NUL) is the client's error, not an absent parameter.
+        if (!percent_decode(pair.substr(0, eq), key, true) ||
+            (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), value, true)))
+            throw ApiError::bad_request("The query string contains a malformed percent-escape");
+        if (key == name) return value;
     }
     return std::nullopt;
 }

@@ -36,7 +36,8 @@ struct Request {
     std::optional<Principal> principal;
 
     const std::string* header(const std::string& lower_name) const;
-    // First value of a query parameter, percent-decoded ('+' as space).
+    // First value of a query parameter, percent-decoded ('+' as space). Throws ApiError
+    // 400 when the query string holds a malformed escape.
     std::optional<std::string> query_param(std::string_view name) const;
 };
 

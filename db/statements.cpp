@@ -72,6 +72,34 @@ const Entry kStatements[] = {
      "DELETE FROM sync_transmissions WHERE transmission_id = ? AND expires_at <= UNIX_TIMESTAMP()"},
     {Stmt::SYNC_TX_DEL_EXPIRED, "SYNC_TX_DEL_EXPIRED",
      "DELETE FROM sync_transmissions WHERE expires_at <= UNIX_TIMESTAMP() LIMIT 1000"},
+    {Stmt::BUNDLE_STATE_LOCK, "BUNDLE_STATE_LOCK",
+     "SELECT last_version, active_version FROM bundle_state WHERE id = 1 FOR UPDATE"},
+    {Stmt::BUNDLE_STATE_SET_LAST, "BUNDLE_STATE_SET_LAST", "UPDATE bundle_state SET last_version = ? WHERE id = 1"},
+    {Stmt::BUNDLE_STATE_SET_ACTIVE, "BUNDLE_STATE_SET_ACTIVE",
+     "UPDATE bundle_state SET active_version = ? WHERE id = 1"},
+    {Stmt::BUNDLE_HEADS, "BUNDLE_HEADS",
+     // The active and the newest version with their manifest hashes, in one snapshot.
+     "SELECT a.version, a.manifest_hash, n.version, n.manifest_hash FROM bundle_state s "
+     "LEFT JOIN bundle_versions a ON a.version = s.active_version "
+     "LEFT JOIN bundle_versions n ON n.version = (SELECT MAX(version) FROM bundle_versions) WHERE s.id = 1"},
+    {Stmt::BUNDLE_SEL_VERSIONS, "BUNDLE_SEL_VERSIONS",
+     "SELECT v.version, v.version <=> s.active_version FROM bundle_versions v JOIN bundle_state s ON s.id = 1 "
+     "ORDER BY v.version DESC"},
+    {Stmt::BUNDLE_SEL_ONE, "BUNDLE_SEL_ONE",
+     "SELECT version, manifest, manifest_hash, zip_sha256, zip_size, "
+     "DATE_FORMAT(pushed_at, '%Y-%m-%dT%H:%i:%s.%fZ'), pushed_by FROM bundle_versions WHERE version = ?"},
+    {Stmt::BUNDLE_SEL_PREVIOUS, "BUNDLE_SEL_PREVIOUS", "SELECT MAX(version) FROM bundle_versions WHERE version < ?"},
+    {Stmt::BUNDLE_SEL_ZIP_SHA, "BUNDLE_SEL_ZIP_SHA", "SELECT zip_sha256 FROM bundle_versions WHERE version = ?"},
+    {Stmt::BUNDLE_INS, "BUNDLE_INS",
+     "INSERT INTO bundle_versions (version, manifest, manifest_hash, zip_sha256, zip_size, pushed_at, pushed_by) "
+     "VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000), ?)"},
+    {Stmt::BUNDLE_DEL, "BUNDLE_DEL", "DELETE FROM bundle_versions WHERE version = ?"},
+    {Stmt::BUNDLE_RETIRED_INS, "BUNDLE_RETIRED_INS",
+     "INSERT INTO bundle_retired (version, retired_at) VALUES (?, UNIX_TIMESTAMP()) "
+     "ON DUPLICATE KEY UPDATE retired_at = retired_at"},
+    {Stmt::BUNDLE_RETIRED_SEL_DUE, "BUNDLE_RETIRED_SEL_DUE",
+     "SELECT version FROM bundle_retired WHERE retired_at <= UNIX_TIMESTAMP() - ? ORDER BY version"},
+    {Stmt::BUNDLE_RETIRED_DEL, "BUNDLE_RETIRED_DEL", "DELETE FROM bundle_retired WHERE version = ?"},
 };
 static_assert(sizeof(kStatements) / sizeof(kStatements[0]) == static_cast<size_t>(Stmt::COUNT_),
               "every Stmt needs its SQL");

@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "db/error.h"
+#include "handlers/app_bundle.h"
 #include "handlers/auth.h"
 #include "handlers/service.h"
 #include "handlers/sync.h"
@@ -15,6 +16,7 @@ using core::Role;
 core::Router build_router(Context& ctx) {
     const int64_t json = ctx.cfg.integer("body_limit_json");
     const int64_t sync = ctx.cfg.integer("body_limit_sync");
+    const int64_t bundle = ctx.cfg.integer("body_limit_bundle");
     auto h = [&ctx](core::Response (*fn)(Context&, core::Request&)) {
         return [&ctx, fn](core::Request& r) { return fn(ctx, r); };
     };
@@ -35,6 +37,13 @@ core::Router build_router(Context& ctx) {
     r.add({"DELETE", "/users/{username}", h(users_delete), Role::admin});
     r.add({"POST", "/sync/push", h(sync_push), Role::read_write, BodyMode::buffered, sync});
     r.add({"POST", "/sync/pull", h(sync_pull), Role::read_only, BodyMode::buffered, sync});
+    r.add({"POST", "/app-bundle/push", h(bundle_push), Role::admin, BodyMode::streamed, bundle});
+    r.add({"GET", "/app-bundle/versions", h(bundle_versions), Role::read_only});
+    r.add({"POST", "/app-bundle/switch/{version}", h(bundle_switch), Role::admin});
+    r.add({"GET", "/app-bundle/manifest", h(bundle_manifest), Role::read_only});
+    r.add({"GET", "/app-bundle/download/{path+}", h(bundle_download), Role::read_only});
+    r.add({"GET", "/app-bundle/download-zip", h(bundle_download_zip), Role::read_only});
+    r.add({"GET", "/app-bundle/changes", h(bundle_changes), Role::read_only});
     return r;
 }
 

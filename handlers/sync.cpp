@@ -10,6 +10,7 @@
 #include "db/sync_repository.h"
 #include "domain/page_token.h"
 #include "domain/sync_request.h"
+#include "domain/utf8.h"
 
 namespace handlers {
 
@@ -80,8 +81,11 @@ core::Response sync_pull(Context& ctx, core::Request& req) {
     cursor.after_change_id = pull.after_change_id;
     cursor.schema_types = pull.schema_types;
     if (auto t = req.query_param("schemaType")) {
-        if (t->empty() || t->size() > domain::kMaxSchemaTypeChars)
-            throw ApiError::validation({{"schemaType", "schemaType must be 1 to 255 characters"}});
+        // Counted in characters, as the body's schema_types are; invalid UTF-8 is refused
+        // here, since it could neither match a stored type nor go into a page token.
+        const auto chars = domain::utf8_length(*t);
+        if (!chars || *chars < 1 || *chars > domain::kMaxSchemaTypeChars)
+            throw ApiError::validation({{"schemaType", "schemaType must be 1 to 255 characters of valid UTF-8"}});
         cursor.schema_types.push_back(*t);
     }
     std::sort(cursor.schema_types.begin(), cursor.schema_types.end());

@@ -8,7 +8,10 @@ sys.path.insert(0, here)
 pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
 suite = unittest.defaultTestLoader.discover(here, pattern=pattern, top_level_dir=here)
 result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+# Subtest failures are reported one by one; count each failing test once.
+failed_ids = {getattr(t, "test_case", t).id() for t, _ in result.failures + result.errors}
+failed_ids |= {t.id() for t in result.unexpectedSuccesses}
+failed = len(failed_ids)
 skipped = len(result.skipped)
 passed = result.testsRun - failed - skipped
 print(f"\nintegration: {passed} passed, {failed} failed, {skipped} skipped")

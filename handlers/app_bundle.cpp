@@ -1,0 +1,291 @@
+#include "handlers/app_bundle.h"
+
+#include <memory>
+
+#include "core/api_error.h"
+#include "core/crypto.h"
+#include "core/etag.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/multipart.h"
+#include "domain/bundle_diff.h"
+#include "handlers/app_bundle_store.h"
+
+namespace handlers {
+
+using core::ApiError;
+
+namespace {
+
+// One store per worker process: it holds the worker's cache of parsed manifests.
+BundleStore& store(Context& ctx) {
+    static std::unique_ptr<BundleStore> s;
+    static const Context* owner = nullptr;
+    if (!s || owner != &ctx) {
+        s = std::make_unique<BundleStore>(ctx.database(), ctx.cfg.str("bundle_dir"),
+                                          ctx.cfg.integer("bundle_retention"));
+        owner = &ctx;
+    }
+    return *s;
+}
+
+std::string accel_prefix(const Context& ctx) {
+    std::string p = ctx.cfg.str("bundle_accel_prefix");
+    if (p.empty() || p.back() != '/') p += '/';
+    return p;
+}
+
+bool preview_requested(const core::Request& req) {
+    auto v = req.query_param("preview");
+    return v && (*v == "true" || *v == "1");
+}
+
+// The version a download reads: the active one, or the newest with ?preview=true.
+std::shared_ptr<const BundleVersionInfo> serving_version(Context& ctx, bool preview) {
+    BundleStore& s = store(ctx);
+    db::BundleHeads h = s.heads();
+    std::optional<int64_t> v = preview ? h.newest : h.active;
+    if (!v) throw ApiError::not_found(preview ? "No app bundle version is stored" : "No app bundle version is active");
+    auto info = s.version_info(*v, preview ? h.newest_manifest_hash : h.active_manifest_hash);
+    // Retired between the two reads: as if it had never been there.
+    if (!info) throw ApiError::not_found("No app bundle version is active");
+    return info;
+}
+
+// 304 when If-None-Match matches; otherwise the 200 that nginx completes from
+// disk (X-Accel-Redirect). nginx's own conditional check knows only its
+// mtime-size ETag, so the worker answers the conditional request itself.
+core::Response file_response(const Context& ctx, const core::Request& req, const std::string& accel_path,
+                             const std::string& content_type, const std::string& sha256, bool preview) {
+    const std::string etag = core::strong_etag(sha256);
+    core::Response r;
+    if (const std::string* inm = req.header("if-none-match"); inm && core::if_none_match_matches(*inm, sha256)) {
+        r.status = 304;
+        r.content_type.clear();
+        r.add_header("ETag", etag);
+        r.add_header("Cache-Control", "no-cache");
+        if (preview) r.add_header("x-is-preview", "true");
+        return r;
+    }
+    r.status = 200;
+    r.content_type = content_type;
+    r.add_header("X-Accel-Redirect", accel_prefix(ctx) + accel_path);
+    // Copied into ETag / x-is-preview by the internal location (headers of an
+    // X-Accel-Redirect answer are otherwise dropped).
+    r.add_header("X-Synkronus-Etag", etag);
+    if (preview) r.add_header("X-Synkronus-Preview", "true");
+    return r;
+}
+
+int64_t version_param(const std::string& text, const char* field) {
+    int64_t v = 0;
+    if (!parse_bundle_version(text, v))
+        throw ApiError::validation({{field, std::string(field) + " must be a version number (digits only)"}});
+    return v;
+}
+
+std::string empty_manifest_json() {
+    // No active version: no files, and a hash by the same rule (over nothing and
+    // the empty version name). generatedAt is the epoch, a valid time that never
+    // changes, so the body matches its ETag.
+    core::JsonOut o;
+    o.begin_object();
+    o.key("files").begin_array().end_array();
+    o.key("version").str("");
+    o.key("generatedAt").str("1970-01-01T00:00:00Z");
+    o.key("hash").str(core::sha256_hex(""));
+    o.end_object();
+    return o.take();
+}
+
+}  // namespace
+
+bool valid_bundle_file_path(const std::string& path) {
+    if (path.empty() || path.size() > 4096) return false;
+    size_t start = 0;
+    while (true) {
+        size_t slash = path.find('/', start);
+        std::string_view seg(path.data() + start, (slash == std::string::npos ? path.size() : slash) - start);
+        if (seg.empty() || seg == "." || seg == "..") return false;
+        if (slash == std::string::npos) break;
+        start = slash + 1;
+    }
+    for (unsigned char c : path)
+        if (c == '\\' || c < 0x20 || c == 0x7f) return false;
+    return true;
+}
+
+std::string accel_encode_path(const std::string& path) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(path.size() + 16);
+    for (unsigned char c : path) {
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                     c == '.' || c == '_' || c == '~' || c == '/';
+        if (plain) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+core::Response bundle_push(Context& ctx, core::Request& req) {
+    const std::string* ct = req.header("content-type");
+    auto boundary = ct ? core::multipart_boundary(*ct) : std::nullopt;
+    if (!boundary)
+        throw ApiError::validation({{"bundle", "the request must be multipart/form-data with the ZIP in the field 'bundle'"}},
+                                   "The request must be multipart/form-data");
+    const int64_t limit = ctx.cfg.integer("body_limit_bundle");
+    BundleStore& s = store(ctx);
+    auto upload = s.begin_upload();
+    bool seen = false, in_bundle = false, twice = false;
+    core::MultipartParser parser(*boundary, {
+        [&](const core::MultipartPart& p) {
+            in_bundle = p.name == "bundle" && !seen;
+            if (p.name == "bundle" && seen) twice = true;
+            if (in_bundle) seen = true;
+        },
+        [&](const char* data, size_t n) {
+            if (in_bundle) upload->write(data, n);
+        },
+        [&] { in_bundle = false; },
+    });
+    int64_t total = 0;
+    std::string buf(64 * 1024, '\0');
+    try {
+        while (size_t n = req.read_body(buf.data(), buf.size())) {
+            total += static_cast<int64_t>(n);
+            if (total > limit) throw ApiError::too_large("The upload exceeds the limit of " + std::to_string(limit) + " bytes");
+            parser.feed(buf.data(), n);
+        }
+        parser.finish();
+    } catch (const core::MultipartError& e) {
+        throw ApiError::validation({{"bundle", e.what()}}, std::string("The multipart body is malformed: ") + e.what());
+    }
+    if (!seen) throw ApiError::validation({{"bundle", "a ZIP file in the field 'bundle' is required"}});
+    if (twice) throw ApiError::validation({{"bundle", "the field 'bundle' must appear once"}});
+
+    PushOutcome out;
+    try {
+        out = s.push(std::move(upload), req.principal->username);
+    } catch (const domain::BundleError& e) {
+        throw ApiError::validation({{"bundle", e.what()}}, e.what());
+    }
+    if (!out.changed_core_fields.empty()) {
+        std::string list;
+        std::vector<core::FieldError> errors;
+        for (const auto& f : out.changed_core_fields) {
+            list += (list.empty() ? "" : ", ") + f;
+            errors.push_back({f, "this core field of the active version would change"});
+        }
+        throw ApiError(409, "conflict", "The bundle changes core fields of the active version: " + list,
+                       std::move(errors));
+    }
+    core::JsonOut o;
+    o.begin_object();
+    o.key("message").str("App bundle successfully pushed");
+    o.key("manifest").raw(out.manifest_json);
+    o.end_object();
+    auto resp = core::Response::json(o.take());
+    resp.add_header("Cache-Control", "no-store");
+    return resp;
+}
+
+core::Response bundle_versions(Context& ctx, core::Request&) {
+    core::JsonOut o;
+    o.begin_object().key("versions").begin_array();
+    for (const auto& e : store(ctx).list()) o.str(bundle_version_name(e.version) + (e.active ? " *" : ""));
+    o.end_array().end_object();
+    auto resp = core::Response::json(o.take());
+    resp.add_header("Cache-Control", "no-store");
+    return resp;
+}
+
+core::Response bundle_switch(Context& ctx, core::Request& req) {
+    const int64_t v = version_param(req.params.at("version"), "version");
+    const std::string name = bundle_version_name(v);
+    if (store(ctx).activate(v) == db::SwitchResult::not_found)
+        throw ApiError::not_found("No app bundle version " + (v < 1000000000 ? name : std::string("that large")));
+    core::log::info("app bundle version " + name + " activated by '" + req.principal->username + "'");
+    return core::Response::json(core::message_json("Switched to app bundle version " + name));
+}
+
+core::Response bundle_manifest(Context& ctx, core::Request& req) {
+    BundleStore& s = store(ctx);
+    db::BundleHeads h = s.heads();
+    std::string body, hash;
+    if (h.active) {
+        hash = h.active_manifest_hash;
+    } else {
+        body = empty_manifest_json();
+        hash = core::sha256_hex("");
+    }
+    if (const std::string* inm = req.header("if-none-match"); inm && core::if_none_match_matches(*inm, hash)) {
+        core::Response r;
+        r.status = 304;
+        r.content_type.clear();
+        r.add_header("ETag", core::strong_etag(hash));
+        r.add_header("Cache-Control", "no-cache");
+        return r;
+    }
+    if (h.active) {
+        auto info = s.version_info(*h.active, h.active_manifest_hash);
+        if (!info) throw ApiError::unavailable("The active app bundle version changed; try again");
+        body = info->manifest_json;
+    }
+    auto r = core::Response::json(std::move(body));
+    r.add_header("ETag", core::strong_etag(hash));
+    r.add_header("Cache-Control", "no-cache");
+    return r;
+}
+
+core::Response bundle_download(Context& ctx, core::Request& req) {
+    const std::string& path = req.params.at("path");
+    if (!valid_bundle_file_path(path))
+        throw ApiError::validation({{"path", "path must be a relative file path without empty, '.' or '..' segments"}},
+                                   "The file path is not valid");
+    const bool preview = preview_requested(req);
+    auto info = serving_version(ctx, preview);
+    auto it = info->files.find(path);
+    if (it == info->files.end()) throw ApiError::not_found("No such file in app bundle version " + info->name);
+    return file_response(ctx, req, info->name + "/" + accel_encode_path(path), it->second.mime_type,
+                         it->second.sha256, preview);
+}
+
+core::Response bundle_download_zip(Context& ctx, core::Request& req) {
+    const bool preview = preview_requested(req);
+    auto info = serving_version(ctx, preview);
+    return file_response(ctx, req, info->name + ".zip", "application/zip", info->zip_sha256, preview);
+}
+
+core::Response bundle_changes(Context& ctx, core::Request& req) {
+    BundleStore& s = store(ctx);
+    auto given = [&](const char* name) -> std::optional<int64_t> {
+        auto v = req.query_param(name);
+        if (!v || v->empty()) return std::nullopt;
+        return version_param(*v, name);
+    };
+    std::optional<int64_t> current = given("current"), target = given("target");
+    if (!current) {
+        current = s.heads().active;
+        if (!current) throw ApiError::not_found("No app bundle version is active, and no current version was given");
+    }
+    auto a = s.version_info(*current);
+    if (!a) throw ApiError::not_found("No app bundle version " + bundle_version_name(*current));
+    if (!target) {
+        target = s.previous(*current);
+        if (!target) throw ApiError::not_found("App bundle version " + a->name + " has no earlier version to compare with");
+    }
+    auto b = s.version_info(*target);
+    if (!b) throw ApiError::not_found("No app bundle version " + bundle_version_name(*target));
+    auto changes = domain::diff_bundles(a->name, *s.forms(a->version), b->name, *s.forms(b->version));
+    auto resp = core::Response::json(domain::changes_json(changes));
+    resp.add_header("Cache-Control", "no-store");
+    return resp;
+}
+
+}  // namespace handlers

@@ -1,0 +1,355 @@
+#include "handlers/app_bundle_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "core/log.h"
+#include "core/time_util.h"
+#include "domain/bundle_diff.h"
+#include "domain/manifest.h"
+
+namespace handlers {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Temporary names in bundle_dir/tmp.
+std::string random_name(const std::string& dir, const std::string& prefix, const std::string& suffix = {}) {
+    return dir + "/" + prefix + core::hex_encode(core::random_bytes(8)) + suffix;
+}
+
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
+
+void make_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) fail("creating " + path);
+    ::chmod(path.c_str(), 0755);  // the umask must not decide what nginx can read
+}
+
+void fsync_path(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+}
+
+// Flushes everything written under `path` (one call for a whole extracted tree).
+void sync_filesystem_of(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) fail("opening " + path);
+    int rc = ::syncfs(fd);
+    ::close(fd);
+    if (rc != 0) fail("syncing " + path);
+}
+
+bool exists(const std::string& path) {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+// Removes a file or tree: first renamed into tmp so it vanishes from its place at
+// once, then deleted at leisure.
+void remove_tree(const std::string& path, const std::string& tmp_dir) {
+    if (!exists(path)) return;
+    std::string doomed = random_name(tmp_dir, "gone-");
+    if (::rename(path.c_str(), doomed.c_str()) != 0) {
+        if (errno == ENOENT) return;  // another worker's retention got there first
+        fail("moving away " + path);
+    }
+    std::error_code ec;
+    fs::remove_all(doomed, ec);
+    if (ec) core::log::warn("could not remove " + doomed + ": " + ec.message());
+}
+
+// Deletes a path on scope exit unless released.
+class TempGuard {
+public:
+    explicit TempGuard(std::string path) : path_(std::move(path)) {}
+    ~TempGuard() {
+        if (path_.empty()) return;
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    TempGuard(const TempGuard&) = delete;
+    TempGuard& operator=(const TempGuard&) = delete;
+
+private:
+    std::string path_;
+};
+
+struct CoreFieldConflict {
+    std::vector<std::string> fields;
+};
+
+constexpr size_t kInfoCacheSize = 16;
+constexpr size_t kFormsCacheSize = 8;
+constexpr int64_t kStaleTmpSeconds = 3600;
+
+template <class Map>
+void make_room(Map& m, size_t limit) {
+    while (m.size() >= limit) m.erase(m.begin());  // the lowest versions go first: the oldest
+}
+
+}  // namespace
+
+std::string bundle_version_name(int64_t version) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04lld", static_cast<long long>(version));
+    return buf;
+}
+
+bool parse_bundle_version(std::string_view text, int64_t& out) {
+    if (text.empty()) return false;
+    for (char c : text)
+        if (c < '0' || c > '9') return false;
+    size_t first = text.find_first_not_of('0');
+    if (first == std::string_view::npos) {
+        out = 0;
+        return true;
+    }
+    std::string_view digits = text.substr(first);
+    if (digits.size() > 18) {
+        out = LLONG_MAX;  // no stored version is that large
+        return true;
+    }
+    out = std::stoll(std::string(digits));
+    return true;
+}
+
+// ---- BundleUpload ----
+
+BundleUpload::BundleUpload(const std::string& tmp_dir) {
+    path_ = random_name(tmp_dir, "push-", ".zip");
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+        std::string p = path_;
+        path_.clear();
+        fail("creating " + p);
+    }
+    ::fchmod(fd_, 0644);
+}
+
+BundleUpload::~BundleUpload() {
+    close_file();
+    if (!path_.empty()) ::unlink(path_.c_str());
+}
+
+void BundleUpload::close_file() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+void BundleUpload::write(const char* data, size_t n) {
+    sha_.update(data, n);
+    size_ += n;
+    while (n > 0) {
+        ssize_t w = ::write(fd_, data, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            fail("writing " + path_);
+        }
+        data += w;
+        n -= static_cast<size_t>(w);
+    }
+}
+
+// ---- BundleStore ----
+
+BundleStore::BundleStore(db::Database& db, std::string bundle_dir, int64_t retention)
+    : repo_(db), dir_(std::move(bundle_dir)), retention_(retention < 1 ? 1 : retention) {
+    while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+    tmp_dir_ = dir_ + "/tmp";
+    versions_dir_ = dir_ + "/versions";
+}
+
+std::string BundleStore::version_dir(int64_t v) const { return versions_dir_ + "/" + bundle_version_name(v); }
+std::string BundleStore::version_zip(int64_t v) const { return versions_dir_ + "/" + bundle_version_name(v) + ".zip"; }
+
+std::unique_ptr<BundleUpload> BundleStore::begin_upload() {
+    make_dir(dir_);
+    make_dir(tmp_dir_);
+    make_dir(versions_dir_);
+    return std::make_unique<BundleUpload>(tmp_dir_);
+}
+
+PushOutcome BundleStore::push(std::unique_ptr<BundleUpload> upload, const std::string& pushed_by) {
+    upload->close_file();
+    const std::string zip_tmp = upload->path_;
+    const std::string zip_sha = upload->sha_.final_hex();
+    const int64_t zip_size = static_cast<int64_t>(upload->size_);
+
+    const std::string stage = random_name(tmp_dir_, "push-", ".d");
+    make_dir(stage);
+    TempGuard stage_guard(stage);
+    domain::ExtractedBundle extracted = domain::extract_bundle(zip_tmp, stage);
+    // The version's bytes are on disk before the database says it exists.
+    sync_filesystem_of(stage);
+
+    // Whole seconds: the manifest shows the push time to the second.
+    const int64_t pushed_at_ms = core::unix_now_ms() / 1000 * 1000;
+    bool placed_dir = false, placed_zip = false;
+    int64_t placed_version = 0;
+    db::BundleVersionRow row;
+
+    auto publish = [&](int64_t version, std::optional<int64_t> active) -> db::BundleVersionRow {
+        if (active) {
+            auto changed = domain::changed_core_fields(*forms(*active), extracted.forms);
+            if (!changed.empty()) throw CoreFieldConflict{std::move(changed)};
+        }
+        domain::Manifest m;
+        m.version = bundle_version_name(version);
+        m.pushed_at_ms = pushed_at_ms;
+        m.files = extracted.files;
+        m.hash = domain::manifest_hash(m.files, m.version);
+        row = {};
+        row.version = version;
+        row.manifest = domain::manifest_json(m);
+        row.manifest_hash = m.hash;
+        row.zip_sha256 = zip_sha;
+        row.zip_size = zip_size;
+        row.pushed_at_ms = pushed_at_ms;
+        row.pushed_by = pushed_by;
+        // Leftovers of a push whose outcome was unknown (its connection was lost at
+        // commit) and which did not commit: no row names this number, and we hold
+        // the lock that hands it out.
+        remove_tree(version_dir(version), tmp_dir_);
+        remove_tree(version_zip(version), tmp_dir_);
+        placed_version = version;
+        if (::rename(stage.c_str(), version_dir(version).c_str()) != 0) fail("publishing " + version_dir(version));
+        placed_dir = true;
+        if (::rename(zip_tmp.c_str(), version_zip(version).c_str()) != 0) fail("publishing " + version_zip(version));
+        placed_zip = true;
+        fsync_path(versions_dir_);
+        return row;
+    };
+    auto unpublish = [&](int64_t version) {
+        if (placed_zip && ::rename(version_zip(version).c_str(), zip_tmp.c_str()) == 0) placed_zip = false;
+        if (placed_dir && ::rename(version_dir(version).c_str(), stage.c_str()) == 0) placed_dir = false;
+        if (placed_zip || placed_dir) fail("withdrawing " + version_dir(version));
+    };
+
+    PushOutcome out;
+    db::BundleRepository::PushResult result{};
+    try {
+        result = repo_.push(zip_sha, publish, unpublish);
+    } catch (const CoreFieldConflict& c) {
+        out.changed_core_fields = c.fields;
+        return out;
+    } catch (const db::Error& e) {
+        if ((placed_dir || placed_zip) && e.kind() == db::ErrorKind::lost_connection) {
+            // The commit may have gone through: keep the files. If it did not, the
+            // next push that is handed this number removes them.
+            core::log::warn("push of version " + bundle_version_name(placed_version) +
+                            ": database connection lost at commit; outcome unknown");
+            throw;
+        }
+        if (placed_dir || placed_zip) unpublish(placed_version);
+        throw;
+    } catch (...) {
+        if (placed_dir || placed_zip) unpublish(placed_version);
+        throw;
+    }
+    out.version = result.version;
+    out.activated = result.activated;
+    out.manifest_json = row.manifest;
+    core::log::info("app bundle version " + bundle_version_name(result.version) + " pushed by '" + pushed_by +
+                    "' (" + std::to_string(extracted.files.size()) + " files" +
+                    (result.activated ? ", activated)" : ")"));
+    remember(row);
+
+    // The push has committed; housekeeping failures are only logged.
+    try {
+        apply_retention();
+        sweep_tmp();
+    } catch (const std::exception& e) {
+        core::log::warn(std::string("app bundle retention: ") + e.what());
+    }
+    return out;
+}
+
+void BundleStore::apply_retention() {
+    for (int64_t v : repo_.retire_beyond(retention_)) {
+        core::log::info("app bundle version " + bundle_version_name(v) + " retired (retention " +
+                        std::to_string(retention_) + ")");
+        info_cache_.erase(v);
+        forms_cache_.erase(v);
+    }
+    // Files go only after the grace period: a download the worker authorized just
+    // before the row was deleted is then long served.
+    for (int64_t v : repo_.retired_due(kRetiredGraceSeconds)) {
+        remove_tree(version_dir(v), tmp_dir_);
+        remove_tree(version_zip(v), tmp_dir_);
+        repo_.forget_retired(v);
+    }
+}
+
+void BundleStore::sweep_tmp() {
+    // Uploads of workers that died mid-push.
+    DIR* d = ::opendir(tmp_dir_.c_str());
+    if (!d) return;
+    const int64_t cutoff = core::unix_now() - kStaleTmpSeconds;
+    std::vector<std::string> stale;
+    while (dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n == "." || n == "..") continue;
+        struct stat st;
+        if (::lstat((tmp_dir_ + "/" + n).c_str(), &st) == 0 && st.st_mtime < cutoff) stale.push_back(n);
+    }
+    ::closedir(d);
+    for (const auto& n : stale) {
+        std::error_code ec;
+        fs::remove_all(tmp_dir_ + "/" + n, ec);
+    }
+}
+
+std::shared_ptr<const BundleVersionInfo> BundleStore::remember(const db::BundleVersionRow& row) {
+    domain::Manifest m = domain::parse_manifest_json(row.manifest);
+    auto info = std::make_shared<BundleVersionInfo>();
+    info->version = row.version;
+    info->name = bundle_version_name(row.version);
+    info->manifest_json = row.manifest;
+    info->manifest_hash = row.manifest_hash;
+    info->zip_sha256 = row.zip_sha256;
+    for (auto& f : m.files) {
+        BundleFileInfo fi{f.sha256, f.size, domain::mime_type_for(f.path)};
+        info->files.emplace(std::move(f.path), std::move(fi));
+    }
+    info_cache_.erase(row.version);
+    make_room(info_cache_, kInfoCacheSize);
+    info_cache_[row.version] = info;
+    return info;
+}
+
+std::shared_ptr<const BundleVersionInfo> BundleStore::version_info(int64_t version, const std::string& manifest_hash) {
+    auto it = info_cache_.find(version);
+    if (!manifest_hash.empty() && it != info_cache_.end() && it->second->manifest_hash == manifest_hash)
+        return it->second;
+    auto row = repo_.find(version);
+    if (!row) {
+        info_cache_.erase(version);
+        return nullptr;
+    }
+    if (it != info_cache_.end() && it->second->manifest_hash == row->manifest_hash) return it->second;
+    return remember(*row);
+}
+
+std::shared_ptr<const std::map<std::string, domain::FormDef>> BundleStore::forms(int64_t version) {
+    auto it = forms_cache_.find(version);
+    if (it != forms_cache_.end()) return it->second;
+    auto forms = std::make_shared<const std::map<std::string, domain::FormDef>>(
+        domain::read_forms_from_dir(version_dir(version)));
+    make_room(forms_cache_, kFormsCacheSize);
+    forms_cache_[version] = forms;
+    return forms;
+}
+
+}  // namespace handlers

@@ -1,0 +1,140 @@
+// The app bundle store: version files on disk under bundle_dir, their record in
+// the database (db/bundle_repository.h). No HTTP here.
+//
+// Layout (one filesystem, so every move is an atomic rename):
+//   bundle_dir/tmp/             uploads and extractions in progress
+//   bundle_dir/versions/NNNN/   the extracted files of a version, never changed once published
+//   bundle_dir/versions/NNNN.zip  the archive as pushed
+//
+// A version's files are in place before its row commits, and its row is deleted
+// before its files are (after a grace period), so any version the database names
+// has its files on disk.
+//
+// Concurrency, across workers and hosts:
+// - Pushes extract outside any lock, then allocate, check core fields against
+//   the active version, move their files into place and insert, all under the
+//   lock of the one bundle_state row: two pushes get two numbers, and a number
+//   is never handed out twice (nor reused after retention).
+// - A switch is one row update under that lock. Every download reads the active
+//   version from the database, so the next request after the commit, on any
+//   worker or host, serves the new version. A request already answered got the
+//   old version's path; that file is immutable and stays, so it is sent whole.
+// - Retention deletes rows at once but files only kRetiredGraceSeconds later
+//   (on a later push). A download authorized just before the delete is handed
+//   to nginx within milliseconds; once nginx has opened the file, deleting it
+//   does not cut the transfer. Only a request stalled between the worker's
+//   answer and nginx's open() for longer than the grace period gets a 404, and
+//   its retry gets the active version.
+// - Versions are immutable, so each worker caches parsed manifests and forms by
+//   version number; the active version itself is never cached.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/crypto.h"
+#include "db/bundle_repository.h"
+#include "domain/bundle_zip.h"
+
+namespace handlers {
+
+// "0001"…"9999", then "10000": at least 4 digits, zero-padded.
+std::string bundle_version_name(int64_t version);
+
+// A version as a client writes it: digits only, leading zeros allowed ("2" and
+// "0002" are the same version). False when not digits; a number too large for any
+// stored version parses as one that does not exist.
+bool parse_bundle_version(std::string_view text, int64_t& out);
+
+struct BundleFileInfo {
+    std::string sha256;
+    uint64_t size = 0;
+    std::string mime_type;
+};
+
+// What serving a version needs, parsed once per worker (versions are immutable).
+struct BundleVersionInfo {
+    int64_t version = 0;
+    std::string name;
+    std::string manifest_json;
+    std::string manifest_hash;
+    std::string zip_sha256;
+    std::unordered_map<std::string, BundleFileInfo> files;  // by manifest path
+};
+
+// An upload being received into bundle_dir/tmp; the file is removed unless a
+// push consumes it.
+class BundleUpload {
+public:
+    explicit BundleUpload(const std::string& tmp_dir);
+    ~BundleUpload();
+    BundleUpload(const BundleUpload&) = delete;
+    BundleUpload& operator=(const BundleUpload&) = delete;
+
+    void write(const char* data, size_t n);
+    uint64_t size() const { return size_; }
+
+private:
+    friend class BundleStore;
+    void close_file();
+    std::string path_;
+    int fd_ = -1;
+    uint64_t size_ = 0;
+    core::Sha256 sha_;
+};
+
+struct PushOutcome {
+    // Set when the push was refused because it changes core fields ("form.field", sorted).
+    std::vector<std::string> changed_core_fields;
+    int64_t version = 0;
+    bool activated = false;
+    std::string manifest_json;
+};
+
+class BundleStore {
+public:
+    BundleStore(db::Database& db, std::string bundle_dir, int64_t retention);
+
+    std::unique_ptr<BundleUpload> begin_upload();
+    // Validates and extracts the upload (throws domain::BundleError when refused),
+    // then stores it as the next version in one transaction; afterwards applies
+    // retention. Whatever fails leaves nothing behind.
+    PushOutcome push(std::unique_ptr<BundleUpload> upload, const std::string& pushed_by);
+
+    db::BundleHeads heads() { return repo_.heads(); }
+    std::vector<db::BundleListEntry> list() { return repo_.list(); }
+    db::SwitchResult activate(int64_t version) { return repo_.activate(version); }
+    std::optional<int64_t> previous(int64_t version) { return repo_.previous(version); }
+
+    // The version's serving data, or nullptr when the version is not stored. With
+    // `manifest_hash` (from heads(), which proves the row exists) a cached entry
+    // with that hash is used without a query; without it the row is read.
+    std::shared_ptr<const BundleVersionInfo> version_info(int64_t version, const std::string& manifest_hash = {});
+    // The forms of a stored version, read from its directory (cached).
+    std::shared_ptr<const std::map<std::string, domain::FormDef>> forms(int64_t version);
+
+    // How long a retired version's files stay after its row is deleted.
+    static constexpr int64_t kRetiredGraceSeconds = 30;
+
+private:
+    std::string version_dir(int64_t version) const;
+    std::string version_zip(int64_t version) const;
+    void apply_retention();
+    void sweep_tmp();
+    std::shared_ptr<const BundleVersionInfo> remember(const db::BundleVersionRow& row);
+
+    db::BundleRepository repo_;
+    std::string dir_;
+    std::string tmp_dir_;
+    std::string versions_dir_;
+    int64_t retention_;
+    std::map<int64_t, std::shared_ptr<const BundleVersionInfo>> info_cache_;
+    std::map<int64_t, std::shared_ptr<const std::map<std::string, domain::FormDef>>> forms_cache_;
+};
+
+}  // namespace handlers

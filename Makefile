@@ -1,5 +1,5 @@
 # synkronus-fcgi: the only build entry.
-# Targets: all, deps, run, run-clean, test, check, bench, deb, install, clean.
+# Targets: all, deps, run, run-clean, test, check, bench, deb, test-deb, install, clean.
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
@@ -17,7 +17,7 @@ BUILD    := build
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
              libzip-dev libargon2-dev libboost-test-dev mariadb-server mariadb-client nginx-light \
-             openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd
+             openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert
 
 LIB_SRCS  := $(wildcard core/*.cpp) $(wildcard domain/*.cpp) $(wildcard db/*.cpp) \
              $(filter-out handlers/main.cpp handlers/admin_main.cpp,$(wildcard handlers/*.cpp))
@@ -97,8 +97,13 @@ run: deps
 run-clean:
 	rm -rf run
 
+# The load generator of the benchmarks (HTTPS and MariaDB clients, one binary).
+$(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a
+	@echo "  LD      $@"
+	@$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $(BENCH_SRCS) $(BUILD)/libsynkronus.a $(LIBS) -lz
+
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/bench-client
 	bench/run.sh
 
 # The .deb, built by dpkg-buildpackage from a clean copy of the tree (never this
@@ -108,6 +113,9 @@ deb: deps
 
 # The package tests: lintian, systemd-analyze, file list, the integration smoke
 # tests through the unpacked package, install/upgrade/purge in a throwaway root.
+# The package build skips the unit tests here (`make test` runs them); that does
+# not change what it builds.
+test-deb: export DEB_BUILD_OPTIONS += nocheck
 test-deb: deb
 	tests/package/run.sh $(BUILD)/deb
 

@@ -23,7 +23,8 @@ BundleStore& store(Context& ctx) {
     static const Context* owner = nullptr;
     if (!s || owner != &ctx) {
         s = std::make_unique<BundleStore>(ctx.database(), ctx.cfg.str("bundle_dir"),
-                                          ctx.cfg.integer("bundle_retention"));
+                                          ctx.cfg.integer("bundle_retention"), ctx.bundle_generation,
+                                          ctx.cfg.integer("bundle_cache_ms"));
         owner = &ctx;
     }
     return *s;

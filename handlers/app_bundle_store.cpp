@@ -164,8 +164,10 @@ void BundleUpload::write(const char* data, size_t n) {
 
 // ---- BundleStore ----
 
-BundleStore::BundleStore(db::Database& db, std::string bundle_dir, int64_t retention)
-    : repo_(db), dir_(std::move(bundle_dir)), retention_(retention < 1 ? 1 : retention) {
+BundleStore::BundleStore(db::Database& db, std::string bundle_dir, int64_t retention,
+                         std::atomic<uint64_t>* generation, int64_t heads_cache_ms)
+    : repo_(db), generation_(generation), heads_cache_ms_(generation ? heads_cache_ms : 0),
+      dir_(std::move(bundle_dir)), retention_(retention < 1 ? 1 : retention) {
     while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
     tmp_dir_ = dir_ + "/tmp";
     versions_dir_ = dir_ + "/versions";
@@ -258,6 +260,7 @@ PushOutcome BundleStore::push(std::unique_ptr<BundleUpload> upload, const std::s
         if (placed_dir || placed_zip) unpublish(placed_version);
         throw;
     }
+    changed();
     out.version = result.version;
     out.activated = result.activated;
     out.manifest_json = row.manifest;
@@ -274,6 +277,31 @@ PushOutcome BundleStore::push(std::unique_ptr<BundleUpload> upload, const std::s
         core::log::warn(std::string("app bundle retention: ") + e.what());
     }
     return out;
+}
+
+db::BundleHeads BundleStore::heads() {
+    int64_t now = core::unix_now_ms();
+    if (heads_cache_ms_ > 0) {
+        uint64_t gen = generation_->load(std::memory_order_acquire);
+        if (cached_heads_.valid && cached_heads_.generation == gen && now - cached_heads_.read_at_ms < heads_cache_ms_)
+            return cached_heads_.heads;
+        // Read the generation before the heads: a change racing this read raises it
+        // again, so the entry is never kept past that change.
+        cached_heads_ = {repo_.heads(), gen, now, true};
+        return cached_heads_.heads;
+    }
+    return repo_.heads();
+}
+
+db::SwitchResult BundleStore::activate(int64_t version) {
+    auto r = repo_.activate(version);
+    changed();
+    return r;
+}
+
+void BundleStore::changed() {
+    cached_heads_.valid = false;
+    if (generation_) generation_->fetch_add(1, std::memory_order_acq_rel);
 }
 
 void BundleStore::apply_retention() {

@@ -28,6 +28,7 @@
 // - Versions are immutable, so each worker caches parsed manifests and forms by
 //   version number; the active version itself is never cached.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -98,7 +99,11 @@ struct PushOutcome {
 
 class BundleStore {
 public:
-    BundleStore(db::Database& db, std::string bundle_dir, int64_t retention);
+    // `generation` is a counter shared by the workers of this host (Context); a push or
+    // switch here raises it, so every worker's cached heads are dropped at once. Other
+    // hosts see a change when their cache ages out after `heads_cache_ms` (0: no cache).
+    BundleStore(db::Database& db, std::string bundle_dir, int64_t retention,
+                std::atomic<uint64_t>* generation = nullptr, int64_t heads_cache_ms = 0);
 
     std::unique_ptr<BundleUpload> begin_upload();
     // Validates and extracts the upload (throws domain::BundleError when refused),
@@ -106,9 +111,11 @@ public:
     // retention. Whatever fails leaves nothing behind.
     PushOutcome push(std::unique_ptr<BundleUpload> upload, const std::string& pushed_by);
 
-    db::BundleHeads heads() { return repo_.heads(); }
+    // The active and newest versions: read from the database, or from a cache no
+    // older than heads_cache_ms that no push or switch on this host has invalidated.
+    db::BundleHeads heads();
     std::vector<db::BundleListEntry> list() { return repo_.list(); }
-    db::SwitchResult activate(int64_t version) { return repo_.activate(version); }
+    db::SwitchResult activate(int64_t version);
     std::optional<int64_t> previous(int64_t version) { return repo_.previous(version); }
 
     // The version's serving data, or nullptr when the version is not stored. With
@@ -128,7 +135,17 @@ private:
     void sweep_tmp();
     std::shared_ptr<const BundleVersionInfo> remember(const db::BundleVersionRow& row);
 
+    void changed();
+
     db::BundleRepository repo_;
+    std::atomic<uint64_t>* generation_;
+    int64_t heads_cache_ms_;
+    struct CachedHeads {
+        db::BundleHeads heads;
+        uint64_t generation = 0;
+        int64_t read_at_ms = 0;
+        bool valid = false;
+    } cached_heads_;
     std::string dir_;
     std::string tmp_dir_;
     std::string versions_dir_;

@@ -1,5 +1,9 @@
 #include "handlers/context.h"
 
+#include <sys/mman.h>
+
+#include <new>
+
 #include "core/crypto.h"
 
 namespace handlers {
@@ -20,6 +24,8 @@ Context::Context(core::Config c) : cfg(std::move(c)) {
     password_params.memory_kib = static_cast<uint32_t>(cfg.integer("argon2_memory_kib"));
     password_params.time_cost = static_cast<uint32_t>(cfg.integer("argon2_time_cost"));
     db_settings = db_settings_from(cfg);
+    void* shared = mmap(nullptr, sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared != MAP_FAILED) bundle_generation = new (shared) std::atomic<uint64_t>(0);
 }
 
 db::Database& Context::database() {

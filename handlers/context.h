@@ -2,6 +2,7 @@
 // Nothing here outlives a request except caches that other hosts' writes can only
 // make stale for a bounded time (the revocation cache), so workers stay stateless.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -38,6 +39,10 @@ struct Context {
         int64_t read_at_ms;
     };
     std::map<std::string, AuthEntry> auth_cache;
+
+    // Raised by any worker of this host that pushes or switches an app bundle version;
+    // shared memory made before fork (see BundleStore::heads).
+    std::atomic<uint64_t>* bundle_generation = nullptr;
 
 private:
     std::string dummy_hash_;

@@ -52,6 +52,10 @@ std::vector<core::SettingDecl> setting_decls() {
         {"bundle_accel_prefix", "/_synkronus_bundle/",
          "Internal nginx location that serves bundle files (X-Accel-Redirect); must match the nginx snippet.",
          check_any()},
+        {"bundle_cache_ms", "1000",
+         "How long a worker may reuse the active bundle version it read (ms). Pushes and switches on the\n"
+         "same host are seen at once; other hosts see them within this time. 0 reads it on every request.",
+         check_int(0, 60000)},
         {"sync_max_records", "1000", "Most records one push may carry.", check_int(1, 100000)},
         {"idempotency_ttl", "86400", "How long a push's response is kept for replay, in seconds.",
          check_int(60, 30 * 86400)},

@@ -526,6 +526,26 @@ class SwitchAndVersions(Base):
         r = h.request("GET", "/app-bundle/switch/" + target, token=h.admin_token())
         h.assert_problem(self, r, 405, "bad-request")
 
+    def test_every_worker_sees_a_switch_at_once(self):
+        # Workers may cache the active version (bundle_cache_ms), but a switch made
+        # through one worker must be seen by every worker of the host immediately.
+        self.ensure_active()
+        names = [v.rstrip(" *") for v in versions()]
+        if len(names) < 2:
+            push_ok(bundle_files("second"))
+            names = [v.rstrip(" *") for v in versions()]
+        a, b = names[0], names[1]
+        for round_ in range(4):
+            for target in (a, b):
+                # Warm every worker's cache with the current version first.
+                for _ in range(12):
+                    get("/app-bundle/manifest")
+                r = switch(target)
+                self.assertEqual(r.status, 200, r)
+                for i in range(12):
+                    m = get("/app-bundle/manifest")
+                    self.assertEqual(m.json["version"], target, f"round {round_}, read {i} after the switch")
+
     def test_versions_are_newest_first_with_one_active(self):
         self.ensure_active()
         vs = versions()

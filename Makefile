@@ -79,7 +79,7 @@ deps:
 
 # Unit tests only: no services.
 check: $(UNIT)
-	$(UNIT) --log_level=test_suite --report_level=short
+	$(UNIT) --report_level=short
 
 # Everything: unit tests, then integration tests against a private MariaDB and nginx.
 test: deps

@@ -40,9 +40,9 @@ std::string rfc3339_ms(int64_t ms) {
     return buf;
 }
 
-std::optional<int64_t> parse_sql_datetime_ms(const std::string& s) {
-    int y, mo, d, h, mi, sec;
-    if (sscanf(s.c_str(), "%d-%d-%d %d:%d:%d", &y, &mo, &d, &h, &mi, &sec) != 6) return std::nullopt;
+std::optional<int64_t> parse_rfc3339_ms(const std::string& s) {
+    int y, mo, d, h, mi, sec, used = 0;
+    if (sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6) return std::nullopt;
     struct tm tm {};
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
@@ -51,12 +51,15 @@ std::optional<int64_t> parse_sql_datetime_ms(const std::string& s) {
     tm.tm_min = mi;
     tm.tm_sec = sec;
     int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-    auto dot = s.find('.');
-    if (dot != std::string::npos) {
-        std::string frac = s.substr(dot + 1, 3);
-        while (frac.size() < 3) frac += '0';
-        ms += std::stoi(frac);
+    size_t i = static_cast<size_t>(used);
+    if (i < s.size() && s[i] == '.') {
+        int digits = 0, frac = 0;
+        for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits)
+            if (digits < 3) frac = frac * 10 + (s[i] - '0');
+        for (int k = digits; k < 3; ++k) frac *= 10;
+        ms += frac;
     }
+    if (i + 1 != s.size() || s[i] != 'Z') return std::nullopt;
     return ms;
 }
 

@@ -12,7 +12,7 @@ int64_t unix_now_ms();
 std::string rfc3339(int64_t unix_seconds);
 // "2026-11-28T21:09:34.123Z"
 std::string rfc3339_ms(int64_t unix_millis);
-// Parses "YYYY-MM-DD HH:MM:SS[.ffffff]" as written by MySQL in UTC into unix milliseconds.
-std::optional<int64_t> parse_sql_datetime_ms(const std::string& s);
+// Parses "YYYY-MM-DDTHH:MM:SS[.fff…]Z" into unix milliseconds (fraction truncated to ms).
+std::optional<int64_t> parse_rfc3339_ms(const std::string& s);
 
 }  // namespace core

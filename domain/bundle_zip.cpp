@@ -1,5 +1,7 @@
 #include "domain/bundle_zip.h"
 
+#include "core/json.h"
+
 #include "core/crypto.h"
 #include "domain/utf8.h"
 
@@ -20,7 +22,7 @@ namespace domain {
 
 namespace {
 
-constexpr int kMaxJsonDepth = 128;
+constexpr size_t kMaxFormJsonDepth = 128;
 constexpr size_t kChunk = 64 * 1024;
 
 const std::set<std::string, std::less<>> kBuiltinRenderers = {
@@ -303,24 +305,7 @@ std::string_view strip_bom(std::string_view text) {
 }
 
 // Counted on the text, so nothing too deep is ever built.
-bool nesting_within_limit(std::string_view text) {
-    int depth = 0;
-    bool in_string = false, escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > kMaxJsonDepth) return false;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return true;
-}
+bool nesting_within_limit(std::string_view text) { return core::json_depth(text) <= kMaxFormJsonDepth; }
 
 constexpr unsigned kJsonFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
 
@@ -328,7 +313,7 @@ constexpr unsigned kJsonFlags = rapidjson::kParseValidateEncodingFlag | rapidjso
 rapidjson::Document parse_object_entry(const Entry& e, std::string_view text) {
     text = strip_bom(text);
     if (!nesting_within_limit(text))
-        refuse(e.name, "nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+        refuse(e.name, "nests deeper than " + std::to_string(kMaxFormJsonDepth) + " levels");
     rapidjson::Document doc;
     doc.Parse<kJsonFlags>(text.data(), text.size());
     if (doc.HasParseError())

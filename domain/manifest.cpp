@@ -27,29 +27,10 @@ std::vector<const BundleFile*> sorted_by_path(const std::vector<BundleFile>& fil
 
 int64_t seconds_of(int64_t ms) { return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000); }
 
-// "YYYY-MM-DDTHH:MM:SS[.fff…]Z" → unix milliseconds.
 int64_t parse_rfc3339_ms(const std::string& s) {
-    int y, mo, d, h, mi, sec, used = 0;
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6)
-        throw std::runtime_error("manifest: bad time " + s);
-    struct tm tm {};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-    size_t i = static_cast<size_t>(used);
-    if (i < s.size() && s[i] == '.') {
-        int digits = 0, frac = 0;
-        for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits)
-            if (digits < 3) frac = frac * 10 + (s[i] - '0');
-        for (int k = digits; k < 3; ++k) frac *= 10;
-        ms += frac;
-    }
-    if (i + 1 != s.size() || s[i] != 'Z') throw std::runtime_error("manifest: bad time " + s);
-    return ms;
+    auto ms = core::parse_rfc3339_ms(s);
+    if (!ms) throw std::runtime_error("manifest: bad time " + s);
+    return *ms;
 }
 
 const rapidjson::Value& member(const rapidjson::Value& obj, const char* name) {

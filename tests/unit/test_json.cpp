@@ -243,4 +243,12 @@ BOOST_AUTO_TEST_CASE(writer_and_message_json) {
     BOOST_TEST(p.take() == R"({"n":-5,"b":true,"r":{"x":1}})");
 }
 
+BOOST_AUTO_TEST_CASE(raw_values_are_spliced_with_separators) {
+    core::JsonOut o;
+    o.begin_array();
+    o.raw(R"({"a":1})").raw("[]").begin_object().key("d").raw(R"({"x":"\u00e9"})").key("n").num(2).end_object();
+    o.end_array();
+    BOOST_TEST(o.take() == R"([{"a":1},[],{"d":{"x":"\u00e9"},"n":2}])");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""The table of `make bench`, from the raw runs bench/run.sh wrote (raw.txt).
+
+Each raw line is `KEY SIDE key=value...` (one run of bench-client) or
+`fact NAME VALUE`. Per key and side the median over the rounds is reported; the
+ratio is ours / ceiling. "srv CPU" is the CPU the stack's processes (nginx, the
+workers, MariaDB) spent per 1,000 items, a figure that drifts less than throughput
+on a shared machine; "client" is the load generator's own CPU (100 = one core)."""
+import statistics
+import sys
+from collections import defaultdict
+
+runs = defaultdict(list)  # (key, side) -> [dict]
+facts = {}
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if not parts:
+        continue
+    if parts[0] == "fact":
+        facts[parts[1]] = " ".join(parts[2:])
+        continue
+    kv = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
+    runs[(parts[0], parts[1])].append(kv)
+
+
+def num(d, k):
+    try:
+        return float(d.get(k, "nan"))
+    except ValueError:
+        return float("nan")
+
+
+def med(key, side, field):
+    vals = [num(r, field) for r in runs.get((key, side), [])]
+    vals = [v for v in vals if v == v]
+    return statistics.median(vals) if vals else None
+
+
+def errors(key, side):
+    return int(sum(num(r, "errors") for r in runs.get((key, side), []) if num(r, "errors") == num(r, "errors")))
+
+
+def srv_cpu_ms_per_1k(key, side):
+    per = []
+    for r in runs.get((key, side), []):
+        items = num(r, "items")
+        if not items or items != items:
+            continue
+        pct = sum(num(r, f"cpu_{g}") for g in ("nginx", "workers", "db"))
+        per.append(pct / 100 * num(r, "seconds") / items * 1e6)
+    return statistics.median(per) if per else None
+
+
+def round_ratios(key, ceil_key, ceil_side="ceiling", side="ours"):
+    """ours / ceiling of each round (the runs of a round ran back to back)."""
+    o = [num(r, "rate") for r in runs.get((key, side), [])]
+    c = [num(r, "rate") for r in runs.get((ceil_key, ceil_side), [])]
+    return [a / b for a, b in zip(o, c) if b and a == a and b == b]
+
+
+def fmt(v, spec="{:,.0f}"):
+    return "-" if v is None else spec.format(v)
+
+
+out = []
+w = out.append
+W = 121
+
+
+def header(title):
+    w("")
+    w(title)
+    w(f"{'':47} {'ours':>9} {'ceiling':>9} {'ratio':>6} {'target':>7} {'rounds':>11}  {'srv CPU ms/1k':>13} {'client':>6} {'errs':>4}")
+    w(f"{'':47} {'':>9} {'':>9} {'':>6} {'':>7} {'min-max':>11}  {'ours / ceil':>13} {'CPU %':>6} {'':>4}")
+    w("-" * W)
+
+
+verdicts = []
+
+
+def row(label, key, ceil_key=None, target=None, ceil_side="ceiling", side="ours"):
+    ceil_key = ceil_key or key
+    ours = med(key, side, "rate")
+    ceil = med(ceil_key, ceil_side, "rate")
+    ratio = ours / ceil if ours is not None and ceil else None
+    tgt = ""
+    if target is not None:
+        ok = ratio is not None and ratio >= target
+        tgt = f">={target:.2f}" + (" " if ok else "!")
+        verdicts.append((label, ok, ratio, target))
+    cpu = f"{fmt(srv_cpu_ms_per_1k(key, side), '{:.0f}')} / {fmt(srv_cpu_ms_per_1k(ceil_key, ceil_side), '{:.0f}')}"
+    client = med(key, side, "cpu_client")
+    errs = errors(key, side) + errors(ceil_key, ceil_side)
+    rr = round_ratios(key, ceil_key, ceil_side, side) if ceil_key == key else []
+    spread = f"{min(rr):.2f}-{max(rr):.2f}" if len(rr) > 1 else ""
+    w(f"{label:47} {fmt(ours):>9} {fmt(ceil):>9} {fmt(ratio, '{:.2f}'):>6} {tgt:>7} {spread:>11}  {cpu:>13} {fmt(client):>6} {errs:>4}")
+    return ours, ceil
+
+
+w("=" * W)
+w(f"synkronus-fcgi benchmark  {facts.get('started', '')}  nproc={facts.get('nproc')} workers={facts.get('workers')}  "
+  f"{facts.get('rounds')} x {facts.get('seconds')} s per side, medians")
+w(f"load average before/after: {facts.get('loadavg_before')} / {facts.get('loadavg_after')}   "
+  f"(a shared machine: read the ratios, not the absolute figures)")
+w("=" * W)
+
+if ("push_b100_c1", "ours") in runs or ("pull_c1", "ours") in runs:
+    header(f"SYNC (issue 4): records of ~{facts.get('avg_data_bytes', '?')} B JSON data; "
+           f"pull table {int(facts.get('seed_records', 0)):,} records; rates in records/s")
+    pull = {}
+    for c in (1, 4):
+        pull[c] = row(f"pull, pages of 500, {c} client{'s' if c > 1 else ''}", f"pull_c{c}", target=0.40)
+    if ("pull_gzip_c1", "ours") in runs:
+        row("pull, 1 client, Accept-Encoding: gzip (info)", "pull_gzip_c1", ceil_key="pull_c1")
+    push = {}
+    for b in (100, 500):
+        for c in (1, 4, 16):
+            push[(b, c)] = row(f"push, batches of {b}, {c} client{'s' if c > 1 else ''}", f"push_b{b}_c{c}",
+                               target=0.50)
+    w("-" * W)
+    for b in (100, 500):
+        o1, c1 = push[(b, 1)]
+        o16, c16 = push[(b, 16)]
+        o4, c4 = push[(b, 4)]
+        if o1 and o16:
+            # "Collapse": 16 clients get less than half of what one client gets.
+            ok = o16 / o1 >= 0.5
+            verdicts.append((f"push scaling 1->16 clients, batches of {b}", ok, o16 / o1, 0.5))
+            w(f"push scaling, batches of {b}: 1 -> 4 -> 16 clients  ours x{o4 / o1:.2f} -> x{o16 / o1:.2f}"
+              + (f"   ceiling x{c4 / c1:.2f} -> x{c16 / c1:.2f}" if c1 and c16 else "")
+              + ("   (holds: >= x0.50)" if ok else "   (COLLAPSES: < x0.50)"))
+    gap = [(f"pull, pages of 500", "pull_c1")] + [(f"push, batches of {b}", f"push_b{b}_c1") for b in (100, 500)]
+    if any((k, "sql") in runs for _, k in gap):
+        w("where the gap is, 1 client: the server's own SQL statements replayed straight against MariaDB,")
+        w("  between the ceiling and the full API path (HTTPS, nginx, FastCGI, JSON, hashing):")
+        for label, k in gap:
+            c, q, o = med(k, "ceiling", "rate"), med(k, "sql", "rate"), med(k, "ours", "rate")
+            if c and q and o:
+                w(f"  {label:22} ceiling {c:>9,.0f}   server's SQL {q:>9,.0f} ({q / c:.2f})"
+                  f"   API {o:>9,.0f} ({o / c:.2f}; {o / q:.2f} of the server's SQL)")
+    if "peak_rss_pull_kib" in facts:
+        mib = int(facts["peak_rss_pull_kib"]) / 1024
+        ok = mib < 64
+        verdicts.append(("worker peak RSS while pulling pages of 500", ok, mib, 64))
+        w(f"peak RSS (VmHWM) of a worker while pulling pages of 500 x 1 KB: {mib:.1f} MiB (target < 64 MiB)"
+          + ("" if ok else "  OVER"))
+    if "peak_rss_push_kib" in facts:
+        w(f"peak RSS (VmHWM) of a worker while pushing (batches up to 500): "
+          f"{int(facts['peak_rss_push_kib']) / 1024:.1f} MiB")
+
+if "bundles_skipped" in facts:
+    w("")
+    w(f"BUNDLES (issue 3): SKIPPED - {facts['bundles_skipped']}")
+elif ("dl_4k", "ours") in runs:
+    header("BUNDLES (issue 3): requests/s; ceiling = the same file from a static nginx location, no auth")
+    row("download 4 KB file (authorized, X-Accel)", "dl_4k", target=0.50)
+    row("download 1 MB file (authorized, X-Accel)", "dl_1m", target=0.50)
+    mb = med("dl_1m", "ours", "mb_s")
+    row("304 on If-None-Match (vs static 304)", "not_modified")
+    row("manifest (vs the same JSON as a static file)", "manifest")
+    if ("dl_4k", "worker_404") in runs:
+        row("  floor: unknown route, worker only (info)", "dl_4k", side="worker_404")
+    if ("dl_4k", "health") in runs:
+        row("  floor: GET /health, worker + 1 query (info)", "dl_4k", side="health")
+    if mb:
+        w(f"1 MB downloads moved {mb:,.0f} MB/s through TLS")
+
+w("-" * W)
+bad = [v for v in verdicts if not v[1]]
+w(f"targets met: {len(verdicts) - len(bad)} of {len(verdicts)}"
+  + ("" if not bad else "; below target: " + "; ".join(f"{v[0]} ({v[2]:.2f})" for v in bad)))
+def busiest(prefixes):
+    """The highest client CPU of any run of ours under these keys, with its key."""
+    return max(((num(r, "cpu_client"), k) for (k, side), rs in runs.items()
+                if side == "ours" and k.startswith(prefixes) for r in rs), default=None)
+
+
+sync_b, bundle_b = busiest(("pull", "push")), busiest(("dl_", "not_modified", "manifest"))
+if sync_b or bundle_b:
+    w("load generator CPU (100 = one core of 2): "
+      + (f"sync runs at most {sync_b[0]:.0f}% ({sync_b[1]}); " if sync_b else "")
+      + (f"bundle runs at most {bundle_b[0]:.0f}% ({bundle_b[1]}: TLS decryption, the same bytes "
+         f"on the ceiling's side)" if bundle_b else ""))
+errs = sum(errors(k, s) for (k, s) in runs)
+w(f"client errors: {errs}" + ("" if not errs else " (see build/bench/bench.log)")
+  + f"   elapsed: {facts.get('elapsed_s', '?')} s")
+print("\n".join(out))

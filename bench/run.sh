@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# `make bench`: sync (issue 4) and app-bundle (issue 3) throughput through nginx over
+# HTTPS, each figure next to its ceiling measured in the same run on the same
+# machine (MariaDB directly, or a static nginx location with no auth), and printed
+# as a ratio. The machine is small and shared, so absolute numbers drift from run to
+# run; the ratios are what to read. Ours and the ceiling alternate in short runs
+# (BENCH_ROUNDS of each), and the median of each side is reported. For one client,
+# the server's own SQL statements are also replayed straight against MariaDB, which
+# splits the gap into the database's share and the HTTP/FastCGI/JSON share.
+#
+# Order: seed 100,000 records, pull (before any push, so the table is the seeded
+# one), push, then bundles (skipped with a message while the routes are missing).
+#
+# Settings (environment): BENCH_STATE (default /tmp/benchstack), BENCH_HTTPS_PORT,
+# BENCH_HTTP_PORT, BENCH_DB_PORT (29443, 29080, 29407), BENCH_WORKERS (default: what
+# the server does with workers = 0, one per core), BENCH_SECONDS (measured seconds
+# per run, 3), BENCH_WARMUP (1), BENCH_ROUNDS (3), BENCH_SEED_RECORDS (100000),
+# BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync or bundles), BENCH_KEEP (keep the
+# database and bundle store under BENCH_STATE after the run).
+# Output: the table on stdout and in build/bench/results.txt; every raw run in
+# build/bench/raw.txt; the clients' error messages in build/bench/bench.log.
+set -u
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+export REPO
+export STATE=${BENCH_STATE:-/tmp/benchstack}
+export HTTPS_PORT=${BENCH_HTTPS_PORT:-29443} HTTP_PORT=${BENCH_HTTP_PORT:-29080} DB_PORT=${BENCH_DB_PORT:-29407}
+export WORKERS=${BENCH_WORKERS:-$(nproc)}
+RUN_SECONDS=${BENCH_SECONDS:-3}
+WARMUP=${BENCH_WARMUP:-1}
+ROUNDS=${BENCH_ROUNDS:-3}
+SEED_RECORDS=${BENCH_SEED_RECORDS:-100000}
+BUNDLE_CLIENTS=${BENCH_BUNDLE_CLIENTS:-4}
+ONLY=${BENCH_ONLY:-}
+
+OUT=$REPO/build/bench
+RAW=$OUT/raw.txt
+LOG=$OUT/bench.log
+RESULTS=$OUT/results.txt
+CLIENT=$REPO/build/bench-client
+ADMIN_PASSWORD=bench-admin-password
+
+. "$REPO/packaging/devstack.sh"
+
+say() { echo "[bench] $*" >&2; }
+fail() { say "$*"; exit 1; }
+
+[ -x "$CLIENT" ] || fail "$CLIENT is missing: run 'make bench'"
+mkdir -p "$OUT"
+: >"$RAW"
+: >"$LOG"
+
+# The state directory is wiped, so it must be ours (or not exist yet).
+if [ -e "$STATE" ]; then
+    [ -e "$STATE/.bench-stack" ] || fail "$STATE exists and was not made by bench/run.sh; set BENCH_STATE"
+    stack_stop  # a stack left behind by an interrupted run
+    rm -rf "$STATE"
+fi
+mkdir -p "$STATE"
+touch "$STATE/.bench-stack"
+
+cleanup() {
+    say "stopping the stack"
+    stack_stop
+    # The database holds a gigabyte or so of benchmark rows; the logs stay for a look.
+    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$STATE/mysql" "$STATE/bundles"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+T_START=$(date +%s)
+fact() { echo "fact $1 $2" >>"$RAW"; }
+fact started "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+fact nproc "$(nproc)"
+fact workers "$WORKERS"
+fact seconds "$RUN_SECONDS"
+fact rounds "$ROUNDS"
+fact loadavg_before "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
+
+# --- the stack, with a static no-auth location over the bundle store (the ceiling)
+stack_dirs
+mkdir -p "$STATE/static"
+cat >"$STATE/nginx/extra-bench.conf" <<CONF
+# bench/run.sh: the ceiling for bundle downloads, nginx serving the same files with no auth.
+location /_static_ceiling/ {
+    alias $STATE/bundles/versions/;
+}
+location /_static_misc/ {
+    alias $STATE/static/;
+    default_type application/json;
+}
+CONF
+say "starting MariaDB, $WORKERS workers and nginx in $STATE"
+stack_up || { tail -n 30 "$STATE"/logs/*.log >&2; fail "the stack did not start"; }
+printf '%s\n' "$ADMIN_PASSWORD" | stack_admin create-user admin admin >/dev/null || fail "cannot create the admin user"
+
+BASE="https://127.0.0.1:$HTTPS_PORT"
+CURL=(curl -sS --cacert "$STATE/tls/cert.pem")
+"${CURL[@]}" -X POST "$BASE/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}" |
+    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' >"$STATE/token" ||
+    fail "login failed"
+TOKEN=$(cat "$STATE/token")
+
+DBARGS=(--db-socket "$STATE/mysql-run/mysqld.sock" --db-user root --db-name "$DB_NAME")
+API=(--port "$HTTPS_PORT" --token-file "$STATE/token")
+
+watch_pids() { echo "nginx=$(cat "$STATE/nginx.pid"),workers=$(cat "$STATE/workers.pid"),db=$(cat "$STATE/mariadb.pid")"; }
+worker_pids() { cat "/proc/$(cat "$STATE/workers.pid")/task/"*/children 2>/dev/null || pgrep -P "$(cat "$STATE/workers.pid")"; }
+
+# Resets the peak RSS (VmHWM) of every worker; restarts the workers where the kernel refuses.
+reset_worker_peaks() {
+    local ok=1 p
+    for p in $(worker_pids); do echo 5 >"/proc/$p/clear_refs" 2>/dev/null || ok=0; done
+    if [ $ok = 0 ]; then
+        say "cannot reset VmHWM; restarting the workers instead"
+        stack_stop_workers && stack_start_workers || fail "workers did not restart"
+    fi
+}
+# Largest VmHWM over the workers, KiB.
+worker_peak_kib() {
+    local p max=0 v
+    for p in $(worker_pids); do
+        v=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+        [ -n "$v" ] && [ "$v" -gt "$max" ] && max=$v
+    done
+    echo "$max"
+}
+
+# run KEY SIDE MODE ARGS...: one timed run of the client, appended to raw.txt.
+run() {
+    local key=$1 side=$2 line
+    shift 2
+    line=$("$CLIENT" "$@" --seconds "$RUN_SECONDS" --warmup "$WARMUP" --watch "$(watch_pids)" 2>>"$LOG")
+    [ -n "$line" ] || line="rate=0 errors=1"
+    echo "$key $side $line" >>"$RAW"
+    printf '  %-16s %-7s %s\n' "$key" "$side" "$(echo "$line" | awk '{print $1, $6, $8, $10, $11, $12, $13, $14}')" >&2
+}
+
+# rounds KEY SIDE "ARGS" [SIDE "ARGS"]...: ROUNDS rounds, each running every side once,
+# back to back, so ours and its ceiling see the same machine. Empty ARGS are skipped.
+rounds() {
+    local key=$1 r i
+    shift
+    local args=("$@")
+    for r in $(seq 1 "$ROUNDS"); do
+        for ((i = 0; i < ${#args[@]}; i += 2)); do
+            [ -n "${args[i + 1]}" ] || continue
+            # shellcheck disable=SC2086
+            run "$key" "${args[i]}" ${args[i + 1]}
+        done
+    done
+}
+
+bench_sync() {
+    say "seeding $SEED_RECORDS records of ~1 KB straight into sync_records"
+    "$CLIENT" seed --count "$SEED_RECORDS" "${DBARGS[@]}" >>"$LOG" 2>&1 || fail "seeding failed (see $LOG)"
+    # The ceiling's insert table starts as a copy, so both sides insert into a table of the same size.
+    stack_sql "$DB_NAME" -e "CREATE TABLE bench_ceiling LIKE sync_records;
+        INSERT INTO bench_ceiling SELECT * FROM sync_records; ANALYZE TABLE sync_records, bench_ceiling;" >/dev/null ||
+        fail "cannot create the ceiling table"
+    fact seed_records "$(stack_sql -N "$DB_NAME" -e 'SELECT COUNT(*) FROM sync_records')"
+    fact avg_data_bytes "$(stack_sql -N "$DB_NAME" -e 'SELECT ROUND(AVG(LENGTH(data))) FROM sync_records')"
+
+    say "pull: pages of 500 (ceiling: SELECT ... WHERE change_id > ? ORDER BY change_id LIMIT 500)"
+    reset_worker_peaks
+    local c b
+    for c in 1 4; do
+        rounds "pull_c$c" ceiling "db-select ${DBARGS[*]} --limit 500 --clients $c" \
+            sql "$([ $c = 1 ] && echo "db-select ${DBARGS[*]} --server-sql --limit 500 --clients $c")" \
+            ours "pull ${API[*]} ${DBARGS[*]} --limit 500 --clients $c"
+    done
+    fact peak_rss_pull_kib "$(worker_peak_kib)"
+    # What a mobile client really asks for (OkHttp adds Accept-Encoding: gzip); informative.
+    run pull_gzip_c1 ours pull "${API[@]}" "${DBARGS[@]}" --limit 500 --clients 1 --gzip
+
+    say "push: batches of 100 and 500 fresh records (ceiling: multi-row INSERT of the same rows)"
+    reset_worker_peaks
+    for b in 100 500; do
+        for c in 1 4 16; do
+            rounds "push_b${b}_c$c" ceiling "db-insert ${DBARGS[*]} --table bench_ceiling --batch $b --clients $c" \
+                sql "$([ $c = 1 ] && echo "db-insert ${DBARGS[*]} --server-sql --batch $b --clients $c")" \
+                ours "push ${API[*]} --batch $b --clients $c"
+        done
+    done
+    fact peak_rss_push_kib "$(worker_peak_kib)"
+}
+
+# A bundle with a 4 KB and a 1 MB file, a form and a few more app files.
+make_bundle() {
+    /usr/bin/python3 - "$1" <<'PY'
+import json, os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("app/index.html", "<!doctype html><title>bench</title><script src='assets/app.js'></script>")
+    z.writestr("app/assets/small-4k.bin", os.urandom(4096))
+    z.writestr("app/assets/large-1m.bin", os.urandom(1 << 20))
+    for i in range(20):
+        z.writestr(f"app/assets/img-{i:02d}.bin", os.urandom(2048))
+    schema = {"type": "object", "properties": {"core_id": {"type": "string", "x-core": True},
+              "name": {"type": "string"}, "age": {"type": "integer"}}}
+    z.writestr("forms/household_survey/schema.json", json.dumps(schema))
+    z.writestr("forms/household_survey/ui.json", json.dumps({"type": "VerticalLayout", "elements": []}))
+PY
+}
+
+# The value of a response header of a GET (empty when absent).
+header_of() {
+    local path=$1 name=$2
+    shift 2
+    "${CURL[@]}" -o /dev/null -D - "$@" "$BASE$path" | tr -d '\r' |
+        awk -v n="$(echo "$name" | tr 'A-Z' 'a-z')" 'BEGIN{FS=": "} tolower($1)==n {print substr($0, length($1)+3)}' | tail -1
+}
+
+bench_bundles() {
+    local status
+    status=$("${CURL[@]}" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/app-bundle/versions")
+    if [ "$status" = 404 ]; then
+        say "SKIPPED bundles: GET /app-bundle/versions answers 404, the bundle routes are not there yet"
+        fact bundles_skipped "GET /app-bundle/versions answered 404 (bundle routes not built yet)"
+        return 0
+    fi
+    say "bundles: pushing a bundle with a 4 KB and a 1 MB file"
+    make_bundle "$STATE/bench-bundle.zip"
+    status=$("${CURL[@]}" -o "$STATE/push-response.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        -F "bundle=@$STATE/bench-bundle.zip;type=application/zip" "$BASE/app-bundle/push")
+    if [ "$status" != 200 ]; then
+        say "SKIPPED bundles: POST /app-bundle/push answered $status: $(head -c 300 "$STATE/push-response.json")"
+        fact bundles_skipped "POST /app-bundle/push answered $status"
+        return 0
+    fi
+    "${CURL[@]}" -H "Authorization: Bearer $TOKEN" "$BASE/app-bundle/manifest" >"$STATE/static/manifest.json"
+
+    # The same files, found on disk, for the static location.
+    local small large
+    small=$(cd "$STATE/bundles/versions" && find . -path '*/app/assets/small-4k.bin' | head -1)
+    large=$(cd "$STATE/bundles/versions" && find . -path '*/app/assets/large-1m.bin' | head -1)
+    if [ -z "$small" ] || [ -z "$large" ]; then
+        say "SKIPPED bundles: the pushed files are not under $STATE/bundles/versions"
+        fact bundles_skipped "pushed files not found under bundles/versions"
+        return 0
+    fi
+    small=/_static_ceiling/${small#./}
+    large=/_static_ceiling/${large#./}
+    local auth=(-H "Authorization: Bearer $TOKEN")
+    # Both paths must hand out the same bytes, or the comparison means nothing.
+    "${CURL[@]}" "${auth[@]}" -o "$STATE/dl-ours.bin" "$BASE/app-bundle/download/app/assets/large-1m.bin"
+    "${CURL[@]}" -o "$STATE/dl-static.bin" "$BASE$large"
+    if ! cmp -s "$STATE/dl-ours.bin" "$STATE/dl-static.bin" || [ "$(stat -c %s "$STATE/dl-ours.bin")" != 1048576 ]; then
+        say "SKIPPED bundles: the authorized download and the static file differ"
+        fact bundles_skipped "the authorized download of large-1m.bin differs from the file on disk"
+        return 0
+    fi
+    local etag static_etag
+    etag=$(header_of /app-bundle/download/app/assets/small-4k.bin ETag "${auth[@]}")
+    static_etag=$(header_of "$small" ETag)
+    fact bundle_etag "$etag"
+    local G="get --port $HTTPS_PORT --clients $BUNDLE_CLIENTS"
+    local A="--token-file $STATE/token"
+    say "bundles: $BUNDLE_CLIENTS clients; ceiling: the same files from a static nginx location, no auth"
+    # With the 4 KB file: worker round trips with no auth, the floor of any route a worker
+    # answers (an unknown route: no database; /health: one query).
+    rounds dl_4k ceiling "$G --path $small" ours "$G $A --path /app-bundle/download/app/assets/small-4k.bin" \
+        worker_404 "$G --path /_bench/no-such-route --expect 404" health "$G --path /health"
+    rounds dl_1m ceiling "$G --path $large" ours "$G $A --path /app-bundle/download/app/assets/large-1m.bin"
+    # If-None-Match with the ETag each side hands out (nginx's own for the static file).
+    rounds not_modified ceiling "$G --path $small --expect 304 --header If-None-Match:$static_etag" \
+        ours "$G $A --path /app-bundle/download/app/assets/small-4k.bin --expect 304 --header If-None-Match:$etag"
+    rounds manifest ceiling "$G --path /_static_misc/manifest.json" ours "$G $A --path /app-bundle/manifest"
+}
+
+[ "$ONLY" = bundles ] || bench_sync
+[ "$ONLY" = sync ] || bench_bundles
+
+fact loadavg_after "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
+fact elapsed_s "$(($(date +%s) - T_START))"
+fact errors_logged "$(grep -c 'first error' "$LOG")"
+/usr/bin/python3 "$REPO/bench/report.py" "$RAW" | tee "$RESULTS"
+say "table written to $RESULTS (raw runs: $RAW)"

@@ -13,7 +13,7 @@
 #
 # Settings (environment): BENCH_STATE (default /tmp/benchstack), BENCH_HTTPS_PORT,
 # BENCH_HTTP_PORT, BENCH_DB_PORT (29443, 29080, 29407), BENCH_WORKERS (default: what
-# the server does with workers = 0, one per core), BENCH_SECONDS (measured seconds
+# the server does with workers = 0, two per core), BENCH_SECONDS (measured seconds
 # per run, 3), BENCH_WARMUP (1), BENCH_ROUNDS (3), BENCH_SEED_RECORDS (100000),
 # BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync or bundles), BENCH_KEEP (keep the
 # database and bundle store under BENCH_STATE after the run).
@@ -24,7 +24,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 export REPO
 export STATE=${BENCH_STATE:-/tmp/benchstack}
 export HTTPS_PORT=${BENCH_HTTPS_PORT:-29443} HTTP_PORT=${BENCH_HTTP_PORT:-29080} DB_PORT=${BENCH_DB_PORT:-29407}
-export WORKERS=${BENCH_WORKERS:-$(nproc)}
+export WORKERS=${BENCH_WORKERS:-$((2 * $(nproc)))}
 RUN_SECONDS=${BENCH_SECONDS:-3}
 WARMUP=${BENCH_WARMUP:-1}
 ROUNDS=${BENCH_ROUNDS:-3}

@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
         opts.listen = ctx.cfg.str("listen");
         opts.socket_mode = static_cast<int>(std::strtol(ctx.cfg.str("socket_mode").c_str(), nullptr, 8));
         opts.workers = static_cast<int>(ctx.cfg.integer("workers"));
-        if (opts.workers == 0) opts.workers = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+        if (opts.workers == 0) opts.workers = 2 * static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
         opts.backlog = static_cast<int>(ctx.cfg.integer("backlog"));
         return core::run_pool(opts, router, hooks);
     } catch (const core::ConfigError& e) {

@@ -20,7 +20,10 @@ std::vector<core::SettingDecl> setting_decls() {
                  return "must be an octal mode such as 0660";
              return "";
          }},
-        {"workers", "0", "Number of FastCGI worker processes; 0 means one per CPU core.", check_int(0, 1024)},
+        {"workers", "0",
+         "Number of FastCGI worker processes; 0 means two per CPU core (a worker waits on the\n"
+         "database for much of a request, so one per core leaves cores idle).",
+         check_int(0, 1024)},
         {"backlog", "1024", "Listen backlog of the FastCGI socket.", check_int(1, 65535)},
         {"db_host", "127.0.0.1", "MySQL/MariaDB host (ignored when db_socket is set).", check_any()},
         {"db_port", "3306", "MySQL/MariaDB TCP port.", check_int(1, 65535)},

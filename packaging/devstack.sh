@@ -11,7 +11,7 @@ BIN=${BIN:-$REPO/build}
 SQL_DIR=${SQL_DIR:-$REPO/sql}
 LOCATIONS_CONF=${LOCATIONS_CONF:-$REPO/nginx/synkronus-locations.conf}
 HTTP_CONF=${HTTP_CONF:-$REPO/nginx/synkronus-http.conf}
-WORKERS=${WORKERS:-$(nproc)}
+WORKERS=${WORKERS:-$((2 * $(nproc)))}
 DB_NAME=${DB_NAME:-synkronus}
 DB_USER=${DB_USER:-synkronus}
 

@@ -83,7 +83,7 @@ check: $(UNIT)
 
 # Everything: unit tests, then integration tests against a private MariaDB and nginx.
 test: deps
-	$(MAKE) all $(UNIT)
+	$(MAKE) -j$$(nproc) all $(UNIT)
 	$(UNIT) --report_level=short
 	tests/integration/run.sh
 
@@ -91,7 +91,7 @@ integration: all
 	tests/integration/run.sh
 
 run: deps
-	$(MAKE) all
+	$(MAKE) -j$$(nproc) all
 	packaging/run.sh
 
 run-clean:
@@ -103,7 +103,7 @@ $(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a
 	@$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $(BENCH_SRCS) $(BUILD)/libsynkronus.a $(LIBS) -lz
 
 bench: deps
-	$(MAKE) all $(BUILD)/bench-client
+	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
 	bench/run.sh
 
 # The .deb, built by dpkg-buildpackage from a clean copy of the tree (never this

@@ -22,14 +22,13 @@ bool valid_username(const std::string& u) {
 namespace {
 
 std::string token_pair_json(Context& ctx, const std::string& username, const std::string& role,
-                            int64_t token_version, const std::string& family_id, const std::string& refresh_token) {
+                            int64_t token_version, const std::string& refresh_token) {
     core::AccessClaims c;
     c.sub = username;
     c.role = role;
     c.iat = core::unix_now();
     c.exp = c.iat + ctx.cfg.integer("access_token_ttl");
     c.ver = token_version;
-    (void)family_id;
     core::JsonOut o;
     o.begin_object();
     o.key("token").str(core::jwt_sign_access(c, ctx.jwt_secret));
@@ -86,7 +85,7 @@ core::Response auth_login(Context& ctx, core::Request& req) {
         tokens.delete_expired();
         throttle.delete_old(window);
     }
-    return core::Response::json(token_pair_json(ctx, user->username, user->role, user->token_version, family, refresh));
+    return core::Response::json(token_pair_json(ctx, user->username, user->role, user->token_version, refresh));
 }
 
 core::Response auth_refresh(Context& ctx, core::Request& req) {
@@ -108,7 +107,7 @@ core::Response auth_refresh(Context& ctx, core::Request& req) {
     db::UserRepository users(ctx.database());
     auto info = users.auth_info(r.username);
     if (!info) throw ApiError::unauthorized("Invalid or expired refresh token");
-    return core::Response::json(token_pair_json(ctx, r.username, info->role, info->token_version, r.family_id, next));
+    return core::Response::json(token_pair_json(ctx, r.username, info->role, info->token_version, next));
 }
 
 void forget_auth_cache(Context& ctx, const std::string& username) { ctx.auth_cache.erase(username); }

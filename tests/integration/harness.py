@@ -141,3 +141,25 @@ def assert_problem(testcase, reply, status, slug):
     testcase.assertIn("title", p)
     testcase.assertIn("detail", p)
     return p
+
+
+def probe(token):
+    """GET /users: 200 for an admin token, 403 for another valid token, 401 when refused."""
+    return request("GET", "/users", token=token)
+
+
+def wait_refused(testcase, token, since, limit=5.0):
+    """Polls until the access token is refused (401 with WWW-Authenticate: Bearer);
+    asserts that took at most `limit` seconds from `since`."""
+    while True:
+        r = probe(token)
+        if r.status == 401:
+            assert_problem(testcase, r, 401, "unauthorized")
+            testcase.assertEqual(r.header("www-authenticate"), "Bearer", r)
+            elapsed = time.time() - since
+            testcase.assertLessEqual(elapsed, limit, f"access token still accepted after {elapsed:.1f}s")
+            return
+        testcase.assertIn(r.status, (200, 403), r)
+        if time.time() - since > limit + 1:
+            testcase.fail(f"access token still accepted {limit + 1}s after revocation")
+        time.sleep(0.2)

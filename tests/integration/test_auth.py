@@ -50,10 +50,6 @@ def refresh_reply(refresh_token):
     return h.request("POST", "/auth/refresh", {"refreshToken": refresh_token})
 
 
-def probe(token):
-    """GET /users: 200 for an admin, 403 for other valid tokens, 401 for a refused one."""
-    return h.request("GET", "/users", token=token)
-
 
 def admin_cli(*args):
     subprocess.run([os.path.join(h.REPO, "build/synkronus-admin"), "--config",
@@ -87,18 +83,7 @@ class Base(unittest.TestCase):
         self.assertNotIn(".", rt)
 
     def wait_refused(self, token, since, limit=5.0):
-        """Polls until the access token is refused; asserts that took at most `limit` s."""
-        while True:
-            r = probe(token)
-            if r.status == 401:
-                self.assert_unauthorized(r)
-                elapsed = time.time() - since
-                self.assertLessEqual(elapsed, limit, f"access token still accepted after {elapsed:.1f}s")
-                return
-            self.assertIn(r.status, (200, 403), r)
-            if time.time() - since > limit + 1:
-                self.fail(f"access token still accepted {limit + 1}s after revocation")
-            time.sleep(0.2)
+        h.wait_refused(self, token, since, limit)
 
 
 class Login(Base):
@@ -109,12 +94,12 @@ class Login(Base):
         self.assertEqual(r.header("content-type"), "application/json")
         self.assertEqual(r.header("x-api-version-used"), "1.0.0")
         self.assert_token_pair(r.json, name, "read-write")
-        self.assertEqual(probe(r.json["token"]).status, 403)  # a valid read-write token
+        self.assertEqual(h.probe(r.json["token"]).status, 403)  # a valid read-write token
 
     def test_admin_login_token_works(self):
         body = h.login("admin", h.ADMIN_PASSWORD)
         self.assert_token_pair(body, "admin", "admin")
-        self.assertEqual(probe(body["token"]).status, 200)
+        self.assertEqual(h.probe(body["token"]).status, 200)
 
     def test_each_login_gets_distinct_tokens(self):
         name, pw = h.make_user("read-only")
@@ -206,7 +191,7 @@ class Refresh(Base):
         self.assertNotEqual(second["refreshToken"], first["refreshToken"])
         self.assertNotEqual(second["token"], first["token"])
         self.assertGreaterEqual(second["expiresAt"], first["expiresAt"])
-        self.assertEqual(probe(second["token"]).status, 403)
+        self.assertEqual(h.probe(second["token"]).status, 403)
         # The new refresh token is good for one more round.
         third = refresh_reply(second["refreshToken"])
         self.assertEqual(third.status, 200, third)
@@ -252,8 +237,8 @@ class Refresh(Base):
     def test_refresh_token_is_not_a_bearer_token(self):
         name, pw = h.make_user("admin")
         pair = h.login(name, pw)
-        self.assert_unauthorized(probe(pair["refreshToken"]))
-        self.assertEqual(probe(pair["token"]).status, 200)
+        self.assert_unauthorized(h.probe(pair["refreshToken"]))
+        self.assertEqual(h.probe(pair["token"]).status, 200)
         h.request("DELETE", "/users/" + name, token=h.admin_token())
 
     def test_refresh_reads_the_role_afresh(self):
@@ -269,7 +254,7 @@ class Refresh(Base):
     def test_role_change_revokes_tokens(self):
         name, pw = h.make_user("read-only")
         pair = h.login(name, pw)
-        self.assertEqual(probe(pair["token"]).status, 403)
+        self.assertEqual(h.probe(pair["token"]).status, 403)
         changed = time.time()
         admin_cli("set-role", name, "admin")
         self.assert_unauthorized(refresh_reply(pair["refreshToken"]))
@@ -277,7 +262,7 @@ class Refresh(Base):
         # A new login carries the new role and gets admin access.
         fresh = h.login(name, pw)
         self.assertEqual(jwt_parts(fresh["token"])[1]["role"], "admin")
-        self.assertEqual(probe(fresh["token"]).status, 200)
+        self.assertEqual(h.probe(fresh["token"]).status, 200)
         h.request("DELETE", "/users/" + name, token=h.admin_token())
 
 
@@ -291,10 +276,10 @@ class BearerTokens(Base):
     def test_control_a_crafted_token_with_the_real_secret_is_accepted(self):
         # Proves the crafting below is right, so each rejection is for its one defect.
         claims = dict(self.claims, iat=int(time.time()), exp=int(time.time()) + 600)
-        self.assertEqual(probe(craft({"alg": "HS256", "typ": "JWT"}, claims)).status, 403)
+        self.assertEqual(h.probe(craft({"alg": "HS256", "typ": "JWT"}, claims)).status, 403)
 
     def test_missing_header(self):
-        self.assert_unauthorized(probe(None))
+        self.assert_unauthorized(h.probe(None))
 
     def test_malformed_headers(self):
         for value in ("Basic YWRtaW46YWRtaW4=", "Bearer", "Bearer ", "Bearer not-a-jwt", "Bearer a.b.c",
@@ -305,47 +290,47 @@ class BearerTokens(Base):
 
     def test_forged_signature(self):
         claims = dict(self.claims, exp=int(time.time()) + 600)
-        self.assert_unauthorized(probe(craft({"alg": "HS256", "typ": "JWT"}, claims, key=b"x" * 64)))
+        self.assert_unauthorized(h.probe(craft({"alg": "HS256", "typ": "JWT"}, claims, key=b"x" * 64)))
 
     def test_tampered_role(self):
         head, payload, sig = self.token.split(".")
         claims = dict(self.claims, role="admin")
         forged = head + "." + b64url(json.dumps(claims).encode()) + "." + sig
-        self.assert_unauthorized(probe(forged))
+        self.assert_unauthorized(h.probe(forged))
 
     def test_expired(self):
         now = int(time.time())
         claims = dict(self.claims, iat=now - 7200, exp=now - 3600)
-        self.assert_unauthorized(probe(craft({"alg": "HS256", "typ": "JWT"}, claims)))
+        self.assert_unauthorized(h.probe(craft({"alg": "HS256", "typ": "JWT"}, claims)))
         claims = dict(self.claims, iat=now - 120, exp=now - 1)
-        self.assert_unauthorized(probe(craft({"alg": "HS256", "typ": "JWT"}, claims)))
+        self.assert_unauthorized(h.probe(craft({"alg": "HS256", "typ": "JWT"}, claims)))
 
     def test_missing_exp(self):
         claims = {k: v for k, v in self.claims.items() if k != "exp"}
-        self.assert_unauthorized(probe(craft({"alg": "HS256", "typ": "JWT"}, claims)))
+        self.assert_unauthorized(h.probe(craft({"alg": "HS256", "typ": "JWT"}, claims)))
 
     def test_alg_none(self):
         claims = dict(self.claims, exp=int(time.time()) + 600)
         unsigned = b64url(b'{"alg":"none","typ":"JWT"}') + "." + b64url(json.dumps(claims).encode()) + "."
-        self.assert_unauthorized(probe(unsigned))
-        self.assert_unauthorized(probe(craft({"alg": "none", "typ": "JWT"}, claims)))
+        self.assert_unauthorized(h.probe(unsigned))
+        self.assert_unauthorized(h.probe(craft({"alg": "none", "typ": "JWT"}, claims)))
 
     def test_other_algorithms(self):
         claims = dict(self.claims, exp=int(time.time()) + 600)
-        self.assert_unauthorized(probe(craft({"alg": "HS512", "typ": "JWT"}, claims, alg=hashlib.sha512)))
-        self.assert_unauthorized(probe(craft({"alg": "HS384", "typ": "JWT"}, claims, alg=hashlib.sha384)))
+        self.assert_unauthorized(h.probe(craft({"alg": "HS512", "typ": "JWT"}, claims, alg=hashlib.sha512)))
+        self.assert_unauthorized(h.probe(craft({"alg": "HS384", "typ": "JWT"}, claims, alg=hashlib.sha384)))
 
     def test_wrong_token_type(self):
         claims = dict(self.claims, typ="refresh", exp=int(time.time()) + 600)
-        self.assert_unauthorized(probe(craft({"alg": "HS256", "typ": "JWT"}, claims)))
+        self.assert_unauthorized(h.probe(craft({"alg": "HS256", "typ": "JWT"}, claims)))
 
     def test_token_of_unknown_user(self):
         claims = dict(self.claims, sub="nobody-" + h.unique_name(), exp=int(time.time()) + 600)
         claims["username"] = claims["sub"]
-        self.assert_unauthorized(probe(craft({"alg": "HS256", "typ": "JWT"}, claims)))
+        self.assert_unauthorized(h.probe(craft({"alg": "HS256", "typ": "JWT"}, claims)))
 
     def test_401_body_never_leaks_internals(self):
-        r = probe("a.b.c")
+        r = h.probe("a.b.c")
         p = r.json
         for needle in ("/", "SQL", "rapidjson", "exception"):
             self.assertNotIn(needle, p["detail"])

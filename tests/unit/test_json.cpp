@@ -5,20 +5,9 @@
 
 #include "core/api_error.h"
 #include "core/json.h"
+#include "tests/unit/api_error_support.h"
 
 namespace {
-
-// Runs `fn`, which must throw ApiError; returns it.
-template <typename Fn>
-core::ApiError expect_api_error(Fn fn) {
-    try {
-        fn();
-    } catch (const core::ApiError& e) {
-        return e;
-    }
-    BOOST_FAIL("expected an ApiError");
-    throw std::logic_error("unreachable");
-}
 
 std::string nested(size_t depth, char open = '[', char close = ']') {
     return std::string(depth, open) + std::string(depth, close);

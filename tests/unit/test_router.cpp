@@ -4,6 +4,7 @@
 
 #include "core/api_error.h"
 #include "core/router.h"
+#include "tests/unit/api_error_support.h"
 
 namespace {
 
@@ -25,16 +26,6 @@ core::Router sample_router() {
     return r;
 }
 
-template <typename Fn>
-core::ApiError expect_api_error(Fn fn) {
-    try {
-        fn();
-    } catch (const core::ApiError& e) {
-        return e;
-    }
-    BOOST_FAIL("expected an ApiError");
-    throw std::logic_error("unreachable");
-}
 
 std::string header_of(const core::ApiError& e, const std::string& name) {
     for (const auto& [k, v] : e.headers)

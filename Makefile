@@ -19,7 +19,7 @@ DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev l
              libzip-dev libargon2-dev libboost-test-dev mariadb-server mariadb-client nginx-light \
              openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert
 
-LIB_SRCS  := $(wildcard core/*.cpp) $(wildcard domain/*.cpp) $(wildcard db/*.cpp) \
+LIB_SRCS  := $(wildcard core/*.cpp) $(wildcard domain/*.cpp) $(wildcard db/*.cpp) $(wildcard services/*.cpp) \
              $(filter-out handlers/main.cpp handlers/admin_main.cpp,$(wildcard handlers/*.cpp))
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.cpp)
@@ -77,13 +77,15 @@ deps:
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 
-# Unit tests only: no services.
+# Unit tests and the include layering: no services.
 check: $(UNIT)
+	tests/check_layers.sh
 	$(UNIT) --report_level=short
 
 # Everything: unit tests, then integration tests against a private MariaDB and nginx.
 test: deps
 	$(MAKE) -j$$(nproc) all $(UNIT)
+	tests/check_layers.sh
 	$(UNIT) --report_level=short
 	tests/integration/run.sh
 

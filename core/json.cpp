@@ -2,7 +2,38 @@
 
 #include <rapidjson/error/en.h>
 
+#include "core/utf8.h"
+
 namespace core {
+
+namespace {
+
+// RapidJSON validates raw bytes strictly and refuses an unpaired high surrogate
+// escape, but decodes a lone "\udc00" into the (invalid) bytes ED B0 80. Only a text
+// holding such an escape needs its decoded strings checked again.
+bool may_hold_lone_surrogate(std::string_view text) {
+    for (size_t i = text.find("\\u"); i != std::string_view::npos; i = text.find("\\u", i + 2)) {
+        if (i + 3 < text.size() && (text[i + 2] == 'd' || text[i + 2] == 'D')) {
+            const char c = text[i + 3];
+            if ((c >= 'c' && c <= 'f') || (c >= 'C' && c <= 'F')) return true;
+        }
+    }
+    return false;
+}
+
+bool strings_valid(const rapidjson::Value& v) {
+    if (v.IsString()) return utf8_valid({v.GetString(), v.GetStringLength()});
+    if (v.IsArray()) {
+        for (const auto& e : v.GetArray())
+            if (!strings_valid(e)) return false;
+    } else if (v.IsObject()) {
+        for (const auto& m : v.GetObject())
+            if (!strings_valid(m.name) || !strings_valid(m.value)) return false;
+    }
+    return true;
+}
+
+}  // namespace
 
 size_t json_depth(std::string_view text) {
     size_t depth = 0, max_depth = 0;
@@ -33,29 +64,12 @@ rapidjson::Document parse_json_object(std::string_view body, size_t max_depth) {
                           " at offset " + std::to_string(doc.GetErrorOffset());
         throw ApiError::validation({{"body", msg}}, "The request body is not valid JSON");
     }
+    if (may_hold_lone_surrogate(body) && !strings_valid(doc))
+        throw ApiError::validation({{"body", "malformed JSON: a string holds an unpaired surrogate escape"}},
+                                   "The request body is not valid JSON");
     if (!doc.IsObject())
         throw ApiError::validation({{"body", "must be a JSON object"}}, "The request body must be a JSON object");
     return doc;
-}
-
-size_t utf8_length(std::string_view s) {
-    size_t n = 0;
-    for (unsigned char c : s)
-        if ((c & 0xC0) != 0x80) ++n;
-    return n;
-}
-
-bool valid_utf8(std::string_view s) {
-    size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (len == 0 || i + len > s.size()) return false;
-        for (size_t k = 1; k < len; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-        i += len;
-    }
-    return true;
 }
 
 std::optional<std::string> FieldReader::check_string(const char* name, const rapidjson::Value& v,
@@ -65,7 +79,12 @@ std::optional<std::string> FieldReader::check_string(const char* name, const rap
         return std::nullopt;
     }
     std::string s(v.GetString(), v.GetStringLength());
-    size_t n = utf8_length(s);
+    const auto chars = utf8_length(s);
+    if (!chars) {
+        add_error(name, std::string(name) + " must be valid UTF-8");
+        return std::nullopt;
+    }
+    const size_t n = *chars;
     if (n < min_chars) {
         add_error(name, min_chars == 1 ? std::string(name) + " must not be empty"
                                        : std::string(name) + " must be at least " + std::to_string(min_chars) +

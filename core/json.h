@@ -23,12 +23,9 @@ constexpr size_t kMaxJsonDepth = 64;
 size_t json_depth(std::string_view text);
 
 // Parses a request body that must be a JSON object. Throws ApiError 400 `validation`
-// for malformed JSON, excessive depth or a non-object top level.
+// for malformed JSON, text that is not strict UTF-8 (raw bytes or a lone surrogate
+// escape such as "\udc00"), excessive depth or a non-object top level.
 rapidjson::Document parse_json_object(std::string_view body, size_t max_depth = kMaxJsonDepth);
-
-// Counts UTF-8 code points (the contract's "characters").
-size_t utf8_length(std::string_view s);
-bool valid_utf8(std::string_view s);
 
 // Reads fields of one JSON object, collecting one FieldError per bad field so a
 // client sees every problem at once. Call finish() to throw when any were found.

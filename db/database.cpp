@@ -48,7 +48,6 @@ ErrorKind classify_errno(int code) {
 Database::~Database() { reset(); }
 
 void Database::reset() {
-    dynamic_.clear();
     prepared_.clear();
     prepared_all_ = false;
     try {
@@ -107,22 +106,6 @@ sql::PreparedStatement& Database::stmt(Stmt id) {
     auto& ps = *prepared_[static_cast<size_t>(id)];
     ps.clearParameters();
     return ps;
-}
-
-sql::PreparedStatement& Database::dynamic_stmt(const std::string& sql) {
-    open(true);
-    for (auto& [text, ps] : dynamic_)
-        if (text == sql) {
-            ps->clearParameters();
-            return *ps;
-        }
-    try {
-        if (dynamic_.size() > 64) dynamic_.erase(dynamic_.begin());
-        dynamic_.emplace_back(sql, std::unique_ptr<sql::PreparedStatement>(conn_->prepareStatement(sql)));
-    } catch (const std::exception& e) {
-        rethrow_sql(e);
-    }
-    return *dynamic_.back().second;
 }
 
 void Database::run(const std::function<void()>& fn) {

@@ -35,9 +35,6 @@ public:
     // The connection, opened (and all statements prepared) if needed.
     sql::Connection& conn();
     sql::PreparedStatement& stmt(Stmt id);
-    // A statement prepared once per connection from text built at run time
-    // (multi-row inserts whose row count varies); cached by its text.
-    sql::PreparedStatement& dynamic_stmt(const std::string& sql);
     // Opens without preparing statements (for migrations, before the tables exist).
     sql::Connection& raw_conn();
     void reset();
@@ -56,7 +53,6 @@ private:
     Settings settings_;
     std::unique_ptr<sql::Connection> conn_;
     std::vector<std::unique_ptr<sql::PreparedStatement>> prepared_;
-    std::vector<std::pair<std::string, std::unique_ptr<sql::PreparedStatement>>> dynamic_;
     bool prepared_all_ = false;
 };
 

@@ -1,10 +1,58 @@
 #include "db/statements.h"
 
 #include <cstddef>
+#include <stdexcept>
+#include <string>
 
 namespace db {
 
 namespace {
+
+std::string repeat(size_t n, const char* one, const char* sep) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s.append(i ? sep : "").append(one);
+    return s;
+}
+
+// The text of the sized statements, built once at start-up.
+template <size_t N>
+const char* sync_lock_sql() {
+    static const std::string s =
+        "SELECT id, hash, deleted FROM sync_records WHERE id IN (" + repeat(N, "?", ",") + ") FOR UPDATE";
+    return s.c_str();
+}
+
+template <size_t N>
+const char* sync_upsert_sql() {
+    static const std::string s =
+        "INSERT INTO sync_records (id, schema_type, schema_version, data, hash, deleted, change_id, last_modified, "
+        "last_modified_by, origin_client_id) VALUES " + repeat(N, "(?,?,?,?,?,?,?,?,?,?)", ",") +
+        " ON DUPLICATE KEY UPDATE schema_type = VALUES(schema_type), schema_version = VALUES(schema_version), "
+        "data = VALUES(data), hash = VALUES(hash), deleted = VALUES(deleted), change_id = VALUES(change_id), "
+        "last_modified = VALUES(last_modified), last_modified_by = VALUES(last_modified_by), "
+        "origin_client_id = VALUES(origin_client_id)";
+    return s.c_str();
+}
+
+#define SYNC_PULL_COLUMNS                                                                             \
+    "SELECT r.id, r.schema_type, r.schema_version, r.data, r.hash, r.deleted, r.change_id, "         \
+    "DATE_FORMAT(r.last_modified, '%Y-%m-%dT%H:%i:%s.%fZ'), r.last_modified_by, r.origin_client_id " \
+    "FROM sync_records r "
+
+// One index range per type, merged: each part reads at most limit+1 rows. Only change
+// ids go through the merge (index-only reads, a small in-memory temporary table);
+// with the LONGTEXT data in it MariaDB would write an on-disk temporary table for
+// every filtered pull. The rows are then read by change_id.
+// Parameters: N × (schema_type, after, upto, limit), then limit.
+template <size_t N>
+const char* sync_pull_types_sql() {
+    static const std::string s =
+        SYNC_PULL_COLUMNS "JOIN (" +
+        repeat(N, "(SELECT change_id FROM sync_records WHERE schema_type = ? AND change_id > ? AND change_id <= ? "
+                  "ORDER BY change_id LIMIT ?)", " UNION ALL ") +
+        " ORDER BY change_id LIMIT ?) k ON r.change_id = k.change_id ORDER BY k.change_id";
+    return s.c_str();
+}
 struct Entry {
     Stmt id;
     const char* name;
@@ -55,6 +103,22 @@ const Entry kStatements[] = {
     {Stmt::SYNC_COUNTER_LOCK, "SYNC_COUNTER_LOCK", "SELECT last_change_id FROM sync_counter WHERE id = 1 FOR UPDATE"},
     {Stmt::SYNC_COUNTER_ADD, "SYNC_COUNTER_ADD", "UPDATE sync_counter SET last_change_id = ? WHERE id = 1"},
     {Stmt::SYNC_COUNTER_SEL, "SYNC_COUNTER_SEL", "SELECT last_change_id FROM sync_counter WHERE id = 1"},
+    {Stmt::SYNC_RECORDS_LOCK_1, "SYNC_RECORDS_LOCK_1", sync_lock_sql<1>()},
+    {Stmt::SYNC_RECORDS_LOCK_20, "SYNC_RECORDS_LOCK_20", sync_lock_sql<20>()},
+    {Stmt::SYNC_RECORDS_LOCK_100, "SYNC_RECORDS_LOCK_100", sync_lock_sql<100>()},
+    {Stmt::SYNC_RECORDS_LOCK_500, "SYNC_RECORDS_LOCK_500", sync_lock_sql<500>()},
+    {Stmt::SYNC_RECORDS_UPSERT_1, "SYNC_RECORDS_UPSERT_1", sync_upsert_sql<1>()},
+    {Stmt::SYNC_RECORDS_UPSERT_5, "SYNC_RECORDS_UPSERT_5", sync_upsert_sql<5>()},
+    {Stmt::SYNC_RECORDS_UPSERT_25, "SYNC_RECORDS_UPSERT_25", sync_upsert_sql<25>()},
+    {Stmt::SYNC_RECORDS_UPSERT_100, "SYNC_RECORDS_UPSERT_100", sync_upsert_sql<100>()},
+    // Parameters: after, upto, limit.
+    {Stmt::SYNC_PULL_ALL, "SYNC_PULL_ALL",
+     SYNC_PULL_COLUMNS "WHERE r.change_id > ? AND r.change_id <= ? ORDER BY r.change_id LIMIT ?"},
+    {Stmt::SYNC_PULL_TYPES_1, "SYNC_PULL_TYPES_1", sync_pull_types_sql<1>()},
+    {Stmt::SYNC_PULL_TYPES_2, "SYNC_PULL_TYPES_2", sync_pull_types_sql<2>()},
+    {Stmt::SYNC_PULL_TYPES_4, "SYNC_PULL_TYPES_4", sync_pull_types_sql<4>()},
+    {Stmt::SYNC_PULL_TYPES_8, "SYNC_PULL_TYPES_8", sync_pull_types_sql<8>()},
+    {Stmt::SYNC_PULL_TYPES_16, "SYNC_PULL_TYPES_16", sync_pull_types_sql<16>()},
     {Stmt::SYNC_CONFLICT_INS, "SYNC_CONFLICT_INS",
      "INSERT INTO sync_conflicts (record_id, schema_type, schema_version, data, hash, deleted, change_id, "
      "last_modified, last_modified_by, origin_client_id, client_hash, overwritten_by, overwritten_by_client, "
@@ -109,6 +173,20 @@ bool statements_in_order() {
     for (size_t i = 0; i < sizeof(kStatements) / sizeof(kStatements[0]); ++i)
         if (static_cast<size_t>(kStatements[i].id) != i) return false;
     return true;
+}
+
+Stmt sync_stmt(SyncBatch kind, size_t size) {
+    const auto pick = [size](const auto& sizes, Stmt first) {
+        for (size_t i = 0; i < std::size(sizes); ++i)
+            if (sizes[i] == size) return static_cast<Stmt>(static_cast<size_t>(first) + i);
+        throw std::invalid_argument("no sync statement of size " + std::to_string(size));
+    };
+    switch (kind) {
+        case SyncBatch::lock: return pick(kSyncLockSizes, Stmt::SYNC_RECORDS_LOCK_1);
+        case SyncBatch::upsert: return pick(kSyncUpsertSizes, Stmt::SYNC_RECORDS_UPSERT_1);
+        case SyncBatch::filter: return pick(kSyncFilterSizes, Stmt::SYNC_PULL_TYPES_1);
+    }
+    throw std::invalid_argument("unknown sync batch kind");
 }
 
 const char* statement_sql(Stmt id) { return kStatements[static_cast<size_t>(id)].sql; }

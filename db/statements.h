@@ -2,6 +2,7 @@
 // when a connection opens, so a schema that does not match the code fails at
 // start-up rather than on the first request that happens to use it.
 #pragma once
+#include <cstddef>
 
 namespace db {
 
@@ -29,6 +30,22 @@ enum class Stmt {
     SYNC_COUNTER_LOCK,
     SYNC_COUNTER_ADD,
     SYNC_COUNTER_SEL,
+    // Batches come in a few fixed sizes (kSyncLockSizes, kSyncUpsertSizes,
+    // kSyncFilterSizes), each its own prepared statement; see sync_stmt().
+    SYNC_RECORDS_LOCK_1,
+    SYNC_RECORDS_LOCK_20,
+    SYNC_RECORDS_LOCK_100,
+    SYNC_RECORDS_LOCK_500,
+    SYNC_RECORDS_UPSERT_1,
+    SYNC_RECORDS_UPSERT_5,
+    SYNC_RECORDS_UPSERT_25,
+    SYNC_RECORDS_UPSERT_100,
+    SYNC_PULL_ALL,
+    SYNC_PULL_TYPES_1,
+    SYNC_PULL_TYPES_2,
+    SYNC_PULL_TYPES_4,
+    SYNC_PULL_TYPES_8,
+    SYNC_PULL_TYPES_16,
     SYNC_CONFLICT_INS,
     SYNC_TX_INS,
     SYNC_TX_SEL,
@@ -50,6 +67,20 @@ enum class Stmt {
     BUNDLE_RETIRED_DEL,
     COUNT_  // keep last
 };
+
+// Ascending sizes of the batch statements. A FOR UPDATE lookup of n ids uses the
+// smallest size >= n (the largest for more), padded with '' (no id is empty); an
+// upsert is split greedily into these sizes; a filtered pull's types are padded
+// with '' (no schema type is empty) and go 16 at a time.
+inline constexpr size_t kSyncLockSizes[] = {1, 20, 100, 500};
+inline constexpr size_t kSyncUpsertSizes[] = {1, 5, 25, 100};
+inline constexpr size_t kSyncFilterSizes[] = {1, 2, 4, 8, 16};
+// Columns bound per upserted row.
+inline constexpr unsigned kSyncUpsertColumns = 10;
+
+enum class SyncBatch { lock, upsert, filter };
+// The statement of `kind` for exactly `size` (one of that kind's sizes).
+Stmt sync_stmt(SyncBatch kind, size_t size);
 
 const char* statement_sql(Stmt id);
 const char* statement_name(Stmt id);

@@ -1,34 +1,18 @@
-// Records, the change counter, conflicts and stored push responses.
+// The statements of sync: records, the change counter, kept conflicts and stored
+// push responses. Runs statements only; the transaction, its retries and the push
+// policy belong to services::SyncService and domain/push_policy.
 #pragma once
 #include <cstdint>
-#include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "db/database.h"
+#include "domain/push_policy.h"
 #include "domain/sync_request.h"
 
 namespace db {
-
-struct SyncWarning {
-    std::string id;
-    std::string code;
-    std::string message;
-};
-
-// What a push did, for the response the handler renders (inside the transaction,
-// because that exact text is stored for replays).
-struct PushApplied {
-    int64_t success_count = 0;
-    std::vector<SyncWarning> warnings;
-    int64_t first_change_id = 0;  // 0 when nothing changed
-    int64_t last_change_id = 0;
-};
-
-struct PushOutcome {
-    enum class Kind { applied, replayed, mismatch } kind;
-    std::string response;  // the response body (stored or replayed)
-};
 
 struct StoredRecord {
     std::string id, schema_type, schema_version, data, hash;
@@ -38,26 +22,47 @@ struct StoredRecord {
     std::string last_modified_by, origin_client_id;
 };
 
-struct PullPage {
-    std::vector<StoredRecord> records;
-    bool has_more = false;
-    int64_t snapshot_cutoff = 0;  // highest change_id committed when the page was read
+struct StoredTransmission {
+    std::string fingerprint;
+    std::string response;
+    int64_t expires_at = 0;  // unix seconds
+};
+
+// Who pushed and when: the server-assigned fields of every record a push writes.
+struct PushOrigin {
+    std::string username;
+    std::string client_id;
+    int64_t now_ms = 0;
 };
 
 class SyncRepository {
 public:
     explicit SyncRepository(Database& db) : db_(db) {}
 
-    // Applies a push in one transaction, or replays the stored response of the same
-    // transmission. `render` builds the response body from what was applied.
-    PushOutcome push(const domain::PushRequest& req, const std::string& fingerprint, const std::string& username,
-                     int64_t now_ms, int64_t ttl_s, const std::function<std::string(const PushApplied&)>& render);
-
-    // Records with change_id > after (restricted to `types` when not empty), ascending,
-    // at most `limit`, all read from one snapshot.
-    PullPage pull(int64_t after, const std::vector<std::string>& types, int limit);
-
+    // Inserts the transmission row; throws db::Error `duplicate` when the id is taken.
+    void claim_transmission(const std::string& transmission_id, const std::string& fingerprint, int64_t expires_at);
+    std::optional<StoredTransmission> find_transmission(const std::string& transmission_id);
+    void delete_transmission_if_expired(const std::string& transmission_id);
+    void store_response(const std::string& transmission_id, const std::string& response);
     void delete_expired_transmissions();
+
+    // The counter row, locked until the transaction ends; read without a lock; raised.
+    int64_t lock_counter();
+    int64_t read_counter();
+    void set_counter(int64_t last_change_id);
+
+    // The stored state of `ids`, rows locked until the transaction ends.
+    std::map<std::string, domain::StoredState> lock_records(const std::vector<std::string>& ids);
+    // Copies the stored row of `id` into the conflicts table before it is overwritten.
+    void keep_overwritten(const domain::OverwrittenVersion& v, const PushOrigin& origin, int64_t overwritten_change_id);
+    // Writes `records`, the i-th with change id first_change_id + i.
+    void upsert(const std::vector<const domain::PushRecord*>& records, int64_t first_change_id,
+                const PushOrigin& origin);
+
+    // Records with after < change_id <= upto (restricted to `types` when not empty),
+    // ascending, at most `limit`.
+    std::vector<StoredRecord> read_changes(int64_t after, int64_t upto, const std::vector<std::string>& types,
+                                           size_t limit);
 
 private:
     Database& db_;

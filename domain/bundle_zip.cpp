@@ -3,7 +3,7 @@
 #include "core/json.h"
 
 #include "core/crypto.h"
-#include "domain/utf8.h"
+#include "core/utf8.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -62,7 +62,7 @@ private:
 // Names go into a problem+json detail, so the bytes that cannot appear there
 // readably (controls, and anything of a name that is not UTF-8) become '?'.
 std::string printable(std::string_view name) {
-    const bool utf8 = utf8_valid(name);
+    const bool utf8 = core::utf8_valid(name);
     std::string out;
     out.reserve(name.size());
     for (unsigned char c : name) {
@@ -104,7 +104,7 @@ void check_name(std::string_view name, const BundleLimits& limits) {
         if (c < 0x20 || c == 0x7f) refuse(name, "has a control character in its name");
     if (name.size() > limits.max_name_bytes)
         refuse(name, "has a name longer than " + std::to_string(limits.max_name_bytes) + " bytes");
-    if (!utf8_valid(name)) refuse(name, "has a name that is not valid UTF-8");
+    if (!core::utf8_valid(name)) refuse(name, "has a name that is not valid UTF-8");
     if (name.find('\\') != std::string_view::npos) refuse(name, "has a backslash in its name");
     if (name.front() == '/') refuse(name, "has an absolute name");
     if (name.size() >= 2 && name[1] == ':' &&

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "domain/utf8.h"
+#include "core/utf8.h"
 
 namespace domain {
 
@@ -36,7 +36,7 @@ bool utf16_less(std::string_view a, std::string_view b) {
 }
 
 void require_utf8(std::string_view s) {
-    if (!utf8_valid(s)) throw std::invalid_argument("string is not valid UTF-8");
+    if (!core::utf8_valid(s)) throw std::invalid_argument("string is not valid UTF-8");
 }
 
 // canonical_json_string without the UTF-8 check, for keys already checked.

@@ -5,7 +5,7 @@
 
 #include "core/crypto.h"
 #include "domain/sync_request.h"
-#include "domain/utf8.h"
+#include "core/utf8.h"
 
 namespace domain {
 
@@ -24,12 +24,14 @@ std::string mac_of(std::string_view key, std::string_view payload) {
 }
 
 bool schema_type_ok(std::string_view s) {
-    const auto n = utf8_length(s);
+    const auto n = core::utf8_length(s);
     return n && *n >= 1 && *n <= kMaxSchemaTypeChars;
 }
 
 bool cursor_ok(const PageCursor& c) {
     if (c.after_change_id < 0 || c.snapshot_cutoff < 0) return false;
+    // A later page starts at or below the snapshot its first page read.
+    if (c.snapshot_cutoff > 0 && c.after_change_id > c.snapshot_cutoff) return false;
     if (c.limit < kMinPullLimit || c.limit > kMaxPullLimit) return false;
     return std::all_of(c.schema_types.begin(), c.schema_types.end(), schema_type_ok);
 }
@@ -82,8 +84,7 @@ std::string encode_page_token(const PageCursor& cursor, std::string_view key) {
     if (key.empty()) throw std::invalid_argument("page token key is empty");
     if (!cursor_ok(cursor)) throw std::invalid_argument("page cursor out of range");
     std::vector<std::string> types = cursor.schema_types;
-    std::sort(types.begin(), types.end());
-    types.erase(std::unique(types.begin(), types.end()), types.end());
+    normalize_schema_types(types);
 
     std::string payload;
     put_u64(payload, static_cast<uint64_t>(cursor.after_change_id));

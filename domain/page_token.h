@@ -20,6 +20,8 @@ struct PageCursor {
     int64_t after_change_id = 0;
     std::vector<std::string> schema_types;  // sorted, deduplicated; empty = all types
     int limit = 50;
+    // The change counter the pull's first page read (0 before it): later pages read
+    // nothing above it, so a pull ends even while pushes keep coming.
     int64_t snapshot_cutoff = 0;
 };
 

@@ -6,10 +6,10 @@
 #include <string_view>
 #include <variant>
 
-#include "core/api_error.h"
+#include "core/utf8.h"
 #include "domain/canonical_json.h"
+#include "domain/invalid_input.h"
 #include "domain/record_hash.h"
-#include "domain/utf8.h"
 
 namespace domain {
 
@@ -28,7 +28,7 @@ std::string_view view_of(const Value& s) { return {s.GetString(), s.GetStringLen
 std::optional<std::string> text_error(const Value* v, const std::string& name, size_t max_chars) {
     if (v == nullptr || v->IsNull()) return name + " is required";
     if (!v->IsString()) return name + " must be a string";
-    const auto n = utf8_length(view_of(*v));
+    const auto n = core::utf8_length(view_of(*v));
     if (!n) return name + " must be valid UTF-8";
     if (*n < 1 || *n > max_chars) return name + " must be 1 to " + std::to_string(max_chars) + " characters";
     return std::nullopt;
@@ -54,12 +54,12 @@ std::string lowercase(std::string_view s) {
 }
 
 void require_object(const rapidjson::Document& body) {
-    if (!body.IsObject()) throw core::ApiError::validation({{"body", "must be a JSON object"}});
+    if (!body.IsObject()) throw InvalidInput({FieldProblem{"body", "must be a JSON object"}});
 }
 
 // Validates one pushed record; on failure returns the FailedRecord instead.
 std::variant<PushRecord, FailedRecord> parse_record(const Value& v, size_t index) {
-    if (!v.IsObject()) return FailedRecord{"", index, "VALIDATION", "record must be an object"};
+    if (!v.IsObject()) return FailedRecord{"", index, InvalidInput::kCode, "record must be an object"};
 
     std::vector<std::string> problems;
     const auto check = [&](std::optional<std::string> e) {
@@ -95,7 +95,7 @@ std::variant<PushRecord, FailedRecord> parse_record(const Value& v, size_t index
         std::string error = problems[0];
         for (size_t i = 1; i < problems.size(); ++i) error.append("; ").append(problems[i]);
         std::string failed_id = id != nullptr && id->IsString() ? std::string(view_of(*id)) : "";
-        return FailedRecord{std::move(failed_id), index, "VALIDATION", std::move(error)};
+        return FailedRecord{std::move(failed_id), index, InvalidInput::kCode, std::move(error)};
     }
 
     rec.index = index;
@@ -111,9 +111,14 @@ std::variant<PushRecord, FailedRecord> parse_record(const Value& v, size_t index
 
 }  // namespace
 
+void normalize_schema_types(std::vector<std::string>& types) {
+    std::sort(types.begin(), types.end());
+    types.erase(std::unique(types.begin(), types.end()), types.end());
+}
+
 PushRequest parse_push_request(const rapidjson::Document& body, size_t max_records) {
     require_object(body);
-    std::vector<core::FieldError> errors;
+    std::vector<FieldProblem> errors;
 
     const Value* transmission_id = member(body, "transmission_id");
     if (transmission_id == nullptr || transmission_id->IsNull()) {
@@ -131,7 +136,7 @@ PushRequest parse_push_request(const rapidjson::Document& body, size_t max_recor
     } else if (records->Size() > max_records) {
         errors.push_back({"records", "records must hold at most " + std::to_string(max_records) + " records"});
     }
-    if (!errors.empty()) throw core::ApiError::validation(std::move(errors));
+    if (!errors.empty()) throw InvalidInput(std::move(errors));
 
     PushRequest req;
     req.transmission_id = lowercase(view_of(*transmission_id));
@@ -150,7 +155,7 @@ PushRequest parse_push_request(const rapidjson::Document& body, size_t max_recor
 
 PullRequest parse_pull_request(const rapidjson::Document& body) {
     require_object(body);
-    std::vector<core::FieldError> errors;
+    std::vector<FieldProblem> errors;
     PullRequest req;
 
     const Value* client_id = member(body, "client_id");
@@ -185,9 +190,7 @@ PullRequest parse_pull_request(const rapidjson::Document& body) {
                 problem = text_error(&(*types)[i], "schema_types[" + std::to_string(i) + "]", kMaxSchemaTypeChars);
                 if (!problem) req.schema_types.emplace_back(view_of((*types)[i]));
             }
-            std::sort(req.schema_types.begin(), req.schema_types.end());
-            req.schema_types.erase(std::unique(req.schema_types.begin(), req.schema_types.end()),
-                                   req.schema_types.end());
+            normalize_schema_types(req.schema_types);
             size_t filter_bytes = 0;  // counted as the page token stores them
             for (const auto& t : req.schema_types) filter_bytes += t.size() + 2;
             if (problem) {
@@ -199,7 +202,7 @@ PullRequest parse_pull_request(const rapidjson::Document& body) {
         }
     }
 
-    if (!errors.empty()) throw core::ApiError::validation(std::move(errors));
+    if (!errors.empty()) throw InvalidInput(std::move(errors));
     return req;
 }
 

@@ -1,6 +1,6 @@
 // Parsing and validation of the /sync/push and /sync/pull bodies: shapes, types and
-// limits only, no HTTP and no SQL. Whole-request problems throw a 400 validation
-// ApiError naming each field; a bad record in a push fails alone.
+// limits only, no HTTP and no SQL. Whole-request problems throw domain::InvalidInput
+// naming each field; a bad record in a push fails alone.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -55,6 +55,10 @@ struct PullRequest {
     int64_t after_change_id = 0;
     std::vector<std::string> schema_types;  // sorted, deduplicated; empty = all types
 };
+
+// Sorts and deduplicates a schema type filter: the one order in which pulls, page
+// tokens and statements see it.
+void normalize_schema_types(std::vector<std::string>& types);
 
 // Optional fields given as null count as absent.
 PullRequest parse_pull_request(const rapidjson::Document& body);

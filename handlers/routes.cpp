@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "db/error.h"
+#include "domain/invalid_input.h"
 #include "handlers/app_bundle.h"
 #include "handlers/auth.h"
 #include "handlers/service.h"
@@ -53,6 +54,10 @@ core::ServerHooks build_hooks(Context& ctx) {
     hooks.translate = [](std::exception_ptr ep) -> core::ApiError {
         try {
             std::rethrow_exception(ep);
+        } catch (const domain::InvalidInput& e) {
+            std::vector<core::FieldError> fields;
+            for (const auto& p : e.problems()) fields.push_back({p.field, p.message});
+            return core::ApiError::validation(std::move(fields));
         } catch (const db::Error& e) {
             core::log::error(std::string("database error: ") + e.what());
             switch (e.kind()) {

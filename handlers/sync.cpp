@@ -7,10 +7,10 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time_util.h"
-#include "db/sync_repository.h"
+#include "core/utf8.h"
 #include "domain/page_token.h"
 #include "domain/sync_request.h"
-#include "domain/utf8.h"
+#include "services/sync_service.h"
 
 namespace handlers {
 
@@ -40,35 +40,16 @@ core::Response sync_push(Context& ctx, core::Request& req) {
     const std::string& user = req.principal->username;
     // The same transmission_id with the same body (from the same user) is a retry.
     std::string fingerprint = core::sha256_hex(user + "\n" + req.body);
-    int64_t now_ms = core::unix_now_ms();
 
-    auto render = [&](const db::PushApplied& a) {
-        core::JsonOut o;
-        o.begin_object();
-        o.key("server_time").str(core::rfc3339_ms(now_ms));
-        o.key("success_count").num(a.success_count);
-        o.key("failed_records").begin_array();
-        for (const auto& f : push.failed)
-            o.begin_object().key("id").str(f.id).key("index").num(static_cast<int64_t>(f.index))
-                .key("code").str(f.code).key("error").str(f.error).end_object();
-        o.end_array();
-        o.key("warnings").begin_array();
-        for (const auto& w : a.warnings)
-            o.begin_object().key("id").str(w.id).key("code").str(w.code).key("message").str(w.message).end_object();
-        o.end_array();
-        o.end_object();
-        return o.take();
-    };
-
-    db::SyncRepository repo(ctx.database());
-    auto out = repo.push(push, fingerprint, user, now_ms, ctx.cfg.integer("idempotency_ttl"), render);
-    if (out.kind == db::PushOutcome::Kind::mismatch)
+    services::SyncService sync(ctx.database(), ctx.cfg.integer("idempotency_ttl"));
+    auto out = sync.push(push, fingerprint, user, core::unix_now_ms());
+    if (out.kind == services::PushReply::Kind::transmission_reused)
         throw ApiError::conflict("transmission_id " + push.transmission_id +
                                  " was already used for a push with a different body");
     // Expired responses are cleared as pushes come in; no cron job is needed.
-    if (core::random_bytes(1)[0] % 64 == 0) repo.delete_expired_transmissions();
-    auto resp = core::Response::json(std::move(out.response));
-    if (out.kind == db::PushOutcome::Kind::replayed) resp.add_header("x-idempotent-replay", "true");
+    if (core::random_bytes(1)[0] % 64 == 0) sync.delete_expired_transmissions();
+    auto resp = core::Response::json(std::move(out.body));
+    if (out.kind == services::PushReply::Kind::replayed) resp.add_header("x-idempotent-replay", "true");
     resp.add_header("Cache-Control", "no-store");
     return resp;
 }
@@ -83,24 +64,22 @@ core::Response sync_pull(Context& ctx, core::Request& req) {
     if (auto t = req.query_param("schemaType")) {
         // Counted in characters, as the body's schema_types are; invalid UTF-8 is refused
         // here, since it could neither match a stored type nor go into a page token.
-        const auto chars = domain::utf8_length(*t);
+        const auto chars = core::utf8_length(*t);
         if (!chars || *chars < 1 || *chars > domain::kMaxSchemaTypeChars)
             throw ApiError::validation({{"schemaType", "schemaType must be 1 to 255 characters of valid UTF-8"}});
         cursor.schema_types.push_back(*t);
     }
-    std::sort(cursor.schema_types.begin(), cursor.schema_types.end());
-    cursor.schema_types.erase(std::unique(cursor.schema_types.begin(), cursor.schema_types.end()),
-                              cursor.schema_types.end());
+    domain::normalize_schema_types(cursor.schema_types);
     if (auto token = req.query_param("page_token"); token && !token->empty()) {
-        // The token carries cursor, filter and limit: it continues exactly where its page ended.
+        // The token carries cursor, filter, limit and snapshot: it continues exactly
+        // where its page ended.
         auto decoded = domain::decode_page_token(*token, page_token_key(ctx));
         if (!decoded) throw ApiError::validation({{"page_token", "page_token is invalid or was altered"}});
         cursor = *decoded;
     }
 
-    db::SyncRepository repo(ctx.database());
-    auto page = repo.pull(cursor.after_change_id, cursor.schema_types, cursor.limit);
-    int64_t cutoff = page.has_more ? page.records.back().change_id : page.snapshot_cutoff;
+    services::SyncService sync(ctx.database(), ctx.cfg.integer("idempotency_ttl"));
+    const auto page = sync.pull(cursor);
 
     core::JsonOut o;
     o.begin_object();
@@ -121,14 +100,9 @@ core::Response sync_pull(Context& ctx, core::Request& req) {
         o.end_object();
     }
     o.end_array();
-    o.key("change_cutoff").num(cutoff);
+    o.key("change_cutoff").num(page.change_cutoff);
     o.key("has_more").boolean(page.has_more);
-    if (page.has_more) {
-        domain::PageCursor next = cursor;
-        next.after_change_id = cutoff;
-        next.snapshot_cutoff = page.snapshot_cutoff;
-        o.key("next_page_token").str(domain::encode_page_token(next, page_token_key(ctx)));
-    }
+    if (page.next) o.key("next_page_token").str(domain::encode_page_token(*page.next, page_token_key(ctx)));
     o.end_object();
     auto resp = core::Response::json(o.take());
     resp.add_header("Cache-Control", "no-store");

@@ -6,7 +6,12 @@ import unittest
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
-suite = unittest.defaultTestLoader.discover(here, pattern=pattern, top_level_dir=here)
+loader = unittest.TestLoader()
+# TEST_ORDER=reverse runs every class's methods in reverse name order: a test that
+# passes only after another one ran first shows up.
+if os.environ.get("TEST_ORDER") == "reverse":
+    loader.sortTestMethodsUsing = lambda a, b: (a < b) - (a > b)
+suite = loader.discover(here, pattern=pattern, top_level_dir=here)
 result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
 # Subtest failures are reported one by one; count each failing test once.
 failed_ids = {getattr(t, "test_case", t).id() for t, _ in result.failures + result.errors}

@@ -14,7 +14,7 @@
 #include "core/crypto.h"
 #include "domain/canonical_json.h"
 #include "domain/record_hash.h"
-#include "domain/utf8.h"
+#include "core/utf8.h"
 
 namespace {
 
@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(key_order_matches_utf16_reference) {
                 encode(r.first + static_cast<uint32_t>(rng() % (r.second - r.first + 1)), key);
             }
             std::u16string k16;
-            BOOST_REQUIRE(domain::utf8_to_utf16(key, k16));
+            BOOST_REQUIRE(core::utf8_to_utf16(key, k16));
             if (d.HasMember(key)) continue;
             keys.emplace_back(k16, key);
             d.AddMember(rapidjson::Value(key, d.GetAllocator()), rapidjson::Value(i), d.GetAllocator());

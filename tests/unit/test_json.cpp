@@ -5,6 +5,7 @@
 
 #include "core/api_error.h"
 #include "core/json.h"
+#include "core/utf8.h"
 #include "tests/unit/api_error_support.h"
 
 namespace {
@@ -202,23 +203,51 @@ BOOST_AUTO_TEST_CASE(unknown_fields_are_ignored) {
 }
 
 BOOST_AUTO_TEST_CASE(utf8_length_counts_code_points) {
-    BOOST_TEST(core::utf8_length("") == 0u);
-    BOOST_TEST(core::utf8_length("abc") == 3u);
-    BOOST_TEST(core::utf8_length("h\xc3\xa9llo") == 5u);           // é: 2 bytes
-    BOOST_TEST(core::utf8_length("\xe2\x82\xac") == 1u);           // €: 3 bytes
-    BOOST_TEST(core::utf8_length("\xf0\x9f\x91\x8d!") == 2u);      // 👍: 4 bytes
-    BOOST_TEST(core::utf8_length(std::string(64, 'a')) == 64u);
+    BOOST_TEST(core::utf8_length("").value() == 0u);
+    BOOST_TEST(core::utf8_length("abc").value() == 3u);
+    BOOST_TEST(core::utf8_length("h\xc3\xa9llo").value() == 5u);           // é: 2 bytes
+    BOOST_TEST(core::utf8_length("\xe2\x82\xac").value() == 1u);           // €: 3 bytes
+    BOOST_TEST(core::utf8_length("\xf0\x9f\x91\x8d!").value() == 2u);      // 👍: 4 bytes
+    BOOST_TEST(core::utf8_length(std::string(64, 'a')).value() == 64u);
 }
 
-BOOST_AUTO_TEST_CASE(valid_utf8) {
-    BOOST_TEST(core::valid_utf8(""));
-    BOOST_TEST(core::valid_utf8("plain"));
-    BOOST_TEST(core::valid_utf8("h\xc3\xa9llo \xf0\x9f\x91\x8d"));
-    BOOST_TEST(!core::valid_utf8("\xff"));
-    BOOST_TEST(!core::valid_utf8("\xc3"));          // truncated
-    BOOST_TEST(!core::valid_utf8("\xe2\x82"));      // truncated
-    BOOST_TEST(!core::valid_utf8("\x80"));          // lone continuation byte
-    BOOST_TEST(!core::valid_utf8("a\xc3(b"));       // bad continuation
+BOOST_AUTO_TEST_CASE(utf8_valid_is_strict) {
+    BOOST_TEST(core::utf8_valid(""));
+    BOOST_TEST(core::utf8_valid("plain"));
+    BOOST_TEST(core::utf8_valid("h\xc3\xa9llo \xf0\x9f\x91\x8d"));
+    BOOST_TEST(core::utf8_valid("\xf4\x8f\xbf\xbf"));   // U+10FFFF
+    BOOST_TEST(!core::utf8_valid("\xff"));
+    BOOST_TEST(!core::utf8_valid("\xc3"));          // truncated
+    BOOST_TEST(!core::utf8_valid("\xe2\x82"));      // truncated
+    BOOST_TEST(!core::utf8_valid("\x80"));          // lone continuation byte
+    BOOST_TEST(!core::utf8_valid("a\xc3(b"));       // bad continuation
+    BOOST_TEST(!core::utf8_valid("\xc0\xaf"));      // overlong '/'
+    BOOST_TEST(!core::utf8_valid("\xe0\x80\xaf"));  // overlong '/', 3 bytes
+    BOOST_TEST(!core::utf8_valid("\xed\xa0\x80"));  // U+D800, a surrogate
+    BOOST_TEST(!core::utf8_valid("\xed\xb0\x80"));  // U+DC00, a surrogate
+    BOOST_TEST(!core::utf8_valid("\xf4\x90\x80\x80"));  // above U+10FFFF
+}
+
+BOOST_AUTO_TEST_CASE(json_input_that_is_not_strict_utf8_is_refused) {
+    // Raw bytes: overlong forms, encoded surrogates, beyond U+10FFFF, in values and keys.
+    for (const std::string bad : {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xed\xb0\x80", "\xf4\x90\x80\x80"}) {
+        for (const std::string& body : {"{\"a\":\"" + bad + "\"}", "{\"" + bad + "\":1}"}) {
+            auto e = expect_api_error([&] { core::parse_json_object(body); });
+            BOOST_TEST(e.status() == 400);
+            BOOST_TEST(has_error_for(e, "body"));
+        }
+    }
+    // Escapes: an unpaired surrogate, high or low, anywhere in the document.
+    for (const std::string body : {R"({"a":"\udc00"})", R"({"a":"x\uDFFFy"})", R"({"a":"\ud800"})",
+                                   R"({"a":["\ud83d"]})", R"({"a":{"\udc4d":1}})", R"({"a":"\udc4d\ud83d"})"}) {
+        auto e = expect_api_error([&] { core::parse_json_object(body); });
+        BOOST_TEST(e.status() == 400, body);
+        BOOST_TEST(has_error_for(e, "body"), body);
+    }
+    // A proper pair, and an escaped backslash before "udc00", are fine.
+    auto doc = core::parse_json_object(R"({"a":"\ud83d\udc4d","b":"\\udc00"})");
+    BOOST_TEST(std::string(doc["a"].GetString()) == "\xf0\x9f\x91\x8d");
+    BOOST_TEST(std::string(doc["b"].GetString()) == "\\udc00");
 }
 
 BOOST_AUTO_TEST_CASE(writer_and_message_json) {

@@ -124,6 +124,10 @@ BOOST_AUTO_TEST_CASE(encode_refuses_bad_input) {
     c = sample();
     c.schema_types.push_back("");
     BOOST_CHECK_THROW(domain::encode_page_token(c, kKey), std::invalid_argument);
+    // A page never starts above the snapshot its first page read.
+    c = sample();
+    c.after_change_id = c.snapshot_cutoff + 1;
+    BOOST_CHECK_THROW(domain::encode_page_token(c, kKey), std::invalid_argument);
     c = sample();
     for (int i = 0; i < 100; ++i) c.schema_types.push_back(std::to_string(i) + std::string(200, 'x'));
     BOOST_CHECK_THROW(domain::encode_page_token(c, kKey), std::length_error);

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -24,6 +26,29 @@ BOOST_AUTO_TEST_CASE(every_statement_has_a_unique_name_and_sql) {
         BOOST_TEST(sqls.insert(sql).second, "duplicate SQL in " << name);
     }
     BOOST_TEST(std::string(db::statement_name(db::Stmt::USERS_SEL_BY_USERNAME)) == "USERS_SEL_BY_USERNAME");
+}
+
+BOOST_AUTO_TEST_CASE(sync_batches_have_one_statement_per_size) {
+    const auto placeholders = [](db::Stmt id) {
+        const std::string sql = db::statement_sql(id);
+        return static_cast<size_t>(std::count(sql.begin(), sql.end(), '?'));
+    };
+    for (size_t n : db::kSyncLockSizes) {
+        auto id = db::sync_stmt(db::SyncBatch::lock, n);
+        BOOST_TEST(std::string(db::statement_name(id)) == "SYNC_RECORDS_LOCK_" + std::to_string(n));
+        BOOST_TEST(placeholders(id) == n);
+    }
+    for (size_t n : db::kSyncUpsertSizes) {
+        auto id = db::sync_stmt(db::SyncBatch::upsert, n);
+        BOOST_TEST(std::string(db::statement_name(id)) == "SYNC_RECORDS_UPSERT_" + std::to_string(n));
+        BOOST_TEST(placeholders(id) == n * db::kSyncUpsertColumns);
+    }
+    for (size_t n : db::kSyncFilterSizes) {
+        auto id = db::sync_stmt(db::SyncBatch::filter, n);
+        BOOST_TEST(std::string(db::statement_name(id)) == "SYNC_PULL_TYPES_" + std::to_string(n));
+        BOOST_TEST(placeholders(id) == n * 4 + 1);
+    }
+    BOOST_CHECK_THROW(db::sync_stmt(db::SyncBatch::upsert, 7), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,8 +4,8 @@
 #include <boost/test/unit_test.hpp>
 #include <rapidjson/document.h>
 
-#include "core/api_error.h"
 #include "domain/canonical_json.h"
+#include "domain/invalid_input.h"
 #include "domain/record_hash.h"
 #include "domain/sync_request.h"
 
@@ -30,17 +30,16 @@ template <class F>
 std::vector<std::string> error_fields(F&& call) {
     try {
         call();
-    } catch (const core::ApiError& e) {
-        BOOST_TEST(e.status() == 400);
-        BOOST_TEST(e.slug() == "validation");
+    } catch (const domain::InvalidInput& e) {
+        BOOST_TEST(std::string(e.code()) == "VALIDATION");
         std::vector<std::string> fields;
-        for (const auto& fe : e.errors()) {
+        for (const auto& fe : e.problems()) {
             BOOST_TEST(!fe.message.empty());
             fields.push_back(fe.field);
         }
         return fields;
     }
-    BOOST_ERROR("no ApiError thrown");
+    BOOST_ERROR("no InvalidInput thrown");
     return {};
 }
 
@@ -302,10 +301,10 @@ BOOST_AUTO_TEST_CASE(bad_fields) {
     }
     try {
         domain::parse_pull_request(parse(R"({"client_id":"c","schema_types":["a",""]})"));
-        BOOST_ERROR("no ApiError thrown");
-    } catch (const core::ApiError& e) {
-        BOOST_REQUIRE_EQUAL(e.errors().size(), 1u);
-        BOOST_TEST(e.errors()[0].message == "schema_types[1] must be 1 to 255 characters");
+        BOOST_ERROR("no InvalidInput thrown");
+    } catch (const domain::InvalidInput& e) {
+        BOOST_REQUIRE_EQUAL(e.problems().size(), 1u);
+        BOOST_TEST(e.problems()[0].message == "schema_types[1] must be 1 to 255 characters");
     }
     BOOST_TEST(pull_errors(R"({"after_change_id":-1,"schema_types":1})") ==
                (Fields{"client_id", "after_change_id", "schema_types"}));

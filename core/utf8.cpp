@@ -1,8 +1,8 @@
-#include "domain/utf8.h"
+#include "core/utf8.h"
 
 #include <cstdint>
 
-namespace domain {
+namespace core {
 
 namespace {
 
@@ -69,4 +69,4 @@ bool utf8_to_utf16(std::string_view s, std::u16string& out) {
     return true;
 }
 
-}  // namespace domain
+}  // namespace core

@@ -1,11 +1,12 @@
-// Strict UTF-8 helpers shared by canonical JSON and request validation.
+// The one UTF-8 decoder: strict (overlong forms, surrogates and values above
+// U+10FFFF are invalid), used by JSON input, canonical JSON and every length check.
 #pragma once
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace domain {
+namespace core {
 
 // Number of code points, or nullopt when `s` is not valid UTF-8 (overlong forms,
 // surrogates and values above U+10FFFF are invalid). Length limits in the contract
@@ -17,4 +18,4 @@ inline bool utf8_valid(std::string_view s) { return utf8_length(s).has_value(); 
 // UTF-16 transcoding; returns false on invalid UTF-8.
 bool utf8_to_utf16(std::string_view s, std::u16string& out);
 
-}  // namespace domain
+}  // namespace core

@@ -1,0 +1,136 @@
+// How change_id never skips
+// -------------------------
+// A puller stores the change_cutoff it was given and later asks for change_id > it.
+// That is safe only if no transaction can ever commit a change_id at or below a
+// value some reader has already seen. A plain AUTO_INCREMENT breaks this: push A
+// takes id 10, push B takes 11 and commits first, a pull returns 11 and its cursor
+// moves past 10, then A commits 10, which that client never sees.
+//
+// Here change ids come from one counter row (sync_counter). A push locks that row
+// (SELECT ... FOR UPDATE) before it writes records, and the lock is held to
+// COMMIT, where the records and the raised counter become visible together. So
+// pushes that change records commit one at a time in change_id order, and any
+// snapshot that sees counter = C also sees every record with change_id <= C. A
+// pull reads the counter first and then only records up to it, so it never
+// returns, or advances a cursor past, anything above a committed counter value.
+//
+// The serialized part is kept to the database work of one push: parsing, JSON
+// validation, canonicalization and hashing are done before the transaction starts,
+// the transmission row is claimed before the counter lock, and the writes are a
+// batched primary-key read and multi-row upserts. Pushes that carry no valid
+// records (all records invalid) do not take the lock at all.
+#include "services/sync_service.h"
+
+#include "core/json.h"
+#include "core/time_util.h"
+#include "domain/push_policy.h"
+
+namespace services {
+
+std::string render_push_response(int64_t now_ms, const std::vector<domain::FailedRecord>& failed,
+                                 int64_t success_count, const std::vector<domain::PushWarning>& warnings) {
+    core::JsonOut o;
+    o.begin_object();
+    o.key("server_time").str(core::rfc3339_ms(now_ms));
+    o.key("success_count").num(success_count);
+    o.key("failed_records").begin_array();
+    for (const auto& f : failed)
+        o.begin_object().key("id").str(f.id).key("index").num(static_cast<int64_t>(f.index))
+            .key("code").str(f.code).key("error").str(f.error).end_object();
+    o.end_array();
+    o.key("warnings").begin_array();
+    for (const auto& w : warnings)
+        o.begin_object().key("id").str(w.id).key("code").str(w.code).key("message").str(w.message).end_object();
+    o.end_array();
+    o.end_object();
+    return o.take();
+}
+
+// Runs inside the push transaction; returns the response body to store.
+std::string SyncService::apply(const domain::PushRequest& req, const db::PushOrigin& origin) {
+    const auto ids = domain::distinct_ids(req.records);
+    std::map<std::string, domain::StoredState> stored;
+    int64_t counter = 0;
+    if (!ids.empty()) {
+        // Reading the stored rows with FOR UPDATE after taking the counter lock means
+        // no other push can change them before we commit.
+        counter = repo_.lock_counter();
+        stored = repo_.lock_records(ids);
+    }
+    const auto plan = domain::plan_push(req.records, stored);
+    if (!plan.writes.empty()) {
+        const int64_t first = counter + 1;
+        // Keep the versions about to be overwritten, with the change that replaces them.
+        for (const auto& v : plan.overwritten) repo_.keep_overwritten(v, origin, first + static_cast<int64_t>(v.write));
+        repo_.upsert(plan.writes, first, origin);
+        repo_.set_counter(counter + static_cast<int64_t>(plan.writes.size()));
+    }
+    return render_push_response(origin.now_ms, req.failed, plan.success_count, plan.warnings);
+}
+
+PushReply SyncService::push(const domain::PushRequest& req, const std::string& fingerprint,
+                            const std::string& username, int64_t now_ms) {
+    const db::PushOrigin origin{username, req.client_id, now_ms};
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        try {
+            std::string body;
+            db_.transaction([&] {
+                // Claim the transmission first: a concurrent identical push blocks here
+                // until this one commits, then finds the stored response.
+                repo_.claim_transmission(req.transmission_id, fingerprint, now_ms / 1000 + ttl_s_);
+                body = apply(req, origin);
+                repo_.store_response(req.transmission_id, body);
+            });
+            return {PushReply::Kind::applied, std::move(body)};
+        } catch (const db::Error& e) {
+            if (e.kind() != db::ErrorKind::duplicate) throw;
+        }
+        // The transmission id is taken: replay, refuse, or (expired) clear it and retry.
+        std::optional<PushReply> found;
+        db_.run([&] {
+            const auto stored = repo_.find_transmission(req.transmission_id);
+            if (!stored) return;  // expired and removed meanwhile: try again
+            if (stored->expires_at <= core::unix_now()) {
+                repo_.delete_transmission_if_expired(req.transmission_id);
+                return;
+            }
+            if (stored->fingerprint == fingerprint)
+                found = PushReply{PushReply::Kind::replayed, stored->response};
+            else
+                found = PushReply{PushReply::Kind::transmission_reused, ""};
+        });
+        if (found) return *found;
+    }
+    throw db::Error(db::ErrorKind::deadlock, 0, "transmission id kept colliding with expiring rows");
+}
+
+PullPage SyncService::pull(const domain::PageCursor& cursor) {
+    PullPage page;
+    db_.run([&] {
+        page = PullPage{};
+        // No transaction is needed: records and the counter commit together, so every
+        // record with change_id <= the counter read here (or by the first page) is
+        // committed and visible to the next statement, and nothing above it is read.
+        page.snapshot_cutoff = cursor.snapshot_cutoff > 0 ? cursor.snapshot_cutoff : repo_.read_counter();
+        const size_t limit = static_cast<size_t>(cursor.limit);
+        page.records = repo_.read_changes(cursor.after_change_id, page.snapshot_cutoff, cursor.schema_types, limit + 1);
+        if (page.records.size() > limit) {
+            page.records.pop_back();
+            page.has_more = true;
+        }
+    });
+    page.change_cutoff = page.has_more ? page.records.back().change_id : page.snapshot_cutoff;
+    if (page.has_more) {
+        domain::PageCursor next = cursor;
+        next.after_change_id = page.change_cutoff;
+        next.snapshot_cutoff = page.snapshot_cutoff;
+        page.next = next;
+    }
+    return page;
+}
+
+void SyncService::delete_expired_transmissions() {
+    db_.run([&] { repo_.delete_expired_transmissions(); });
+}
+
+}  // namespace services

@@ -4,7 +4,7 @@
 #include "db/error.h"
 #include "handlers/app_bundle.h"
 #include "handlers/auth.h"
-#include "handlers/service.h"
+#include "handlers/meta.h"
 #include "handlers/sync.h"
 #include "handlers/users.h"
 

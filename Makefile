@@ -16,12 +16,15 @@ BUILD    := build
 
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
-             libzip-dev libargon2-dev libboost-test-dev mariadb-server mariadb-client nginx-light \
+             libzip-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
              openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert
 
-LIB_SRCS  := $(wildcard core/*.cpp) $(wildcard domain/*.cpp) $(wildcard db/*.cpp) $(wildcard services/*.cpp) \
-             $(filter-out handlers/main.cpp handlers/admin_main.cpp,$(wildcard handlers/*.cpp))
+# Two archives, so the layers show in the link: synkronus-admin links only the
+# lower one (core, domain, db, services) and cannot come to depend on handlers/.
+LIB_SRCS  := $(wildcard core/*.cpp) $(wildcard domain/*.cpp) $(wildcard db/*.cpp) $(wildcard services/*.cpp)
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
+HANDLER_SRCS := $(filter-out handlers/main.cpp,$(wildcard handlers/*.cpp))
+HANDLER_OBJS := $(HANDLER_SRCS:%.cpp=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.cpp)
 UNIT_OBJS := $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o)
 BENCH_SRCS := $(wildcard bench/*.cpp)
@@ -45,8 +48,8 @@ $(BUILD)/obj/tests/unit/%.o: CPPFLAGS += -DBOOST_TEST_DYN_LINK
 VERSION      := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog 2>/dev/null)
 BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BUILD_TIME   := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ)
-$(BUILD)/obj/handlers/service.o: handlers/openapi.yaml
-$(BUILD)/obj/handlers/service.o: CPPFLAGS += -DSYNKRONUS_VERSION='"$(or $(VERSION),0.0.0)"' \
+$(BUILD)/obj/handlers/meta.o: handlers/openapi.yaml
+$(BUILD)/obj/handlers/meta.o: CPPFLAGS += -DSYNKRONUS_VERSION='"$(or $(VERSION),0.0.0)"' \
     -DSYNKRONUS_COMMIT='"$(BUILD_COMMIT)"' -DSYNKRONUS_BUILD_TIME='"$(BUILD_TIME)"'
 
 $(BUILD)/libsynkronus.a: $(LIB_OBJS)
@@ -54,19 +57,26 @@ $(BUILD)/libsynkronus.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	@rm -f $@ && ar rcs $@ $^
 
-$(SERVER): $(BUILD)/obj/handlers/main.o $(BUILD)/libsynkronus.a
+$(BUILD)/libsynkronus-handlers.a: $(HANDLER_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+$(SERVER): $(BUILD)/obj/handlers/main.o $(BUILD)/libsynkronus-handlers.a $(BUILD)/libsynkronus.a
 	@echo "  LD      $@"
 	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(ADMIN): $(BUILD)/obj/handlers/admin_main.o $(BUILD)/libsynkronus.a
+$(ADMIN): $(BUILD)/obj/tools/admin_main.o $(BUILD)/libsynkronus.a
 	@echo "  LD      $@"
 	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(UNIT): $(UNIT_OBJS) $(BUILD)/libsynkronus.a
+# yaml-cpp only here: the OpenAPI test reads the document as YAML.
+$(UNIT): $(UNIT_OBJS) $(BUILD)/libsynkronus-handlers.a $(BUILD)/libsynkronus.a
 	@echo "  LD      $@"
-	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lboost_unit_test_framework
+	@$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lboost_unit_test_framework -lyaml-cpp
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/handlers/main.d $(BUILD)/obj/handlers/admin_main.d
+-include $(LIB_OBJS:.o=.d) $(HANDLER_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/handlers/main.d \
+         $(BUILD)/obj/tools/admin_main.d
 
 # Installs the missing Debian packages (needs root); a no-op when all are there.
 deps:

@@ -1,5 +1,5 @@
 // Settings: each key declared once with its default, help text and check (see
-// handlers/settings.cpp for the declaration). Values come from the defaults, then
+// services/settings.cpp for the declaration). Values come from the defaults, then
 // the config file (`key = value`, `#` comments), then SYNKRONUS_<KEY> environment
 // variables, so tests can override any key without writing a file.
 #pragma once

@@ -39,4 +39,15 @@ bool if_none_match_matches(std::string_view header, std::string_view value) {
     return false;
 }
 
+std::optional<Response> not_modified(const Request& req, std::string_view value) {
+    const std::string* inm = req.header("if-none-match");
+    if (!inm || !if_none_match_matches(*inm, value)) return std::nullopt;
+    Response r;
+    r.status = 304;
+    r.content_type.clear();
+    r.add_header("ETag", strong_etag(value));
+    r.add_header("Cache-Control", "no-cache");
+    return r;
+}
+
 }  // namespace core

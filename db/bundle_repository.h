@@ -1,5 +1,5 @@
 // App bundle versions: the record of stored versions and of the active one.
-// The files themselves live on disk (handlers/app_bundle_store.h); this is what
+// The files themselves live on disk (services/bundle_store.h); this is what
 // every worker and host agrees on.
 #pragma once
 #include <cstdint>

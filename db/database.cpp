@@ -129,6 +129,18 @@ void Database::run(const std::function<void()>& fn) {
     }
 }
 
+void Database::rollback_quietly() {
+    // A rollback that fails leaves the connection in an unknown state: drop it.
+    try {
+        if (conn_) {
+            conn_->rollback();
+            conn_->setAutoCommit(true);
+        }
+    } catch (...) {
+        reset();
+    }
+}
+
 void Database::transaction(const std::function<void()>& fn, int attempts) {
     bool reconnected = false;
     for (int attempt = 1;; ++attempt) {
@@ -152,29 +164,15 @@ void Database::transaction(const std::function<void()>& fn, int attempts) {
                 }
                 throw;
             }
-            try {
-                if (conn_) {
-                    conn_->rollback();
-                    conn_->setAutoCommit(true);
-                }
-            } catch (...) {
-                reset();
-            }
+            rollback_quietly();
             if (e.kind() == ErrorKind::deadlock && attempt < attempts) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));
                 continue;
             }
             throw;
         } catch (...) {
-            // Non-SQL exceptions (ApiError thrown by fn to abort) roll back too.
-            try {
-                if (conn_) {
-                    conn_->rollback();
-                    conn_->setAutoCommit(true);
-                }
-            } catch (...) {
-                reset();
-            }
+            // Non-SQL exceptions (a caller aborting the transaction) roll back too.
+            rollback_quietly();
             throw;
         }
     }

@@ -50,6 +50,7 @@ public:
 
 private:
     void open(bool prepare);
+    void rollback_quietly();
     Settings settings_;
     std::unique_ptr<sql::Connection> conn_;
     std::vector<std::unique_ptr<sql::PreparedStatement>> prepared_;

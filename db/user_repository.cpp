@@ -10,6 +10,28 @@ namespace db {
 
 using RS = std::unique_ptr<sql::ResultSet>;
 
+namespace {
+
+// Locking every admin row serializes concurrent deletes and demotions of admins, so
+// two admins removing each other cannot leave none. Call inside a transaction.
+// True when `username` is the only admin.
+bool lock_admins_and_check_last(Database& db, const std::string& username) {
+    std::vector<std::string> admins;
+    RS rs(db.stmt(Stmt::USERS_SEL_ADMINS_FOR_UPDATE).executeQuery());
+    while (rs->next()) admins.push_back(rs->getString(1));
+    bool is_admin = std::find(admins.begin(), admins.end(), username) != admins.end();
+    return is_admin && admins.size() <= 1;
+}
+
+// A changed password, role or a deleted account ends every login of the user.
+void revoke_refresh_tokens(Database& db, const std::string& username) {
+    auto& rev = db.stmt(Stmt::REFRESH_REVOKE_USER);
+    rev.setString(1, username);
+    rev.executeUpdate();
+}
+
+}  // namespace
+
 std::optional<UserRow> UserRepository::find_by_username(const std::string& username) {
     std::optional<UserRow> out;
     db_.run([&] {
@@ -81,15 +103,7 @@ DeleteResult UserRepository::remove(const std::string& username, const std::stri
             result = DeleteResult::is_caller;
             return;
         }
-        // Locking every admin row serializes concurrent deletes/demotions of admins,
-        // so two admins deleting each other cannot leave none.
-        std::vector<std::string> admins;
-        {
-            RS rs(db_.stmt(Stmt::USERS_SEL_ADMINS_FOR_UPDATE).executeQuery());
-            while (rs->next()) admins.push_back(rs->getString(1));
-        }
-        bool target_is_admin = std::find(admins.begin(), admins.end(), username) != admins.end();
-        if (target_is_admin && admins.size() <= 1) {
+        if (lock_admins_and_check_last(db_, username)) {
             result = DeleteResult::last_admin;
             return;
         }
@@ -99,9 +113,7 @@ DeleteResult UserRepository::remove(const std::string& username, const std::stri
             result = DeleteResult::not_found;
             return;
         }
-        auto& rev = db_.stmt(Stmt::REFRESH_REVOKE_USER);
-        rev.setString(1, username);
-        rev.executeUpdate();
+        revoke_refresh_tokens(db_, username);
         result = DeleteResult::deleted;
     });
     return result;
@@ -115,9 +127,7 @@ bool UserRepository::set_password(const std::string& username, const std::string
         up.setString(2, username);
         found = up.executeUpdate() > 0;
         if (!found) return;
-        auto& rev = db_.stmt(Stmt::REFRESH_REVOKE_USER);
-        rev.setString(1, username);
-        rev.executeUpdate();
+        revoke_refresh_tokens(db_, username);
     });
     return found;
 }
@@ -125,13 +135,8 @@ bool UserRepository::set_password(const std::string& username, const std::string
 UserRepository::RoleResult UserRepository::set_role(const std::string& username, const std::string& role) {
     RoleResult result = RoleResult::changed;
     db_.transaction([&] {
-        std::vector<std::string> admins;
-        {
-            RS rs(db_.stmt(Stmt::USERS_SEL_ADMINS_FOR_UPDATE).executeQuery());
-            while (rs->next()) admins.push_back(rs->getString(1));
-        }
-        bool is_admin = std::find(admins.begin(), admins.end(), username) != admins.end();
-        if (is_admin && role != "admin" && admins.size() <= 1) {
+        const bool only_admin = lock_admins_and_check_last(db_, username);
+        if (only_admin && role != "admin") {
             result = RoleResult::last_admin;
             return;
         }
@@ -142,9 +147,7 @@ UserRepository::RoleResult UserRepository::set_role(const std::string& username,
             result = RoleResult::not_found;
             return;
         }
-        auto& rev = db_.stmt(Stmt::REFRESH_REVOKE_USER);
-        rev.setString(1, username);
-        rev.executeUpdate();
+        revoke_refresh_tokens(db_, username);
     });
     return result;
 }

@@ -3,7 +3,9 @@
 #include "core/json.h"
 
 #include "core/crypto.h"
+#include "core/files.h"
 #include "core/utf8.h"
+#include "domain/path_rules.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -79,20 +81,6 @@ std::string printable(std::string_view name) {
     throw BundleError("Bundle entry \"" + shown + "\" " + reason, shown);
 }
 
-std::vector<std::string_view> split_segments(std::string_view name) {
-    std::vector<std::string_view> segs;
-    size_t start = 0;
-    while (true) {
-        size_t slash = name.find('/', start);
-        if (slash == std::string_view::npos) {
-            segs.push_back(name.substr(start));
-            return segs;
-        }
-        segs.push_back(name.substr(start, slash - start));
-        start = slash + 1;
-    }
-}
-
 bool is_directory_name(std::string_view name) { return !name.empty() && name.back() == '/'; }
 
 // The name rules that keep extraction inside dest_dir and the name usable as a URL
@@ -100,8 +88,7 @@ bool is_directory_name(std::string_view name) { return !name.empty() && name.bac
 // refusal never depends on which entries happen to be skipped.
 void check_name(std::string_view name, const BundleLimits& limits) {
     if (name.empty()) refuse(name, "has an empty name");
-    for (unsigned char c : name)
-        if (c < 0x20 || c == 0x7f) refuse(name, "has a control character in its name");
+    if (has_control_character(name)) refuse(name, "has a control character in its name");
     if (name.size() > limits.max_name_bytes)
         refuse(name, "has a name longer than " + std::to_string(limits.max_name_bytes) + " bytes");
     if (!core::utf8_valid(name)) refuse(name, "has a name that is not valid UTF-8");
@@ -111,9 +98,9 @@ void check_name(std::string_view name, const BundleLimits& limits) {
         ((name[0] >= 'A' && name[0] <= 'Z') || (name[0] >= 'a' && name[0] <= 'z')))
         refuse(name, "has a drive letter in its name");
     std::string_view body = is_directory_name(name) ? name.substr(0, name.size() - 1) : name;
-    for (std::string_view seg : split_segments(body)) {
-        if (seg.empty()) refuse(name, "has an empty path segment");
-        if (seg == "." || seg == "..") refuse(name, "has a \"" + std::string(seg) + "\" path segment");
+    if (auto seg = bad_segment(body)) {
+        if (seg->empty()) refuse(name, "has an empty path segment");
+        refuse(name, "has a \"" + std::string(*seg) + "\" path segment");
     }
 }
 
@@ -323,18 +310,6 @@ rapidjson::Document parse_object_entry(const Entry& e, std::string_view text) {
     return doc;
 }
 
-void write_all(int fd, const char* p, size_t n, const std::string& name) {
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            throw std::runtime_error("writing bundle file " + name + ": " + std::strerror(errno));
-        }
-        p += w;
-        n -= static_cast<size_t>(w);
-    }
-}
-
 // Walks from dest_dir to the entry's parent with openat, creating directories on
 // the way and never following a symlink, so no name can lead outside dest_dir.
 Fd open_parent(int root, const std::string& name) {
@@ -460,7 +435,7 @@ ExtractedBundle extract_bundle(const std::string& zip_path, const std::string& d
         core::Sha256 sha;
         auto sink = [&](const char* p, size_t n) {
             sha.update(p, n);
-            write_all(fd.get(), p, n, e.name);
+            core::write_all(fd.get(), p, n, "bundle file " + e.name);
         };
         if (e.kind == Kind::schema || e.kind == Kind::ui) {
             const FormDef& def = out.forms.at(e.owner);

@@ -9,26 +9,18 @@
 #include "core/log.h"
 #include "core/multipart.h"
 #include "domain/bundle_diff.h"
-#include "handlers/app_bundle_store.h"
+#include "domain/path_rules.h"
+#include "services/bundle_store.h"
 
 namespace handlers {
 
 using core::ApiError;
+using services::BundleStore;
+using services::BundleVersionInfo;
+using services::bundle_version_name;
+using services::parse_bundle_version;
 
 namespace {
-
-// One store per worker process: it holds the worker's cache of parsed manifests.
-BundleStore& store(Context& ctx) {
-    static std::unique_ptr<BundleStore> s;
-    static const Context* owner = nullptr;
-    if (!s || owner != &ctx) {
-        s = std::make_unique<BundleStore>(ctx.database(), ctx.cfg.str("bundle_dir"),
-                                          ctx.cfg.integer("bundle_retention"), ctx.bundle_generation,
-                                          ctx.cfg.integer("bundle_cache_ms"));
-        owner = &ctx;
-    }
-    return *s;
-}
 
 std::string accel_prefix(const Context& ctx) {
     std::string p = ctx.cfg.str("bundle_accel_prefix");
@@ -43,7 +35,7 @@ bool preview_requested(const core::Request& req) {
 
 // The version a download reads: the active one, or the newest with ?preview=true.
 std::shared_ptr<const BundleVersionInfo> serving_version(Context& ctx, bool preview) {
-    BundleStore& s = store(ctx);
+    BundleStore& s = ctx.bundle_store();
     db::BundleHeads h = s.heads();
     std::optional<int64_t> v = preview ? h.newest : h.active;
     if (!v) throw ApiError::not_found(preview ? "No app bundle version is stored" : "No app bundle version is active");
@@ -58,22 +50,17 @@ std::shared_ptr<const BundleVersionInfo> serving_version(Context& ctx, bool prev
 // mtime-size ETag, so the worker answers the conditional request itself.
 core::Response file_response(const Context& ctx, const core::Request& req, const std::string& accel_path,
                              const std::string& content_type, const std::string& sha256, bool preview) {
-    const std::string etag = core::strong_etag(sha256);
-    core::Response r;
-    if (const std::string* inm = req.header("if-none-match"); inm && core::if_none_match_matches(*inm, sha256)) {
-        r.status = 304;
-        r.content_type.clear();
-        r.add_header("ETag", etag);
-        r.add_header("Cache-Control", "no-cache");
-        if (preview) r.add_header("x-is-preview", "true");
-        return r;
+    if (auto r = core::not_modified(req, sha256)) {
+        if (preview) r->add_header("x-is-preview", "true");
+        return *r;
     }
+    core::Response r;
     r.status = 200;
     r.content_type = content_type;
     r.add_header("X-Accel-Redirect", accel_prefix(ctx) + accel_path);
     // Copied into ETag / x-is-preview by the internal location (headers of an
     // X-Accel-Redirect answer are otherwise dropped).
-    r.add_header("X-Synkronus-Etag", etag);
+    r.add_header("X-Synkronus-Etag", core::strong_etag(sha256));
     if (preview) r.add_header("X-Synkronus-Preview", "true");
     return r;
 }
@@ -102,18 +89,8 @@ std::string empty_manifest_json() {
 }  // namespace
 
 bool valid_bundle_file_path(const std::string& path) {
-    if (path.empty() || path.size() > 4096) return false;
-    size_t start = 0;
-    while (true) {
-        size_t slash = path.find('/', start);
-        std::string_view seg(path.data() + start, (slash == std::string::npos ? path.size() : slash) - start);
-        if (seg.empty() || seg == "." || seg == "..") return false;
-        if (slash == std::string::npos) break;
-        start = slash + 1;
-    }
-    for (unsigned char c : path)
-        if (c == '\\' || c < 0x20 || c == 0x7f) return false;
-    return true;
+    return !path.empty() && path.size() <= 4096 && !domain::bad_segment(path) &&
+           path.find('\\') == std::string::npos && !domain::has_control_character(path);
 }
 
 std::string accel_encode_path(const std::string& path) {
@@ -141,7 +118,7 @@ core::Response bundle_push(Context& ctx, core::Request& req) {
         throw ApiError::validation({{"bundle", "the request must be multipart/form-data with the ZIP in the field 'bundle'"}},
                                    "The request must be multipart/form-data");
     const int64_t limit = ctx.cfg.integer("body_limit_bundle");
-    BundleStore& s = store(ctx);
+    BundleStore& s = ctx.bundle_store();
     auto upload = s.begin_upload();
     bool seen = false, in_bundle = false, twice = false;
     core::MultipartParser parser(*boundary, {
@@ -170,7 +147,7 @@ core::Response bundle_push(Context& ctx, core::Request& req) {
     if (!seen) throw ApiError::validation({{"bundle", "a ZIP file in the field 'bundle' is required"}});
     if (twice) throw ApiError::validation({{"bundle", "the field 'bundle' must appear once"}});
 
-    PushOutcome out;
+    services::BundlePushResult out;
     try {
         out = s.push(std::move(upload), req.principal->username);
     } catch (const domain::BundleError& e) {
@@ -199,7 +176,7 @@ core::Response bundle_push(Context& ctx, core::Request& req) {
 core::Response bundle_versions(Context& ctx, core::Request&) {
     core::JsonOut o;
     o.begin_object().key("versions").begin_array();
-    for (const auto& e : store(ctx).list()) o.str(bundle_version_name(e.version) + (e.active ? " *" : ""));
+    for (const auto& e : ctx.bundle_store().list()) o.str(bundle_version_name(e.version) + (e.active ? " *" : ""));
     o.end_array().end_object();
     auto resp = core::Response::json(o.take());
     resp.add_header("Cache-Control", "no-store");
@@ -209,14 +186,14 @@ core::Response bundle_versions(Context& ctx, core::Request&) {
 core::Response bundle_switch(Context& ctx, core::Request& req) {
     const int64_t v = version_param(req.params.at("version"), "version");
     const std::string name = bundle_version_name(v);
-    if (store(ctx).activate(v) == db::SwitchResult::not_found)
+    if (ctx.bundle_store().activate(v) == db::SwitchResult::not_found)
         throw ApiError::not_found("No app bundle version " + (v < 1000000000 ? name : std::string("that large")));
     core::log::info("app bundle version " + name + " activated by '" + req.principal->username + "'");
     return core::Response::json(core::message_json("Switched to app bundle version " + name));
 }
 
 core::Response bundle_manifest(Context& ctx, core::Request& req) {
-    BundleStore& s = store(ctx);
+    BundleStore& s = ctx.bundle_store();
     db::BundleHeads h = s.heads();
     std::string body, hash;
     if (h.active) {
@@ -225,14 +202,7 @@ core::Response bundle_manifest(Context& ctx, core::Request& req) {
         body = empty_manifest_json();
         hash = core::sha256_hex("");
     }
-    if (const std::string* inm = req.header("if-none-match"); inm && core::if_none_match_matches(*inm, hash)) {
-        core::Response r;
-        r.status = 304;
-        r.content_type.clear();
-        r.add_header("ETag", core::strong_etag(hash));
-        r.add_header("Cache-Control", "no-cache");
-        return r;
-    }
+    if (auto r = core::not_modified(req, hash)) return *r;
     if (h.active) {
         auto info = s.version_info(*h.active, h.active_manifest_hash);
         if (!info) throw ApiError::unavailable("The active app bundle version changed; try again");
@@ -264,7 +234,7 @@ core::Response bundle_download_zip(Context& ctx, core::Request& req) {
 }
 
 core::Response bundle_changes(Context& ctx, core::Request& req) {
-    BundleStore& s = store(ctx);
+    BundleStore& s = ctx.bundle_store();
     auto given = [&](const char* name) -> std::optional<int64_t> {
         auto v = req.query_param(name);
         if (!v || v->empty()) return std::nullopt;

@@ -7,17 +7,11 @@
 #include "core/log.h"
 #include "core/time_util.h"
 #include "db/user_repository.h"
+#include "services/user_service.h"
 
 namespace handlers {
 
 using core::ApiError;
-
-bool valid_username(const std::string& u) {
-    if (u.empty() || u.size() > 64) return false;
-    for (char c : u)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '@' || c == '-')) return false;
-    return true;
-}
 
 namespace {
 
@@ -64,7 +58,7 @@ core::Response auth_login(Context& ctx, core::Request& req) {
 
     db::UserRepository users(ctx.database());
     std::optional<db::UserRow> user;
-    if (valid_username(*username)) user = users.find_by_username(*username);
+    if (services::valid_username(*username)) user = users.find_by_username(*username);
     // Verify against a dummy hash for unknown users: same work, same timing.
     bool ok = core::password_verify(*password, user ? user->password_hash : ctx.dummy_hash()) && user.has_value();
     if (!ok) {

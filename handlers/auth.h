@@ -13,7 +13,4 @@ core::Principal authenticate(Context& ctx, const core::Request& req);
 // Forgets cached token versions of `username` in this worker (after it changed them).
 void forget_auth_cache(Context& ctx, const std::string& username);
 
-// Shared by users.cpp: the contract's username and password rules.
-bool valid_username(const std::string& u);
-
 }  // namespace handlers

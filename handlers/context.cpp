@@ -5,25 +5,14 @@
 #include <new>
 
 #include "core/crypto.h"
+#include "services/settings.h"
 
 namespace handlers {
 
-db::Settings db_settings_from(const core::Config& cfg) {
-    db::Settings s;
-    s.host = cfg.str("db_host");
-    s.port = static_cast<int>(cfg.integer("db_port"));
-    s.socket = cfg.str("db_socket");
-    s.user = cfg.str("db_user");
-    s.password = cfg.str("db_password");
-    s.name = cfg.str("db_name");
-    return s;
-}
-
 Context::Context(core::Config c) : cfg(std::move(c)) {
     jwt_secret = cfg.str("jwt_secret");
-    password_params.memory_kib = static_cast<uint32_t>(cfg.integer("argon2_memory_kib"));
-    password_params.time_cost = static_cast<uint32_t>(cfg.integer("argon2_time_cost"));
-    db_settings = db_settings_from(cfg);
+    password_params = services::password_params_from(cfg);
+    db_settings = services::db_settings_from(cfg);
     void* shared = mmap(nullptr, sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared != MAP_FAILED) bundle_generation = new (shared) std::atomic<uint64_t>(0);
 }
@@ -31,6 +20,19 @@ Context::Context(core::Config c) : cfg(std::move(c)) {
 db::Database& Context::database() {
     if (!db) db = std::make_unique<db::Database>(db_settings);
     return *db;
+}
+
+services::BundleStore& Context::bundle_store() {
+    if (!bundle_store_)
+        bundle_store_ = std::make_unique<services::BundleStore>(database(), cfg.str("bundle_dir"),
+                                                                cfg.integer("bundle_retention"), bundle_generation,
+                                                                cfg.integer("bundle_cache_ms"));
+    return *bundle_store_;
+}
+
+void Context::drop_connections() {
+    bundle_store_.reset();
+    db.reset();
 }
 
 const std::string& Context::dummy_hash() {

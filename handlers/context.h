@@ -1,4 +1,5 @@
-// What the handlers of one worker process share: settings and the database.
+// What the handlers of one worker process share: settings, the database and the
+// services built on it.
 // Nothing here outlives a request except caches that other hosts' writes can only
 // make stale for a bounded time (the revocation cache), so workers stay stateless.
 #pragma once
@@ -12,6 +13,8 @@
 #include "core/http.h"
 #include "core/password.h"
 #include "db/database.h"
+#include "services/bundle_store.h"
+#include "services/user_service.h"
 
 namespace handlers {
 
@@ -26,6 +29,12 @@ struct Context {
     std::unique_ptr<db::Database> db;
 
     db::Database& database();
+    // The app bundle store of this worker (it holds the worker's cache of parsed
+    // manifests); made on first use, after fork.
+    services::BundleStore& bundle_store();
+    services::UserService users() { return services::UserService(database(), password_params); }
+    // Drops the connection and everything built on it (never share them across fork).
+    void drop_connections();
 
     // A hash of a random password, verified for unknown users so that a login for an
     // unknown user costs the same as one with a wrong password.
@@ -46,8 +55,7 @@ struct Context {
 
 private:
     std::string dummy_hash_;
+    std::unique_ptr<services::BundleStore> bundle_store_;
 };
-
-db::Settings db_settings_from(const core::Config& cfg);
 
 }  // namespace handlers

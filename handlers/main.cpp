@@ -7,10 +7,9 @@
 
 #include "core/fcgi_server.h"
 #include "core/log.h"
-#include "db/user_repository.h"
 #include "handlers/context.h"
 #include "handlers/routes.h"
-#include "handlers/settings.h"
+#include "services/settings.h"
 
 namespace {
 
@@ -26,11 +25,7 @@ void bootstrap_admin(handlers::Context& ctx) {
     const std::string& pw = ctx.cfg.str("admin_password");
     if (pw.empty()) return;
     try {
-        db::UserRepository users(ctx.database());
-        if (users.count() == 0) {
-            users.create("admin", core::password_hash(pw, ctx.password_params), "admin");
-            core::log::info("created the first admin user 'admin' from admin_password");
-        }
+        if (ctx.users().bootstrap_admin(pw)) core::log::info("created the first admin user 'admin' from admin_password");
     } catch (const std::exception& e) {
         core::log::warn(std::string("could not check for the first admin: ") + e.what());
     }
@@ -39,14 +34,14 @@ void bootstrap_admin(handlers::Context& ctx) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string config_path = getenv("SYNKRONUS_CONFIG") ? getenv("SYNKRONUS_CONFIG") : handlers::kDefaultConfigPath;
+    std::string config_path = getenv("SYNKRONUS_CONFIG") ? getenv("SYNKRONUS_CONFIG") : services::kDefaultConfigPath;
     bool check_only = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--config" && i + 1 < argc) config_path = argv[++i];
         else if (a == "--check-config") check_only = true;
         else if (a == "--print-default-config") {
-            core::Config c(handlers::setting_decls());
+            core::Config c(services::setting_decls());
             std::cout << c.render_defaults();
             return 0;
         } else if (a == "--help" || a == "-h") {
@@ -59,7 +54,7 @@ int main(int argc, char** argv) {
         }
     }
     try {
-        core::Config cfg = handlers::load_config(config_path, check_only || access(config_path.c_str(), F_OK) == 0);
+        core::Config cfg = services::load_config(config_path, check_only || access(config_path.c_str(), F_OK) == 0);
         if (check_only) {
             std::cout << "configuration OK\n";
             return 0;
@@ -69,10 +64,10 @@ int main(int argc, char** argv) {
         handlers::Context ctx(std::move(cfg));
         bootstrap_admin(ctx);
         ctx.dummy_hash();  // made once before fork, so no worker's first unknown-user login is slower
-        ctx.db.reset();  // never share a connection across fork
+        ctx.drop_connections();  // never share a connection across fork
         core::Router router = handlers::build_router(ctx);
         core::ServerHooks hooks = handlers::build_hooks(ctx);
-        hooks.worker_init = [&ctx] { ctx.db.reset(); };
+        hooks.worker_init = [&ctx] { ctx.drop_connections(); };
         core::PoolOptions opts;
         opts.listen = ctx.cfg.str("listen");
         opts.socket_mode = static_cast<int>(std::strtol(ctx.cfg.str("socket_mode").c_str(), nullptr, 8));

@@ -5,7 +5,7 @@
 #include "domain/invalid_input.h"
 #include "handlers/app_bundle.h"
 #include "handlers/auth.h"
-#include "handlers/service.h"
+#include "handlers/meta.h"
 #include "handlers/sync.h"
 #include "handlers/users.h"
 

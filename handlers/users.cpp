@@ -3,8 +3,8 @@
 #include "core/api_error.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "db/user_repository.h"
 #include "handlers/auth.h"
+#include "services/user_service.h"
 
 namespace handlers {
 
@@ -12,18 +12,9 @@ using core::ApiError;
 
 namespace {
 
-constexpr size_t kMinPassword = 8, kMaxPassword = 1024;
-
-// Passwords are limited in bytes (the hash input), not characters.
 void check_password(core::FieldReader& f, const char* field, const std::optional<std::string>& pw) {
     if (!pw) return;
-    if (pw->size() < kMinPassword) f.add_error(field, std::string(field) + " must be at least 8 bytes");
-    else if (pw->size() > kMaxPassword) f.add_error(field, std::string(field) + " must be at most 1024 bytes");
-}
-
-void check_username(core::FieldReader& f, const std::optional<std::string>& u) {
-    if (u && !valid_username(*u))
-        f.add_error("username", "username must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -");
+    if (auto problem = services::password_problem(*pw)) f.add_error(field, std::string(field) + " " + *problem);
 }
 
 void write_user(core::JsonOut& o, const db::UserRow& u) {
@@ -38,38 +29,31 @@ core::Response users_create(Context& ctx, core::Request& req) {
     auto username = f.required_string("username", 1, 1024);
     auto password = f.required_string("password", 0, SIZE_MAX);
     auto role = f.required_string("role", 1, 64);
-    check_username(f, username);
+    if (username && !services::valid_username(*username)) f.add_error("username", services::kUsernameRule);
     check_password(f, "password", password);
-    if (role && !core::parse_role(*role)) f.add_error("role", "role must be read-only, read-write or admin");
+    if (role && !services::valid_role(*role)) f.add_error("role", services::kRoleRule);
     f.finish();
 
-    db::UserRepository users(ctx.database());
-    try {
-        auto row = users.create(*username, core::password_hash(*password, ctx.password_params), *role);
-        core::log::info("user '" + *username + "' created by '" + req.principal->username + "'");
-        core::JsonOut o;
-        write_user(o, row);
-        return core::Response::json(o.take(), 201);
-    } catch (const db::Error& e) {
-        if (e.kind() == db::ErrorKind::duplicate) throw ApiError::conflict("A user named '" + *username + "' already exists");
-        throw;
-    }
+    auto row = ctx.users().create(*username, *password, *role);
+    if (!row) throw ApiError::conflict("A user named '" + *username + "' already exists");
+    core::log::info("user '" + *username + "' created by '" + req.principal->username + "'");
+    core::JsonOut o;
+    write_user(o, *row);
+    return core::Response::json(o.take(), 201);
 }
 
 core::Response users_list(Context& ctx, core::Request&) {
-    db::UserRepository users(ctx.database());
     core::JsonOut o;
     o.begin_array();
-    for (const auto& u : users.list()) write_user(o, u);
+    for (const auto& u : ctx.users().list()) write_user(o, u);
     o.end_array();
     return core::Response::json(o.take());
 }
 
 core::Response users_delete(Context& ctx, core::Request& req) {
     const std::string& username = req.params.at("username");
-    if (!valid_username(username)) throw ApiError::not_found("No user named '" + username.substr(0, 64) + "'");
-    db::UserRepository users(ctx.database());
-    switch (users.remove(username, req.principal->username)) {
+    if (!services::valid_username(username)) throw ApiError::not_found("No user named '" + username.substr(0, 64) + "'");
+    switch (ctx.users().remove(username, req.principal->username)) {
         case db::DeleteResult::not_found: throw ApiError::not_found("No user named '" + username + "'");
         case db::DeleteResult::is_caller: throw ApiError::conflict("You cannot delete your own account");
         case db::DeleteResult::last_admin: throw ApiError::conflict("The last admin cannot be deleted");
@@ -87,9 +71,7 @@ core::Response users_reset_password(Context& ctx, core::Request& req) {
     auto password = f.required_string("newPassword", 0, SIZE_MAX);
     check_password(f, "newPassword", password);
     f.finish();
-    db::UserRepository users(ctx.database());
-    if (!valid_username(*username) ||
-        !users.set_password(*username, core::password_hash(*password, ctx.password_params)))
+    if (!ctx.users().reset_password(*username, *password))
         throw ApiError::not_found("No user named '" + username->substr(0, 64) + "'");
     forget_auth_cache(ctx, *username);
     core::log::info("password of '" + *username + "' reset by '" + req.principal->username + "'");
@@ -104,12 +86,10 @@ core::Response users_change_password(Context& ctx, core::Request& req) {
     auto password = f.required_string("newPassword", 0, SIZE_MAX);
     check_password(f, "newPassword", password);
     f.finish();
-    db::UserRepository users(ctx.database());
-    auto user = users.find_by_username(req.principal->username);
-    if (!user || !core::password_verify(*current, user->password_hash))
+    const std::string& me = req.principal->username;
+    if (!ctx.users().change_password(me, *current, *password))
         throw ApiError::unauthorized("The current password is wrong");
-    users.set_password(user->username, core::password_hash(*password, ctx.password_params));
-    forget_auth_cache(ctx, user->username);
+    forget_auth_cache(ctx, me);
     return core::Response::json(core::message_json("Password changed successfully"));
 }
 

@@ -12,6 +12,19 @@ loader = unittest.TestLoader()
 if os.environ.get("TEST_ORDER") == "reverse":
     loader.sortTestMethodsUsing = lambda a, b: (a < b) - (a > b)
 suite = loader.discover(here, pattern=pattern, top_level_dir=here)
+# TEST_SHUFFLE=<seed> runs the tests in a random order: no test may depend on
+# another having run first (or on the alphabetical order of names).
+if os.environ.get("TEST_SHUFFLE"):
+    import random
+
+    def flat(s):
+        for t in s:
+            yield from (flat(t) if isinstance(t, unittest.TestSuite) else [t])
+
+    tests = list(flat(suite))
+    random.Random(os.environ["TEST_SHUFFLE"]).shuffle(tests)
+    print("shuffled with seed", os.environ["TEST_SHUFFLE"])
+    suite = unittest.TestSuite(tests)
 result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
 # Subtest failures are reported one by one; count each failing test once.
 failed_ids = {getattr(t, "test_case", t).id() for t, _ in result.failures + result.errors}

@@ -180,6 +180,12 @@ class Nginx(unittest.TestCase):
                       headers={"Content-Type": "application/json"})
         h.assert_problem(self, r, 413, "payload-too-large")
 
+    def test_nginx_400_is_problem_json(self):
+        # A NUL in the path: nginx refuses the request line itself, no worker sees it.
+        r = h.request("GET", "/health%00")
+        h.assert_problem(self, r, 400, "bad-request")
+        self.assertEqual(r.header("x-api-version-used"), API_VERSION)
+
     def test_body_just_under_the_limit_reaches_the_worker(self):
         # 60 KiB of padding in an unknown field: accepted by nginx and the worker, which
         # then reports the missing field.

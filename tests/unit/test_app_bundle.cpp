@@ -6,26 +6,26 @@
 #include <boost/test/unit_test.hpp>
 
 #include "handlers/app_bundle.h"
-#include "handlers/app_bundle_store.h"
+#include "services/bundle_store.h"
 
 BOOST_AUTO_TEST_SUITE(app_bundle)
 
 BOOST_AUTO_TEST_CASE(version_names_have_at_least_four_digits) {
-    BOOST_CHECK_EQUAL(handlers::bundle_version_name(1), "0001");
-    BOOST_CHECK_EQUAL(handlers::bundle_version_name(42), "0042");
-    BOOST_CHECK_EQUAL(handlers::bundle_version_name(9999), "9999");
-    BOOST_CHECK_EQUAL(handlers::bundle_version_name(10000), "10000");
+    BOOST_CHECK_EQUAL(services::bundle_version_name(1), "0001");
+    BOOST_CHECK_EQUAL(services::bundle_version_name(42), "0042");
+    BOOST_CHECK_EQUAL(services::bundle_version_name(9999), "9999");
+    BOOST_CHECK_EQUAL(services::bundle_version_name(10000), "10000");
 }
 
 BOOST_AUTO_TEST_CASE(versions_parse_with_or_without_leading_zeros) {
     int64_t v = -1;
-    BOOST_CHECK(handlers::parse_bundle_version("2", v) && v == 2);
-    BOOST_CHECK(handlers::parse_bundle_version("0002", v) && v == 2);
-    BOOST_CHECK(handlers::parse_bundle_version("10000", v) && v == 10000);
-    BOOST_CHECK(handlers::parse_bundle_version("0000", v) && v == 0);
-    BOOST_CHECK(handlers::parse_bundle_version("99999999999999999999999", v) && v == LLONG_MAX);
+    BOOST_CHECK(services::parse_bundle_version("2", v) && v == 2);
+    BOOST_CHECK(services::parse_bundle_version("0002", v) && v == 2);
+    BOOST_CHECK(services::parse_bundle_version("10000", v) && v == 10000);
+    BOOST_CHECK(services::parse_bundle_version("0000", v) && v == 0);
+    BOOST_CHECK(services::parse_bundle_version("99999999999999999999999", v) && v == LLONG_MAX);
     for (const char* bad : {"", "-1", "+1", "1.0", "0x1", " 1", "1 ", "abc", "١"})
-        BOOST_CHECK_MESSAGE(!handlers::parse_bundle_version(bad, v), bad);
+        BOOST_CHECK_MESSAGE(!services::parse_bundle_version(bad, v), bad);
 }
 
 BOOST_AUTO_TEST_CASE(download_paths_stay_inside_the_version) {

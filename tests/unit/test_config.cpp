@@ -11,7 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/config.h"
-#include "handlers/settings.h"
+#include "services/settings.h"
 
 namespace {
 
@@ -64,7 +64,7 @@ const std::string kGoodSecret = "0123456789abcdef0123456789abcdef";  // 32 bytes
 // The variables load_config reads that a developer's shell might have set.
 struct CleanEnv {
     CleanEnv() {
-        for (const auto& d : handlers::setting_decls()) {
+        for (const auto& d : services::setting_decls()) {
             std::string name = "SYNKRONUS_";
             for (char c : d.key) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             unsetenv(name.c_str());
@@ -213,25 +213,25 @@ BOOST_AUTO_TEST_CASE(render_defaults_lists_every_key_with_help) {
 BOOST_AUTO_TEST_CASE(shipped_defaults_load_back_unchanged) {
     CleanEnv clean;
     TempDir t;
-    core::Config defaults(handlers::setting_decls());
+    core::Config defaults(services::setting_decls());
     BOOST_CHECK_NO_THROW(defaults.validate());  // every default passes its own check
     std::string path = t.write("default.conf", defaults.render_defaults());
-    core::Config loaded(handlers::setting_decls());
+    core::Config loaded(services::setting_decls());
     loaded.load_file(path, true);
     BOOST_CHECK_NO_THROW(loaded.validate());
-    for (const auto& d : handlers::setting_decls()) BOOST_TEST(loaded.str(d.key) == d.default_value, d.key);
+    for (const auto& d : services::setting_decls()) BOOST_TEST(loaded.str(d.key) == d.default_value, d.key);
 }
 
 BOOST_AUTO_TEST_CASE(every_setting_has_help_and_a_check) {
     std::set<std::string> keys;
-    for (const auto& d : handlers::setting_decls()) {
+    for (const auto& d : services::setting_decls()) {
         BOOST_TEST(!d.help.empty(), d.key);
         BOOST_TEST(static_cast<bool>(d.check), d.key);
         BOOST_TEST(keys.insert(d.key).second, "duplicate key " << d.key);
     }
     for (const char* secret : {"jwt_secret", "db_password", "admin_password"}) {
         bool found = false;
-        for (const auto& d : handlers::setting_decls())
+        for (const auto& d : services::setting_decls())
             if (d.key == secret) found = d.secret;
         BOOST_TEST(found, secret << " must be marked secret");
     }
@@ -241,40 +241,40 @@ BOOST_AUTO_TEST_CASE(load_config_refuses_a_missing_secret) {
     CleanEnv clean;
     TempDir t;
     std::string path = t.write("s.conf", "jwt_secret_file = " + (t.dir / "absent").string() + "\n");
-    std::string msg = config_error([&] { handlers::load_config(path, true); });
+    std::string msg = config_error([&] { services::load_config(path, true); });
     BOOST_TEST(msg.find("jwt_secret") != std::string::npos);
     BOOST_TEST(msg.find("32") != std::string::npos);
     // The admin tool may run without one (it signs nothing).
-    BOOST_CHECK_NO_THROW(handlers::load_config(path, true, false));
+    BOOST_CHECK_NO_THROW(services::load_config(path, true, false));
 }
 
 BOOST_AUTO_TEST_CASE(load_config_refuses_a_short_secret) {
     CleanEnv clean;
     TempDir t;
     std::string path = t.write("s.conf", "jwt_secret = " + kGoodSecret.substr(0, 31) + "\n");
-    BOOST_CHECK_THROW(handlers::load_config(path, true), core::ConfigError);
+    BOOST_CHECK_THROW(services::load_config(path, true), core::ConfigError);
 
     // A short secret file is refused too; trailing newlines do not count as length.
     std::string secret_file = t.write("secret", std::string(31, 'k') + "\n\n");
     path = t.write("f.conf", "jwt_secret_file = " + secret_file + "\n");
-    BOOST_CHECK_THROW(handlers::load_config(path, true), core::ConfigError);
+    BOOST_CHECK_THROW(services::load_config(path, true), core::ConfigError);
 }
 
 BOOST_AUTO_TEST_CASE(load_config_accepts_a_good_secret) {
     CleanEnv clean;
     TempDir t;
     std::string path = t.write("s.conf", "jwt_secret = " + kGoodSecret + "\n");
-    BOOST_TEST(handlers::load_config(path, true).str("jwt_secret") == kGoodSecret);
+    BOOST_TEST(services::load_config(path, true).str("jwt_secret") == kGoodSecret);
 
     std::string secret_file = t.write("secret", kGoodSecret + "\n");
     path = t.write("f.conf", "jwt_secret_file = " + secret_file + "\n");
-    BOOST_TEST(handlers::load_config(path, true).str("jwt_secret") == kGoodSecret);
+    BOOST_TEST(services::load_config(path, true).str("jwt_secret") == kGoodSecret);
 
     // The environment can supply the secret and override file settings.
     path = t.write("e.conf", "jwt_secret_file = " + (t.dir / "absent").string() + "\nworkers = 3\n");
     EnvVar s("SYNKRONUS_JWT_SECRET", kGoodSecret);
     EnvVar w("SYNKRONUS_WORKERS", "5");
-    auto cfg = handlers::load_config(path, true);
+    auto cfg = services::load_config(path, true);
     BOOST_TEST(cfg.str("jwt_secret") == kGoodSecret);
     BOOST_TEST(cfg.integer("workers") == 5);
 }
@@ -283,10 +283,10 @@ BOOST_AUTO_TEST_CASE(load_config_validates) {
     CleanEnv clean;
     TempDir t;
     std::string path = t.write("v.conf", "jwt_secret = " + kGoodSecret + "\naccess_token_ttl = 5\n");
-    std::string msg = config_error([&] { handlers::load_config(path, true); });
+    std::string msg = config_error([&] { services::load_config(path, true); });
     BOOST_TEST(msg.find("access_token_ttl") != std::string::npos);
     path = t.write("u.conf", "jwt_secret = " + kGoodSecret + "\nno_such_key = 1\n");
-    msg = config_error([&] { handlers::load_config(path, true); });
+    msg = config_error([&] { services::load_config(path, true); });
     BOOST_TEST(msg.find("no_such_key") != std::string::npos);
 }
 

@@ -1,8 +1,7 @@
 // The served OpenAPI document (handlers/openapi.yaml) against the route table of
 // handlers::build_router: every route documented, every documented operation
-// routed, and the same minimal role on both sides. The YAML is read with a small
-// line parser that knows only this document's layout (2-space indents, path keys
-// at 2, method keys at 4, operation keys at 6), so no YAML library is needed.
+// routed, and the same minimal role on both sides. The document is read with
+// yaml-cpp, so its layout (indents, quoting, flow or block style) does not matter.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "core/config.h"
 #include "core/fcgi_server.h"
@@ -20,8 +20,8 @@
 #include "core/router.h"
 #include "handlers/context.h"
 #include "handlers/routes.h"
-#include "handlers/service.h"
-#include "handlers/settings.h"
+#include "handlers/meta.h"
+#include "services/settings.h"
 
 namespace {
 
@@ -41,106 +41,58 @@ struct ParsedDoc {
     std::vector<std::string> errors;  // what the parser could not make sense of
 };
 
-std::string trim(std::string_view s) {
-    size_t b = 0, e = s.size();
-    while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
-    return std::string(s.substr(b, e - b));
-}
-
-std::string unquote(std::string s) {
-    if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front()) return s.substr(1, s.size() - 2);
-    return s;
-}
-
 std::string upper(std::string s) {
     for (char& c : s)
         if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
     return s;
 }
 
-// Splits "key: value" at the first ": " or a trailing ":" (quoted keys such as
-// '/users/{username}' are unquoted). Returns false for a line that is no mapping key.
-bool split_key(const std::string& content, std::string& key, std::string& value) {
-    if (content.empty() || content[0] == '-') return false;
-    size_t colon = std::string::npos;
-    if (content[0] == '\'' || content[0] == '"') {
-        size_t close = content.find(content[0], 1);
-        if (close == std::string::npos) return false;
-        colon = content.find(':', close);
-    } else {
-        colon = content.find(':');
-    }
-    if (colon == std::string::npos) return false;
-    if (colon + 1 < content.size() && content[colon + 1] != ' ') return false;
-    key = unquote(trim(content.substr(0, colon)));
-    value = trim(content.substr(colon + 1));
-    return true;
-}
+std::string scalar_or_empty(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : std::string(); }
 
 ParsedDoc parse_document(std::string_view text) {
     static const std::set<std::string> kMethods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"};
     ParsedDoc doc;
-    std::string top;            // current top-level key
-    std::string path;           // current path under paths:
-    DocOperation* op = nullptr; // current operation
-    size_t line_no = 0;
-    std::istringstream in{std::string(text)};
-    for (std::string line; std::getline(in, line);) {
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        size_t indent = line.find_first_not_of(' ');
-        if (indent == std::string::npos) continue;  // blank
-        if (line[indent] == '\t') {
-            doc.errors.push_back("line " + std::to_string(line_no) + ": tab in indentation");
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+        doc.errors.push_back(std::string("not YAML: ") + e.what());
+        return doc;
+    }
+    if (!root.IsMap()) {
+        doc.errors.push_back("the document is not a mapping");
+        return doc;
+    }
+    doc.openapi = scalar_or_empty(root["openapi"]);
+    if (root["info"] && root["info"].IsMap()) doc.info_version = scalar_or_empty(root["info"]["version"]);
+    YAML::Node paths = root["paths"];
+    if (!paths) return doc;
+    doc.has_paths = true;
+    if (!paths.IsMap() || paths.size() == 0) {
+        doc.errors.push_back("paths is not a non-empty mapping");
+        return doc;
+    }
+    std::set<std::string> seen_paths;
+    for (const auto& p : paths) {
+        const std::string path = p.first.as<std::string>();
+        const size_t line = static_cast<size_t>(p.first.Mark().line) + 1;
+        if (path.empty() || path[0] != '/') doc.errors.push_back("line " + std::to_string(line) + ": not a path: " + path);
+        if (!seen_paths.insert(path).second) doc.errors.push_back("line " + std::to_string(line) + ": path listed twice: " + path);
+        if (!p.second.IsMap()) {
+            doc.errors.push_back("line " + std::to_string(line) + ": path item is not a mapping: " + path);
             continue;
         }
-        if (line[indent] == '#') continue;
-        std::string content = line.substr(indent), key, value;
-        if (indent == 0) {
-            if (!split_key(content, key, value)) {
-                doc.errors.push_back("line " + std::to_string(line_no) + ": not a top-level key: " + content);
-                continue;
-            }
-            top = key;
-            path.clear();
-            op = nullptr;
-            if (key == "openapi") doc.openapi = unquote(value);
-            if (key == "paths") {
-                if (doc.has_paths) doc.errors.push_back("line " + std::to_string(line_no) + ": second paths:");
-                doc.has_paths = true;
-                if (!value.empty()) doc.errors.push_back("line " + std::to_string(line_no) + ": paths is not a block mapping: " + value);
-            }
-            continue;
-        }
-        if (top == "info" && indent == 2 && split_key(content, key, value) && key == "version")
-            doc.info_version = unquote(value);
-        if (top != "paths") continue;
-        if (indent == 2) {
-            op = nullptr;
-            if (!split_key(content, key, value) || key.empty() || key[0] != '/' || !value.empty()) {
-                doc.errors.push_back("line " + std::to_string(line_no) + ": not a path key: " + content);
-                path.clear();
-                continue;
-            }
-            path = key;
-            bool seen = std::any_of(doc.operations.begin(), doc.operations.end(),
-                                    [&](const auto& kv) { return kv.first.second == path; });
-            if (seen) doc.errors.push_back("line " + std::to_string(line_no) + ": path listed twice: " + path);
-        } else if (indent == 4) {
-            op = nullptr;
-            if (!split_key(content, key, value) || !kMethods.count(key)) continue;  // summary, parameters, ...
-            if (path.empty()) {
-                doc.errors.push_back("line " + std::to_string(line_no) + ": method outside a path: " + key);
-                continue;
-            }
-            auto [it, inserted] = doc.operations.emplace(OpKey{upper(key), path}, DocOperation{});
-            if (!inserted) doc.errors.push_back("line " + std::to_string(line_no) + ": operation listed twice: " + upper(key) + " " + path);
-            op = &it->second;
-            op->line = line_no;
-        } else if (indent == 6 && op != nullptr && split_key(content, key, value)) {
-            if (key == "x-synkronus-role") op->role = unquote(value);
-            if (key == "security" && value == "[]") op->public_security = true;
+        for (const auto& m : p.second) {
+            const std::string method = m.first.as<std::string>();
+            if (!kMethods.count(method)) continue;  // summary, parameters, ...
+            auto [it, inserted] = doc.operations.emplace(OpKey{upper(method), path}, DocOperation{});
+            DocOperation& op = it->second;
+            op.line = static_cast<size_t>(m.first.Mark().line) + 1;
+            if (!inserted) doc.errors.push_back("line " + std::to_string(op.line) + ": operation listed twice: " + upper(method) + " " + path);
+            if (!m.second.IsMap()) continue;
+            op.role = scalar_or_empty(m.second["x-synkronus-role"]);
+            YAML::Node security = m.second["security"];
+            op.public_security = security && security.IsSequence() && security.size() == 0;
         }
     }
     return doc;
@@ -158,7 +110,7 @@ struct RouteInfo {
 };
 
 std::map<OpKey, RouteInfo> code_routes() {
-    core::Config cfg(handlers::setting_decls());
+    core::Config cfg(services::setting_decls());
     cfg.set("jwt_secret", "test-secret-that-is-at-least-32-bytes-long");
     handlers::Context ctx(cfg);
     core::Router router = handlers::build_router(ctx);
@@ -280,6 +232,14 @@ BOOST_AUTO_TEST_CASE(parser_sees_operations_and_differences) {
 
     BOOST_CHECK(!parse_document("openapi: 3.0.3\npaths: {}\n").errors.empty());
     BOOST_CHECK(!parse_document("openapi: 3.0.3\npaths:\n  /a:\n    get: {}\n  /a:\n    post: {}\n").errors.empty());
+    BOOST_CHECK(!parse_document("openapi: [3.0.3\n").errors.empty());
+    // Flow style and other indents read the same as the block style above.
+    ParsedDoc flow = parse_document(
+        "openapi: 3.0.3\ninfo: {title: t, version: 1.0.0}\npaths:\n    /a: {get: {x-synkronus-role: public, security: []}}\n");
+    BOOST_CHECK_MESSAGE(flow.errors.empty(), joined(flow.errors));
+    BOOST_CHECK_EQUAL(flow.info_version, "1.0.0");
+    BOOST_REQUIRE_EQUAL(flow.operations.size(), 1u);
+    BOOST_CHECK(flow.operations.at({"GET", "/a"}).public_security);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

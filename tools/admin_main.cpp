@@ -6,13 +6,14 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <string>
+#include <vector>
+
 #include "core/log.h"
-#include "core/password.h"
+#include "db/database.h"
 #include "db/migrate.h"
-#include "db/user_repository.h"
-#include "handlers/auth.h"
-#include "handlers/context.h"
-#include "handlers/settings.h"
+#include "services/settings.h"
+#include "services/user_service.h"
 
 namespace {
 
@@ -49,24 +50,15 @@ std::string read_password(const std::string& prompt) {
     return pw;
 }
 
-bool check_password(const std::string& pw) {
-    if (pw.size() < 8 || pw.size() > 1024) {
-        std::cerr << "synkronus-admin: the password must be 8 to 1024 bytes\n";
-        return false;
-    }
-    return true;
-}
-
-bool check_role(const std::string& role) {
-    if (core::parse_role(role)) return true;
-    std::cerr << "synkronus-admin: role must be read-only, read-write or admin\n";
-    return false;
+int refuse(const std::string& why) {
+    std::cerr << "synkronus-admin: " << why << "\n";
+    return 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string config_path = getenv("SYNKRONUS_CONFIG") ? getenv("SYNKRONUS_CONFIG") : handlers::kDefaultConfigPath;
+    std::string config_path = getenv("SYNKRONUS_CONFIG") ? getenv("SYNKRONUS_CONFIG") : services::kDefaultConfigPath;
     std::vector<std::string> args;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -75,54 +67,38 @@ int main(int argc, char** argv) {
     }
     if (args.empty()) return usage();
     try {
-        core::Config cfg = handlers::load_config(config_path, access(config_path.c_str(), F_OK) == 0, false);
+        core::Config cfg = services::load_config(config_path, access(config_path.c_str(), F_OK) == 0, false);
         core::log::set_level(core::log::Level::warn);
-        handlers::Context ctx(std::move(cfg));
+        db::Database database(services::db_settings_from(cfg));
         const std::string& cmd = args[0];
         if (cmd == "migrate" && args.size() == 1) {
-            auto r = db::migrate(ctx.database(), ctx.cfg.str("sql_dir"));
+            auto r = db::migrate(database, cfg.str("sql_dir"));
             for (const auto& f : r.applied) std::cout << "applied " << f << "\n";
             std::cout << r.applied.size() << " migration(s) applied, " << r.already.size() << " already applied\n";
             return 0;
         }
-        db::UserRepository users(ctx.database());
+        services::UserService users(database, services::password_params_from(cfg));
         if (cmd == "create-user" && args.size() == 3) {
-            if (!handlers::valid_username(args[1])) {
-                std::cerr << "synkronus-admin: username must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -\n";
-                return 1;
-            }
-            if (!check_role(args[2])) return 1;
+            if (!services::valid_username(args[1])) return refuse(services::kUsernameRule);
+            if (!services::valid_role(args[2])) return refuse(services::kRoleRule);
             std::string pw = read_password("Password for " + args[1] + ": ");
-            if (!check_password(pw)) return 1;
-            try {
-                users.create(args[1], core::password_hash(pw, ctx.password_params), args[2]);
-            } catch (const db::Error& e) {
-                if (e.kind() != db::ErrorKind::duplicate) throw;
-                std::cerr << "synkronus-admin: user '" << args[1] << "' already exists\n";
-                return 1;
-            }
+            if (auto problem = services::password_problem(pw)) return refuse("the password " + *problem);
+            if (!users.create(args[1], pw, args[2])) return refuse("user '" + args[1] + "' already exists");
             std::cout << "created " << args[2] << " user '" << args[1] << "'\n";
             return 0;
         }
         if (cmd == "reset-password" && args.size() == 2) {
             std::string pw = read_password("New password for " + args[1] + ": ");
-            if (!check_password(pw)) return 1;
-            if (!users.set_password(args[1], core::password_hash(pw, ctx.password_params))) {
-                std::cerr << "synkronus-admin: no user '" << args[1] << "'\n";
-                return 1;
-            }
+            if (auto problem = services::password_problem(pw)) return refuse("the password " + *problem);
+            if (!users.reset_password(args[1], pw)) return refuse("no user '" + args[1] + "'");
             std::cout << "password of '" << args[1] << "' reset; their tokens are revoked\n";
             return 0;
         }
         if (cmd == "set-role" && args.size() == 3) {
-            if (!check_role(args[2])) return 1;
+            if (!services::valid_role(args[2])) return refuse(services::kRoleRule);
             switch (users.set_role(args[1], args[2])) {
-                case db::UserRepository::RoleResult::not_found:
-                    std::cerr << "synkronus-admin: no user '" << args[1] << "'\n";
-                    return 1;
-                case db::UserRepository::RoleResult::last_admin:
-                    std::cerr << "synkronus-admin: cannot demote the last admin\n";
-                    return 1;
+                case db::UserRepository::RoleResult::not_found: return refuse("no user '" + args[1] + "'");
+                case db::UserRepository::RoleResult::last_admin: return refuse("cannot demote the last admin");
                 case db::UserRepository::RoleResult::changed: break;
             }
             std::cout << "role of '" << args[1] << "' is now " << args[2] << "; their tokens are revoked\n";
@@ -130,12 +106,8 @@ int main(int argc, char** argv) {
         }
         if (cmd == "delete-user" && args.size() == 2) {
             switch (users.remove(args[1], "")) {
-                case db::DeleteResult::not_found:
-                    std::cerr << "synkronus-admin: no user '" << args[1] << "'\n";
-                    return 1;
-                case db::DeleteResult::last_admin:
-                    std::cerr << "synkronus-admin: cannot delete the last admin\n";
-                    return 1;
+                case db::DeleteResult::not_found: return refuse("no user '" + args[1] + "'");
+                case db::DeleteResult::last_admin: return refuse("cannot delete the last admin");
                 default: break;
             }
             std::cout << "deleted '" << args[1] << "'\n";

@@ -1,8 +1,5 @@
-#include "handlers/app_bundle_store.h"
+#include "services/bundle_store.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,79 +9,21 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "core/files.h"
 #include "core/log.h"
 #include "core/time_util.h"
 #include "domain/bundle_diff.h"
 #include "domain/manifest.h"
 
-namespace handlers {
+namespace services {
 
-namespace fs = std::filesystem;
+using core::make_dir;
+using core::random_name;
+using core::remove_tree;
 
 namespace {
 
-// Temporary names in bundle_dir/tmp.
-std::string random_name(const std::string& dir, const std::string& prefix, const std::string& suffix = {}) {
-    return dir + "/" + prefix + core::hex_encode(core::random_bytes(8)) + suffix;
-}
-
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
-
-void make_dir(const std::string& path) {
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) fail("creating " + path);
-    ::chmod(path.c_str(), 0755);  // the umask must not decide what nginx can read
-}
-
-void fsync_path(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
-}
-
-// Flushes everything written under `path` (one call for a whole extracted tree).
-void sync_filesystem_of(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) fail("opening " + path);
-    int rc = ::syncfs(fd);
-    ::close(fd);
-    if (rc != 0) fail("syncing " + path);
-}
-
-bool exists(const std::string& path) {
-    struct stat st;
-    return ::lstat(path.c_str(), &st) == 0;
-}
-
-// Removes a file or tree: first renamed into tmp so it vanishes from its place at
-// once, then deleted at leisure.
-void remove_tree(const std::string& path, const std::string& tmp_dir) {
-    if (!exists(path)) return;
-    std::string doomed = random_name(tmp_dir, "gone-");
-    if (::rename(path.c_str(), doomed.c_str()) != 0) {
-        if (errno == ENOENT) return;  // another worker's retention got there first
-        fail("moving away " + path);
-    }
-    std::error_code ec;
-    fs::remove_all(doomed, ec);
-    if (ec) core::log::warn("could not remove " + doomed + ": " + ec.message());
-}
-
-// Deletes a path on scope exit unless released.
-class TempGuard {
-public:
-    explicit TempGuard(std::string path) : path_(std::move(path)) {}
-    ~TempGuard() {
-        if (path_.empty()) return;
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempGuard(const TempGuard&) = delete;
-    TempGuard& operator=(const TempGuard&) = delete;
-
-private:
-    std::string path_;
-};
 
 struct CoreFieldConflict {
     std::vector<std::string> fields;
@@ -125,43 +64,6 @@ bool parse_bundle_version(std::string_view text, int64_t& out) {
     return true;
 }
 
-// ---- BundleUpload ----
-
-BundleUpload::BundleUpload(const std::string& tmp_dir) {
-    path_ = random_name(tmp_dir, "push-", ".zip");
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-        std::string p = path_;
-        path_.clear();
-        fail("creating " + p);
-    }
-    ::fchmod(fd_, 0644);
-}
-
-BundleUpload::~BundleUpload() {
-    close_file();
-    if (!path_.empty()) ::unlink(path_.c_str());
-}
-
-void BundleUpload::close_file() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-}
-
-void BundleUpload::write(const char* data, size_t n) {
-    sha_.update(data, n);
-    size_ += n;
-    while (n > 0) {
-        ssize_t w = ::write(fd_, data, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            fail("writing " + path_);
-        }
-        data += w;
-        n -= static_cast<size_t>(w);
-    }
-}
-
 // ---- BundleStore ----
 
 BundleStore::BundleStore(db::Database& db, std::string bundle_dir, int64_t retention,
@@ -180,21 +82,20 @@ std::unique_ptr<BundleUpload> BundleStore::begin_upload() {
     make_dir(dir_);
     make_dir(tmp_dir_);
     make_dir(versions_dir_);
-    return std::make_unique<BundleUpload>(tmp_dir_);
+    return std::make_unique<BundleUpload>(tmp_dir_, "push-", ".zip");
 }
 
-PushOutcome BundleStore::push(std::unique_ptr<BundleUpload> upload, const std::string& pushed_by) {
-    upload->close_file();
-    const std::string zip_tmp = upload->path_;
-    const std::string zip_sha = upload->sha_.final_hex();
-    const int64_t zip_size = static_cast<int64_t>(upload->size_);
+BundlePushResult BundleStore::push(std::unique_ptr<BundleUpload> upload, const std::string& pushed_by) {
+    const std::string zip_sha = upload->sha256_hex();
+    const std::string zip_tmp = upload->path();
+    const int64_t zip_size = static_cast<int64_t>(upload->size());
 
     const std::string stage = random_name(tmp_dir_, "push-", ".d");
     make_dir(stage);
-    TempGuard stage_guard(stage);
+    core::TempGuard stage_guard(stage);
     domain::ExtractedBundle extracted = domain::extract_bundle(zip_tmp, stage);
     // The version's bytes are on disk before the database says it exists.
-    sync_filesystem_of(stage);
+    core::sync_filesystem_of(stage);
 
     // Whole seconds: the manifest shows the push time to the second.
     const int64_t pushed_at_ms = core::unix_now_ms() / 1000 * 1000;
@@ -230,7 +131,7 @@ PushOutcome BundleStore::push(std::unique_ptr<BundleUpload> upload, const std::s
         placed_dir = true;
         if (::rename(zip_tmp.c_str(), version_zip(version).c_str()) != 0) fail("publishing " + version_zip(version));
         placed_zip = true;
-        fsync_path(versions_dir_);
+        core::fsync_dir(versions_dir_);
         return row;
     };
     auto unpublish = [&](int64_t version) {
@@ -239,7 +140,7 @@ PushOutcome BundleStore::push(std::unique_ptr<BundleUpload> upload, const std::s
         if (placed_zip || placed_dir) fail("withdrawing " + version_dir(version));
     };
 
-    PushOutcome out;
+    BundlePushResult out;
     db::BundleRepository::PushResult result{};
     try {
         result = repo_.push(zip_sha, publish, unpublish);
@@ -322,21 +223,7 @@ void BundleStore::apply_retention() {
 
 void BundleStore::sweep_tmp() {
     // Uploads of workers that died mid-push.
-    DIR* d = ::opendir(tmp_dir_.c_str());
-    if (!d) return;
-    const int64_t cutoff = core::unix_now() - kStaleTmpSeconds;
-    std::vector<std::string> stale;
-    while (dirent* e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n == "." || n == "..") continue;
-        struct stat st;
-        if (::lstat((tmp_dir_ + "/" + n).c_str(), &st) == 0 && st.st_mtime < cutoff) stale.push_back(n);
-    }
-    ::closedir(d);
-    for (const auto& n : stale) {
-        std::error_code ec;
-        fs::remove_all(tmp_dir_ + "/" + n, ec);
-    }
+    core::sweep_stale(tmp_dir_, kStaleTmpSeconds);
 }
 
 std::shared_ptr<const BundleVersionInfo> BundleStore::remember(const db::BundleVersionRow& row) {
@@ -380,4 +267,4 @@ std::shared_ptr<const std::map<std::string, domain::FormDef>> BundleStore::forms
     return forms;
 }
 
-}  // namespace handlers
+}  // namespace services

@@ -1,4 +1,4 @@
-// Public service endpoints: /health, /version, /openapi.yaml.
+// What the server says about itself, publicly: /health, /version, /openapi.yaml.
 #pragma once
 #include <string_view>
 

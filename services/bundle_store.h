@@ -1,5 +1,5 @@
-// The app bundle store: version files on disk under bundle_dir, their record in
-// the database (db/bundle_repository.h). No HTTP here.
+// The app bundle store (a service): version files on disk under bundle_dir, their
+// record in the database (db/bundle_repository.h). No HTTP here.
 //
 // Layout (one filesystem, so every move is an atomic rename):
 //   bundle_dir/tmp/             uploads and extractions in progress
@@ -38,11 +38,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/crypto.h"
+#include "core/files.h"
 #include "db/bundle_repository.h"
 #include "domain/bundle_zip.h"
 
-namespace handlers {
+namespace services {
 
 // "0001"…"9999", then "10000": at least 4 digits, zero-padded.
 std::string bundle_version_name(int64_t version);
@@ -70,26 +70,10 @@ struct BundleVersionInfo {
 
 // An upload being received into bundle_dir/tmp; the file is removed unless a
 // push consumes it.
-class BundleUpload {
-public:
-    explicit BundleUpload(const std::string& tmp_dir);
-    ~BundleUpload();
-    BundleUpload(const BundleUpload&) = delete;
-    BundleUpload& operator=(const BundleUpload&) = delete;
+using BundleUpload = core::TempFile;
 
-    void write(const char* data, size_t n);
-    uint64_t size() const { return size_; }
-
-private:
-    friend class BundleStore;
-    void close_file();
-    std::string path_;
-    int fd_ = -1;
-    uint64_t size_ = 0;
-    core::Sha256 sha_;
-};
-
-struct PushOutcome {
+// What a push did: refused (changed_core_fields set), or stored as `version`.
+struct BundlePushResult {
     // Set when the push was refused because it changes core fields ("form.field", sorted).
     std::vector<std::string> changed_core_fields;
     int64_t version = 0;
@@ -99,7 +83,7 @@ struct PushOutcome {
 
 class BundleStore {
 public:
-    // `generation` is a counter shared by the workers of this host (Context); a push or
+    // `generation` is a counter shared by the workers of this host; a push or
     // switch here raises it, so every worker's cached heads are dropped at once. Other
     // hosts see a change when their cache ages out after `heads_cache_ms` (0: no cache).
     BundleStore(db::Database& db, std::string bundle_dir, int64_t retention,
@@ -109,7 +93,7 @@ public:
     // Validates and extracts the upload (throws domain::BundleError when refused),
     // then stores it as the next version in one transaction; afterwards applies
     // retention. Whatever fails leaves nothing behind.
-    PushOutcome push(std::unique_ptr<BundleUpload> upload, const std::string& pushed_by);
+    BundlePushResult push(std::unique_ptr<BundleUpload> upload, const std::string& pushed_by);
 
     // The active and newest versions: read from the database, or from a cache no
     // older than heads_cache_ms that no push or switch on this host has invalidated.
@@ -154,4 +138,4 @@ private:
     std::map<int64_t, std::shared_ptr<const std::map<std::string, domain::FormDef>>> forms_cache_;
 };
 
-}  // namespace handlers
+}  // namespace services

@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/password.h"
+#include "db/database.h"
 
-namespace handlers {
+namespace services {
 
 std::vector<core::SettingDecl> setting_decls();
 
@@ -15,6 +17,10 @@ std::vector<core::SettingDecl> setting_decls();
 // Throws core::ConfigError.
 core::Config load_config(const std::string& path, bool file_required, bool require_secret = true);
 
+// The database connection and password hashing parameters a config names.
+db::Settings db_settings_from(const core::Config& cfg);
+core::PasswordParams password_params_from(const core::Config& cfg);
+
 constexpr const char* kDefaultConfigPath = "/etc/synkronus/synkronus.conf";
 
-}  // namespace handlers
+}  // namespace services

@@ -1,4 +1,4 @@
-#include "handlers/service.h"
+#include "handlers/meta.h"
 
 #include <sys/utsname.h>
 #include <unistd.h>

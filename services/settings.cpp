@@ -1,9 +1,9 @@
-#include "handlers/settings.h"
+#include "services/settings.h"
 
 #include <fstream>
 #include <sstream>
 
-namespace handlers {
+namespace services {
 
 using core::check_any;
 using core::check_int;
@@ -98,4 +98,22 @@ core::Config load_config(const std::string& path, bool file_required, bool requi
     return cfg;
 }
 
-}  // namespace handlers
+db::Settings db_settings_from(const core::Config& cfg) {
+    db::Settings s;
+    s.host = cfg.str("db_host");
+    s.port = static_cast<int>(cfg.integer("db_port"));
+    s.socket = cfg.str("db_socket");
+    s.user = cfg.str("db_user");
+    s.password = cfg.str("db_password");
+    s.name = cfg.str("db_name");
+    return s;
+}
+
+core::PasswordParams password_params_from(const core::Config& cfg) {
+    core::PasswordParams p;
+    p.memory_kib = static_cast<uint32_t>(cfg.integer("argon2_memory_kib"));
+    p.time_cost = static_cast<uint32_t>(cfg.integer("argon2_time_cost"));
+    return p;
+}
+
+}  // namespace services

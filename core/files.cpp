@@ -1,0 +1,163 @@
+#include "core/files.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <vector>
+
+#include "core/log.h"
+#include "core/time_util.h"
+
+namespace core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
+
+std::string parent_of(const std::string& path) {
+    size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+void write_all(int fd, const char* data, size_t n, const std::string& what) {
+    while (n > 0) {
+        ssize_t w = ::write(fd, data, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            fail("writing " + what);
+        }
+        data += w;
+        n -= static_cast<size_t>(w);
+    }
+}
+
+void make_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) fail("creating " + path);
+    ::chmod(path.c_str(), 0755);
+}
+
+namespace {
+
+void sync_directory(const std::string& path, int (*sync)(int)) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) fail("opening " + path);
+    int rc = sync(fd);
+    ::close(fd);
+    if (rc != 0) fail("syncing " + path);
+}
+
+}  // namespace
+
+void fsync_dir(const std::string& path) { sync_directory(path, ::fsync); }
+
+void sync_filesystem_of(const std::string& path) { sync_directory(path, ::syncfs); }
+
+bool path_exists(const std::string& path) {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string random_name(const std::string& dir, const std::string& prefix, const std::string& suffix) {
+    return dir + "/" + prefix + hex_encode(random_bytes(8)) + suffix;
+}
+
+void remove_tree(const std::string& path, const std::string& tmp_dir) {
+    if (!path_exists(path)) return;
+    std::string doomed = random_name(tmp_dir, "gone-");
+    if (::rename(path.c_str(), doomed.c_str()) != 0) {
+        if (errno == ENOENT) return;  // another worker got there first
+        fail("moving away " + path);
+    }
+    std::error_code ec;
+    fs::remove_all(doomed, ec);
+    if (ec) log::warn("could not remove " + doomed + ": " + ec.message());
+}
+
+void sweep_stale(const std::string& dir, int64_t older_than_s) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return;
+    const int64_t cutoff = unix_now() - older_than_s;
+    std::vector<std::string> stale;
+    while (dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n == "." || n == "..") continue;
+        struct stat st;
+        if (::lstat((dir + "/" + n).c_str(), &st) == 0 && st.st_mtime < cutoff) stale.push_back(n);
+    }
+    ::closedir(d);
+    for (const auto& n : stale) {
+        std::error_code ec;
+        fs::remove_all(dir + "/" + n, ec);
+    }
+}
+
+TempGuard::~TempGuard() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+}
+
+TempFile::TempFile(const std::string& tmp_dir, const std::string& prefix, const std::string& suffix) {
+    path_ = random_name(tmp_dir, prefix, suffix);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+        std::string p = path_;
+        path_.clear();
+        fail("creating " + p);
+    }
+    ::fchmod(fd_, 0644);  // nginx reads published files; the umask must not decide
+}
+
+TempFile::~TempFile() {
+    close();
+    if (!path_.empty()) ::unlink(path_.c_str());
+}
+
+void TempFile::close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+void TempFile::write(const char* data, size_t n) {
+    if (fd_ < 0) throw std::logic_error("write to a closed temporary file");
+    sha_.update(data, n);
+    size_ += n;
+    write_all(fd_, data, n, path_);
+}
+
+const std::string& TempFile::sha256_hex() {
+    if (hex_.empty()) {
+        close();
+        hex_ = sha_.final_hex();
+    }
+    return hex_;
+}
+
+void TempFile::publish(const std::string& dest) {
+    if (fd_ >= 0) {
+        if (::fsync(fd_) != 0) fail("syncing " + path_);
+        close();
+    } else {
+        int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) fail("opening " + path_);
+        int rc = ::fsync(fd);
+        ::close(fd);
+        if (rc != 0) fail("syncing " + path_);
+    }
+    if (::rename(path_.c_str(), dest.c_str()) != 0) fail("publishing " + dest);
+    path_.clear();
+    fsync_dir(parent_of(dest));
+}
+
+}  // namespace core

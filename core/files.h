@@ -1,0 +1,79 @@
+// The parts every file store is built from (the app bundle store, the attachment
+// store): a temporary file that is hashed as it is written and published by
+// fsync + rename, directories whose mode the umask does not decide, removal by
+// rename-then-delete. Errors are std::runtime_error with the path and errno text,
+// for the log only (never for a client).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/crypto.h"
+
+namespace core {
+
+// Writes all n bytes, across short writes and EINTR.
+void write_all(int fd, const char* data, size_t n, const std::string& what);
+
+// Creates a directory (0755 whatever the umask, so nginx can read it); an existing
+// one is fine.
+void make_dir(const std::string& path);
+// fsync of a directory, so a rename into it survives a crash.
+void fsync_dir(const std::string& path);
+// Flushes everything written on the filesystem of `path` (one call for a whole tree).
+void sync_filesystem_of(const std::string& path);
+bool path_exists(const std::string& path);
+// dir + "/" + prefix + 16 random hex digits + suffix.
+std::string random_name(const std::string& dir, const std::string& prefix, const std::string& suffix = {});
+// Removes a file or tree: first renamed into tmp_dir so it vanishes from its place at
+// once (another process may be doing the same: a missing path is fine), then deleted.
+void remove_tree(const std::string& path, const std::string& tmp_dir);
+// Removes entries of `dir` not modified for `older_than_s` seconds (leftovers of
+// processes that died mid-upload).
+void sweep_stale(const std::string& dir, int64_t older_than_s);
+
+// Deletes a path (file or tree) on scope exit unless released.
+class TempGuard {
+public:
+    explicit TempGuard(std::string path) : path_(std::move(path)) {}
+    ~TempGuard();
+    TempGuard(const TempGuard&) = delete;
+    TempGuard& operator=(const TempGuard&) = delete;
+    void release() { path_.clear(); }
+
+private:
+    std::string path_;
+};
+
+// A file being received into a temporary directory on the store's filesystem,
+// hashed (SHA-256) and counted as it is written. Removed on destruction unless
+// publish() moved it into place.
+class TempFile {
+public:
+    TempFile(const std::string& tmp_dir, const std::string& prefix, const std::string& suffix = {});
+    ~TempFile();
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+
+    void write(const char* data, size_t n);
+    uint64_t size() const { return size_; }
+    const std::string& path() const { return path_; }
+    // The hash of everything written; closes the file (no more writes).
+    const std::string& sha256_hex();
+    void close();
+    // fsync, then rename to `dest` and fsync dest's directory: the bytes are durable
+    // before the name appears, and the name before this returns. rename replaces an
+    // existing `dest` atomically.
+    void publish(const std::string& dest);
+    // The file is someone else's now (moved away by the caller); do not remove it.
+    void release() { path_.clear(); }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+    uint64_t size_ = 0;
+    Sha256 sha_;
+    std::string hex_;
+};
+
+}  // namespace core

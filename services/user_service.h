@@ -1,0 +1,55 @@
+// Users: the contract's rules for names, passwords and roles, and the operations
+// on accounts, shared by the HTTP API (handlers/users.cpp, handlers/auth.cpp) and
+// synkronus-admin, so both refuse the same things with the same words.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/password.h"
+#include "db/database.h"
+#include "db/user_repository.h"
+
+namespace services {
+
+// 1 to 64 characters of A-Z a-z 0-9 . _ @ -
+bool valid_username(std::string_view username);
+constexpr const char* kUsernameRule = "username must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -";
+
+// Passwords are limited in bytes (the hash input), not characters. What is wrong
+// with `password`, said after the field's name ("must be at least 8 bytes"), or
+// nullopt when it is acceptable.
+std::optional<std::string> password_problem(std::string_view password);
+
+bool valid_role(std::string_view role);
+constexpr const char* kRoleRule = "role must be read-only, read-write or admin";
+
+class UserService {
+public:
+    UserService(db::Database& db, core::PasswordParams params) : repo_(db), params_(params) {}
+
+    // The caller checked the rules above. nullopt when the name is taken (also when
+    // two creates race).
+    std::optional<db::UserRow> create(const std::string& username, const std::string& password, const std::string& role);
+    // Sets the password and revokes the user's tokens; false when there is no such user.
+    bool reset_password(const std::string& username, const std::string& password);
+    // As reset_password, after verifying `current`; false when it is wrong.
+    bool change_password(const std::string& username, const std::string& current, const std::string& password);
+    db::DeleteResult remove(const std::string& username, const std::string& caller) {
+        return repo_.remove(username, caller);
+    }
+    db::UserRepository::RoleResult set_role(const std::string& username, const std::string& role) {
+        return repo_.set_role(username, role);
+    }
+    std::vector<db::UserRow> list() { return repo_.list(); }
+    // The first start: with `password` set and no users at all, creates 'admin'. True
+    // when it did.
+    bool bootstrap_admin(const std::string& password);
+
+private:
+    db::UserRepository repo_;
+    core::PasswordParams params_;
+};
+
+}  // namespace services

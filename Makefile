@@ -6,7 +6,7 @@ CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Werror=return-type -pipe -I. -DRAPIDJSON_HAS_STDSTRING=1
 CPPFLAGS ?=
 LDFLAGS  ?=
-LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -largon2 -lpthread
+LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -lz -largon2 -lpthread
 
 PREFIX   ?= /usr
 SYSCONFDIR ?= /etc
@@ -16,10 +16,10 @@ BUILD    := build
 
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
-             libzip-dev libargon2-dev libboost-test-dev mariadb-server mariadb-client nginx-light \
+             libzip-dev zlib1g-dev libargon2-dev libboost-test-dev mariadb-server mariadb-client nginx-light \
              openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert
 
-LIB_SRCS  := $(wildcard core/*.cpp) $(wildcard domain/*.cpp) $(wildcard db/*.cpp) \
+LIB_SRCS  := $(wildcard core/*.cpp) $(wildcard domain/*.cpp) $(wildcard db/*.cpp) $(wildcard services/*.cpp) \
              $(filter-out handlers/main.cpp handlers/admin_main.cpp,$(wildcard handlers/*.cpp))
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.cpp)

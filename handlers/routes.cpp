@@ -4,6 +4,7 @@
 #include "db/error.h"
 #include "handlers/app_bundle.h"
 #include "handlers/auth.h"
+#include "handlers/export.h"
 #include "handlers/service.h"
 #include "handlers/sync.h"
 #include "handlers/users.h"
@@ -44,6 +45,8 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/app-bundle/download/{path+}", h(bundle_download), Role::read_only});
     r.add({"GET", "/app-bundle/download-zip", h(bundle_download_zip), Role::read_only});
     r.add({"GET", "/app-bundle/changes", h(bundle_changes), Role::read_only});
+    r.add({"GET", "/dataexport/csv", h(dataexport_csv), Role::admin});
+    r.add({"GET", "/dataexport/parquet", h(dataexport_parquet), Role::admin});
     return r;
 }
 

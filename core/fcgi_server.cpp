@@ -170,6 +170,19 @@ Request build_request(FCGX_Request& fr) {
     return req;
 }
 
+// An aborted stream must not look finished. nginx takes a FastCGI connection that
+// closes without END_REQUEST as the normal end of an unbuffered response of unknown
+// length, and would end the chunked body cleanly; a record it cannot parse (version
+// 0) makes it drop the client connection without the last chunk instead. Buffered
+// output is discarded, so the poison record starts on a record boundary.
+void abort_request(FCGX_Request& fr) {
+    static const char kPoison[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    ssize_t n;
+    do n = ::write(fr.ipcFd, kPoison, sizeof kPoison);
+    while (n < 0 && errno == EINTR);
+    FCGX_Free(&fr, 1);
+}
+
 void drain_body(Request& req) {
     // Unread body bytes would be left in the connection; read and drop them so
     // nginx never blocks writing a body nobody reads.
@@ -204,10 +217,8 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
         bool complete = write_response(req, resp, [&fr](std::string_view bytes) {
             return FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), fr.out) == static_cast<int>(bytes.size());
         });
-        // An aborted stream must not look finished: closing without END_REQUEST makes
-        // nginx end the client connection without the terminating chunk.
         if (complete) FCGX_Finish_r(&fr);
-        else FCGX_Free(&fr, 1);
+        else abort_request(fr);
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
         log::debug(req.method + " " + req.path + " -> " + std::to_string(resp.status) + " in " + std::to_string(us) + "us");
         log::set_request_id("");

@@ -59,7 +59,7 @@ struct Response {
     // this with a sink after the headers. Once a byte is out an error cannot become
     // a problem+json: an exception from the writer makes the server abort the
     // request instead of ending it, so the client sees a cut-off body, never a
-    // complete-looking one (see write_response in core/fcgi_server.h).
+    // complete-looking one (see abort_request in core/fcgi_server.cpp).
     std::function<void(const BodySink&)> body_writer;
 
     static Response json(std::string body, int status = 200) {

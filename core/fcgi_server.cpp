@@ -174,7 +174,9 @@ Request build_request(FCGX_Request& fr) {
 // closes without END_REQUEST as the normal end of an unbuffered response of unknown
 // length, and would end the chunked body cleanly; a record it cannot parse (version
 // 0) makes it drop the client connection without the last chunk instead. Buffered
-// output is discarded, so the poison record starts on a record boundary.
+// output is discarded, so the poison record starts on a record boundary. The write
+// may wait while nginx is not reading (a stalled client); nginx's send_timeout
+// bounds that, after which the write fails and the connection is closed anyway.
 void abort_request(FCGX_Request& fr) {
     static const char kPoison[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     ssize_t n;

@@ -36,6 +36,12 @@ std::string CsvExport::file_name() const {
     return "synkronus-export-" + compact + ".zip";
 }
 
+// Why the file is consistent: every read below runs in the one read view that
+// begin_snapshot() opened, so the first pass sees exactly the rows the second pass
+// writes (no column missing from the header, no row torn by a push that commits
+// meanwhile), and the keyset cursor cannot skip or repeat a record that a push moves
+// to a higher change_id, because in this view it has not moved. The price: InnoDB
+// keeps the undo history of that view until the export ends (the purge waits).
 void CsvExport::write_zip(const core::BodySink& sink) {
     core::ZipStreamWriter zip(sink, started_ms_ / 1000);
     domain::ExportFileNamer namer;

@@ -6,7 +6,7 @@ CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Werror=return-type -pipe -I. -DRAPIDJSON_HAS_STDSTRING=1
 CPPFLAGS ?=
 LDFLAGS  ?=
-LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -largon2 -lpthread
+LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -lz -largon2 -lpthread
 
 PREFIX   ?= /usr
 SYSCONFDIR ?= /etc
@@ -16,7 +16,7 @@ BUILD    := build
 
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
-             libzip-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
+             libzip-dev zlib1g-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
              openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert
 
 # Two archives, so the layers show in the link: synkronus-admin links only the

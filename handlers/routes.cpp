@@ -5,6 +5,7 @@
 #include "domain/invalid_input.h"
 #include "handlers/app_bundle.h"
 #include "handlers/auth.h"
+#include "handlers/export.h"
 #include "handlers/meta.h"
 #include "handlers/sync.h"
 #include "handlers/users.h"
@@ -45,6 +46,8 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/app-bundle/download/{path+}", h(bundle_download), Role::read_only});
     r.add({"GET", "/app-bundle/download-zip", h(bundle_download_zip), Role::read_only});
     r.add({"GET", "/app-bundle/changes", h(bundle_changes), Role::read_only});
+    r.add({"GET", "/dataexport/csv", h(dataexport_csv), Role::admin});
+    r.add({"GET", "/dataexport/parquet", h(dataexport_parquet), Role::admin});
     return r;
 }
 

@@ -50,15 +50,6 @@ void require_object(const rapidjson::Document& body) {
     if (!body.IsObject()) throw InvalidInput({FieldProblem{"body", "must be a JSON object"}});
 }
 
-// The field names of the two shapes of a pushed item (CONTRACT §7).
-struct ShapeNames {
-    const char* id;
-    const char* type;
-    const char* version;
-};
-constexpr ShapeNames kRecordNames{"id", "schemaType", "schemaVersion"};
-constexpr ShapeNames kObservationNames{"observation_id", "form_type", "form_version"};
-
 // A client time: absent or null, else an RFC 3339 date-time stored as given.
 std::optional<std::string> time_error(const Value* v, const std::string& name, std::optional<std::string>& out) {
     if (v == nullptr || v->IsNull()) return std::nullopt;

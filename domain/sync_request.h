@@ -33,6 +33,18 @@ struct ObservationFields {
 // Which shape pulled records come back in (CONTRACT §7).
 enum class RecordShape : unsigned char { records = 0, observations = 1, both = 2 };
 
+// The field names of the two shapes of one record (CONTRACT §7's table), for
+// reading pushed items and writing pulled ones.
+struct ShapeNames {
+    const char* id;
+    const char* type;
+    const char* version;
+    const char* change_id;
+    const char* last_modified;
+};
+inline constexpr ShapeNames kRecordNames{"id", "schemaType", "schemaVersion", "change_id", "last_modified"};
+inline constexpr ShapeNames kObservationNames{"observation_id", "form_type", "form_version", "version", "synced_at"};
+
 // One pushed item of either shape: a record `{id, schemaType, schemaVersion, ...}`
 // or an observation `{observation_id, form_type, form_version, ...}`.
 struct PushRecord {

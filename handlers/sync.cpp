@@ -40,28 +40,20 @@ int parse_limit(const core::Request& req) {
 void render_record(core::JsonOut& o, const db::StoredRecord& r, domain::RecordShape shape) {
     using domain::RecordShape;
     o.begin_object();
-    if (shape != RecordShape::observations) {
-        o.key("id").str(r.id);
-        o.key("schemaType").str(r.schema_type);
-        o.key("schemaVersion").str(r.schema_version);
-    }
-    if (shape != RecordShape::records) {
-        o.key("observation_id").str(r.id);
-        o.key("form_type").str(r.schema_type);
-        o.key("form_version").str(r.schema_version);
+    for (const auto* n : {&domain::kRecordNames, &domain::kObservationNames}) {
+        if (shape != RecordShape::both && (n == &domain::kRecordNames) != (shape == RecordShape::records)) continue;
+        o.key(n->id).str(r.id);
+        o.key(n->type).str(r.schema_type);
+        o.key(n->version).str(r.schema_version);
+        o.key(n->change_id).num(r.change_id);
+        o.key(n->last_modified).str(r.last_modified);
     }
     o.key("data").raw(r.data);
     o.key("hash").str(r.hash);
     o.key("deleted").boolean(r.deleted);
-    if (shape != RecordShape::observations) {
-        o.key("change_id").num(r.change_id);
-        o.key("last_modified").str(r.last_modified);
-    }
     o.key("last_modified_by").str(r.last_modified_by);
     o.key("origin_client_id").str(r.origin_client_id);
     if (shape != RecordShape::records) {
-        o.key("version").num(r.change_id);
-        o.key("synced_at").str(r.last_modified);
         o.key("created_at").str(r.fields.created_at.value_or(r.last_modified));
         o.key("updated_at").str(r.fields.updated_at.value_or(r.last_modified));
         o.key("geolocation");

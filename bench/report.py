@@ -110,6 +110,11 @@ if ("push_b100_c1", "ours") in runs or ("pull_c1", "ours") in runs:
     pull = {}
     for c in (1, 4):
         pull[c] = row(f"pull, pages of 500, {c} client{'s' if c > 1 else ''}", f"pull_c{c}", target=0.40)
+    obs_rows = []  # (label, key): observation rows beside record rows
+    for c in (1, 4):
+        if (f"pull_c{c}", "obs") in runs:
+            row(f"  observations, since, {c} client{'s' if c > 1 else ''}", f"pull_c{c}", side="obs")
+            obs_rows.append((f"pull, {c} client{'s' if c > 1 else ''}", f"pull_c{c}"))
     if ("pull_gzip_c1", "ours") in runs:
         row("pull, 1 client, Accept-Encoding: gzip (info)", "pull_gzip_c1", ceil_key="pull_c1")
     push = {}
@@ -117,6 +122,9 @@ if ("push_b100_c1", "ours") in runs or ("pull_c1", "ours") in runs:
         for c in (1, 4, 16):
             push[(b, c)] = row(f"push, batches of {b}, {c} client{'s' if c > 1 else ''}", f"push_b{b}_c{c}",
                                target=0.50)
+            if (f"push_b{b}_c{c}", "obs") in runs:
+                row(f"  observations, batches of {b}, {c} client{'s' if c > 1 else ''}", f"push_b{b}_c{c}", side="obs")
+                obs_rows.append((f"push, batches of {b}, {c} client{'s' if c > 1 else ''}", f"push_b{b}_c{c}"))
     w("-" * W)
     for b in (100, 500):
         o1, c1 = push[(b, 1)]
@@ -129,6 +137,17 @@ if ("push_b100_c1", "ours") in runs or ("pull_c1", "ours") in runs:
             w(f"push scaling, batches of {b}: 1 -> 4 -> 16 clients  ours x{o4 / o1:.2f} -> x{o16 / o1:.2f}"
               + (f"   ceiling x{c4 / c1:.2f} -> x{c16 / c1:.2f}" if c1 and c16 else "")
               + ("   (holds: >= x0.50)" if ok else "   (COLLAPSES: < x0.50)"))
+    if obs_rows:
+        # Issue 9: observations within 10% of records, per round (the two ran back to back).
+        w("observations / records (issue 9 target >= 0.90), median of the rounds' ratios:")
+        for label, key in obs_rows:
+            rr = round_ratios(key, key, ceil_side="ours", side="obs")
+            if not rr:
+                continue
+            ratio = statistics.median(rr)
+            ok = ratio >= 0.90
+            verdicts.append((f"observations / records, {label}", ok, ratio, 0.90))
+            w(f"  {label:40} {ratio:.2f}  (rounds {min(rr):.2f}-{max(rr):.2f})" + ("" if ok else "  BELOW"))
     gap = [(f"pull, pages of 500", "pull_c1")] + [(f"push, batches of {b}", f"push_b{b}_c1") for b in (100, 500)]
     if any((k, "sql") in runs for _, k in gap):
         w("where the gap is, 1 client: the server's own SQL statements replayed straight against MariaDB,")

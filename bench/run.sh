@@ -10,6 +10,8 @@
 #
 # Order: seed 100,000 records, pull (before any push, so the table is the seeded
 # one), push, then bundles (skipped with a message while the routes are missing).
+# Pulls and pushes run in both generations of the API (side "obs": observations,
+# CONTRACT §7) next to the record rows, in the same rounds.
 #
 # Settings (environment): BENCH_STATE (default /tmp/benchstack), BENCH_HTTPS_PORT,
 # BENCH_HTTP_PORT, BENCH_DB_PORT (29443, 29080, 29407), BENCH_WORKERS (default: what
@@ -167,19 +169,21 @@ bench_sync() {
     for c in 1 4; do
         rounds "pull_c$c" ceiling "db-select ${DBARGS[*]} --limit 500 --clients $c" \
             sql "$([ $c = 1 ] && echo "db-select ${DBARGS[*]} --server-sql --limit 500 --clients $c")" \
-            ours "pull ${API[*]} ${DBARGS[*]} --limit 500 --clients $c"
+            ours "pull ${API[*]} ${DBARGS[*]} --limit 500 --clients $c" \
+            obs "pull ${API[*]} ${DBARGS[*]} --limit 500 --clients $c --observations"
     done
     fact peak_rss_pull_kib "$(worker_peak_kib)"
     # What a mobile client really asks for (OkHttp adds Accept-Encoding: gzip); informative.
     run pull_gzip_c1 ours pull "${API[@]}" "${DBARGS[@]}" --limit 500 --clients 1 --gzip
 
-    say "push: batches of 100 and 500 fresh records (ceiling: multi-row INSERT of the same rows)"
+    say "push: batches of 100 and 500 fresh records and observations (ceiling: multi-row INSERT of the same rows)"
     reset_worker_peaks
     for b in 100 500; do
         for c in 1 4 16; do
             rounds "push_b${b}_c$c" ceiling "db-insert ${DBARGS[*]} --table bench_ceiling --batch $b --clients $c" \
                 sql "$([ $c = 1 ] && echo "db-insert ${DBARGS[*]} --server-sql --batch $b --clients $c")" \
-                ours "push ${API[*]} --batch $b --clients $c"
+                ours "push ${API[*]} --batch $b --clients $c" \
+                obs "push ${API[*]} --batch $b --clients $c --observations"
         done
     done
     fact peak_rss_push_kib "$(worker_peak_kib)"

@@ -18,7 +18,7 @@ std::string repeat(size_t n, const char* one, const char* sep) {
 template <size_t N>
 const char* sync_lock_sql() {
     static const std::string s =
-        "SELECT id, hash, deleted FROM sync_records WHERE id IN (" + repeat(N, "?", ",") + ") FOR UPDATE";
+        "SELECT id, hash, deleted, created_at, updated_at, geolocation FROM sync_records WHERE id IN (" + repeat(N, "?", ",") + ") FOR UPDATE";
     return s.c_str();
 }
 
@@ -26,17 +26,20 @@ template <size_t N>
 const char* sync_upsert_sql() {
     static const std::string s =
         "INSERT INTO sync_records (id, schema_type, schema_version, data, hash, deleted, change_id, last_modified, "
-        "last_modified_by, origin_client_id) VALUES " + repeat(N, "(?,?,?,?,?,?,?,?,?,?)", ",") +
+        "last_modified_by, origin_client_id, created_at, updated_at, geolocation) VALUES " +
+        repeat(N, "(?,?,?,?,?,?,?,?,?,?,?,?,?)", ",") +
         " ON DUPLICATE KEY UPDATE schema_type = VALUES(schema_type), schema_version = VALUES(schema_version), "
         "data = VALUES(data), hash = VALUES(hash), deleted = VALUES(deleted), change_id = VALUES(change_id), "
         "last_modified = VALUES(last_modified), last_modified_by = VALUES(last_modified_by), "
-        "origin_client_id = VALUES(origin_client_id)";
+        "origin_client_id = VALUES(origin_client_id), created_at = VALUES(created_at), "
+        "updated_at = VALUES(updated_at), geolocation = VALUES(geolocation)";
     return s.c_str();
 }
 
 #define SYNC_PULL_COLUMNS                                                                             \
     "SELECT r.id, r.schema_type, r.schema_version, r.data, r.hash, r.deleted, r.change_id, "         \
-    "DATE_FORMAT(r.last_modified, '%Y-%m-%dT%H:%i:%s.%fZ'), r.last_modified_by, r.origin_client_id " \
+    "DATE_FORMAT(r.last_modified, '%Y-%m-%dT%H:%i:%s.%fZ'), r.last_modified_by, r.origin_client_id, " \
+    "r.created_at, r.updated_at, r.geolocation "                                                        \
     "FROM sync_records r "
 
 // One index range per type, merged: each part reads at most limit+1 rows. Only change
@@ -121,10 +124,11 @@ const Entry kStatements[] = {
     {Stmt::SYNC_PULL_TYPES_16, "SYNC_PULL_TYPES_16", sync_pull_types_sql<16>()},
     {Stmt::SYNC_CONFLICT_INS, "SYNC_CONFLICT_INS",
      "INSERT INTO sync_conflicts (record_id, schema_type, schema_version, data, hash, deleted, change_id, "
-     "last_modified, last_modified_by, origin_client_id, client_hash, overwritten_by, overwritten_by_client, "
-     "overwritten_change_id, recorded_at) "
+     "last_modified, last_modified_by, origin_client_id, created_at, updated_at, geolocation, client_hash, "
+     "overwritten_by, overwritten_by_client, overwritten_change_id, recorded_at) "
      "SELECT id, schema_type, schema_version, data, hash, deleted, change_id, last_modified, last_modified_by, "
-     "origin_client_id, ?, ?, ?, ?, UTC_TIMESTAMP(3) FROM sync_records WHERE id = ?"},
+     "origin_client_id, created_at, updated_at, geolocation, ?, ?, ?, ?, UTC_TIMESTAMP(3) FROM sync_records "
+     "WHERE id = ?"},
     {Stmt::SYNC_TX_INS, "SYNC_TX_INS",
      "INSERT INTO sync_transmissions (transmission_id, body_hash, response, created_at, expires_at) "
      "VALUES (?, ?, '', UTC_TIMESTAMP(3), ?)"},

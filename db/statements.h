@@ -82,7 +82,7 @@ inline constexpr size_t kSyncLockSizes[] = {1, 20, 100, 500};
 inline constexpr size_t kSyncUpsertSizes[] = {1, 5, 25, 100};
 inline constexpr size_t kSyncFilterSizes[] = {1, 2, 4, 8, 16};
 // Columns bound per upserted row.
-inline constexpr unsigned kSyncUpsertColumns = 10;
+inline constexpr unsigned kSyncUpsertColumns = 13;
 
 enum class SyncBatch { lock, upsert, filter };
 // The statement of `kind` for exactly `size` (one of that kind's sizes).

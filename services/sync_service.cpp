@@ -27,11 +27,13 @@
 
 namespace services {
 
-std::string render_push_response(int64_t now_ms, const std::vector<domain::FailedRecord>& failed,
-                                 int64_t success_count, const std::vector<domain::PushWarning>& warnings) {
+std::string render_push_response(int64_t now_ms, int64_t current_version,
+                                 const std::vector<domain::FailedRecord>& failed, int64_t success_count,
+                                 const std::vector<domain::PushWarning>& warnings) {
     core::JsonOut o;
     o.begin_object();
     o.key("server_time").str(core::rfc3339_ms(now_ms));
+    o.key("current_version").num(current_version);
     o.key("success_count").num(success_count);
     o.key("failed_records").begin_array();
     for (const auto& f : failed)
@@ -56,6 +58,9 @@ std::string SyncService::apply(const domain::PushRequest& req, const db::PushOri
         // no other push can change them before we commit.
         counter = repo_.lock_counter();
         stored = repo_.lock_records(ids);
+    } else {
+        // Nothing to write: the transaction's snapshot holds a committed counter value.
+        counter = repo_.read_counter();
     }
     const auto plan = domain::plan_push(req.records, stored);
     if (!plan.writes.empty()) {
@@ -63,9 +68,10 @@ std::string SyncService::apply(const domain::PushRequest& req, const db::PushOri
         // Keep the versions about to be overwritten, with the change that replaces them.
         for (const auto& v : plan.overwritten) repo_.keep_overwritten(v, origin, first + static_cast<int64_t>(v.write));
         repo_.upsert(plan.writes, first, origin);
-        repo_.set_counter(counter + static_cast<int64_t>(plan.writes.size()));
+        counter += static_cast<int64_t>(plan.writes.size());
+        repo_.set_counter(counter);
     }
-    return render_push_response(origin.now_ms, req.failed, plan.success_count, plan.warnings);
+    return render_push_response(origin.now_ms, counter, req.failed, plan.success_count, plan.warnings);
 }
 
 PushReply SyncService::push(const domain::PushRequest& req, const std::string& fingerprint,

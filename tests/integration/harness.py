@@ -140,6 +140,8 @@ def assert_problem(testcase, reply, status, slug):
     testcase.assertEqual(p["status"], status)
     testcase.assertIn("title", p)
     testcase.assertIn("detail", p)
+    # The current mobile app shows `message`, the same text (CONTRACT §7).
+    testcase.assertEqual(p.get("message"), p["detail"], p)
     return p
 
 

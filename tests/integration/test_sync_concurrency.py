@@ -5,8 +5,11 @@ database exactly.
 A design that lets a change_id become visible before a lower one commits (a plain
 AUTO_INCREMENT, or ids taken from the counter outside the transaction that writes
 the records) fails this: a puller's cutoff moves past the lower id while it is still
-uncommitted, and that version is never pulled. The run length is
-SYNC_CONCURRENCY_SECONDS (default 30).
+uncommitted, and that version is never pulled. Both generations of the API take
+part (CONTRACT §7): half the pushers send observations with 16-character
+transmission ids, and one puller is the current app: `since` on every pull, no
+limit, and after the last page it stores `current_version` as its cursor. The run
+length is SYNC_CONCURRENCY_SECONDS (default 30).
 """
 import http.client
 import json
@@ -61,8 +64,9 @@ class Client:
 
 
 class Puller:
-    def __init__(self, name, token, body_types=None, query_type=None):
+    def __init__(self, name, token, body_types=None, query_type=None, app=False):
         self.name = name
+        self.app = app  # the current mobile app's way: since, no limit, current_version
         self.client = Client(token)
         self.body_types = body_types
         self.query_type = query_type
@@ -82,14 +86,21 @@ class Puller:
         """Pulls from the stored cursor, following next_page_token, to the end of the
         log or for at most max_pages pages, then stores the last change_cutoff (as a
         client that stops mid-way does). Returns the number of records."""
-        limit = limit or rnd.choice((3, 20, 100, 500))
-        query = f"?limit={limit}" + (f"&schemaType={self.query_type}" if self.query_type else "")
-        body = {"client_id": self.name, "after_change_id": self.cursor}
+        if self.app:
+            # The app never sends a limit and never stops mid-way: it stores only the
+            # current_version of the last page.
+            limit, query, max_pages = 50, "?", 10 ** 6
+            body = {"client_id": self.name, "since": {"version": self.cursor}}
+        else:
+            limit = limit or rnd.choice((3, 20, 100, 500))
+            query = f"?limit={limit}" + (f"&schemaType={self.query_type}" if self.query_type else "")
+            body = {"client_id": self.name, "after_change_id": self.cursor}
         if self.body_types:
             body["schema_types"] = self.body_types
         after, token, got = self.cursor, None, 0
         for _ in range(max_pages):
             q = query + (f"&page_token={token}" if token else "")
+            q = q if q != "?" else ""
             r = self.client.post("/sync/pull" + q, json.dumps(body).encode())
             self.pulls += 1
             if r.status != 200:
@@ -97,6 +108,11 @@ class Puller:
                 return got
             page = r.json
             recs = page["records"]
+            if self.app:  # observations: the same fields under §7's names
+                recs = [{"id": x["observation_id"], "schemaType": x["form_type"], "hash": x["hash"],
+                         "change_id": x["version"]} for x in recs]
+            if page["current_version"] < page["change_cutoff"]:
+                self.fail(f"current_version {page['current_version']} below change_cutoff {page['change_cutoff']}")
             cids = [x["change_id"] for x in recs]
             if any(c <= after for c in cids):
                 self.fail(f"records at or below the cursor {after}: {cids[:10]}")
@@ -125,7 +141,9 @@ class Puller:
                 continue
             if "next_page_token" in page:
                 self.fail("next_page_token without has_more")
-            self.cursor = cutoff
+            if page["current_version"] != cutoff:
+                self.fail(f"last page: current_version {page['current_version']} != change_cutoff {cutoff}")
+            self.cursor = page["current_version"] if self.app else cutoff
             return got
         return got
 
@@ -157,6 +175,7 @@ class Pusher:
         self.pushes = 0
         self.records = 0
         self.seq = 0
+        self.last_version = 0
 
     def type_of(self, rid):
         # A record keeps its type, so a filtered puller's view can be compared by type.
@@ -178,11 +197,19 @@ class Pusher:
                     else:
                         rid = f"cc-{self.k}-{self.seq}-{uuid.uuid4().hex[:6]}"
                         fresh.append(rid)
-                    records.append({"id": rid, "schemaType": self.type_of(rid), "schemaVersion": "1",
-                                    "data": {"by": self.k, "seq": self.seq, "r": rnd.randint(0, 10 ** 9)},
-                                    "deleted": rnd.random() < 0.1})
-                body = {"transmission_id": str(uuid.uuid4()), "client_id": f"pusher-{self.k}",
-                        "records": records}
+                    data = {"by": self.k, "seq": self.seq, "r": rnd.randint(0, 10 ** 9)}
+                    if self.k % 2:  # the current app's observations
+                        records.append({"observation_id": rid, "form_type": self.type_of(rid), "form_version": "1",
+                                        "data": data, "deleted": rnd.random() < 0.1,
+                                        "created_at": "2026-11-28T21:09:34.123Z",
+                                        "updated_at": "2026-11-28T21:09:35.000Z",
+                                        "geolocation": {"latitude": rnd.uniform(-90, 90),
+                                                        "longitude": rnd.uniform(-180, 180), "accuracy": 5}})
+                    else:
+                        records.append({"id": rid, "schemaType": self.type_of(rid), "schemaVersion": "1",
+                                        "data": data, "deleted": rnd.random() < 0.1})
+                tid = uuid.uuid4().hex[:16] if self.k % 2 else str(uuid.uuid4())
+                body = {"transmission_id": tid, "client_id": f"pusher-{self.k}", "records": records}
                 r = self.client.post("/sync/push", json.dumps(body).encode())
                 self.pushes += 1
                 if r.status != 200:
@@ -191,6 +218,10 @@ class Pusher:
                 if r.json["success_count"] != n or r.json["failed_records"]:
                     self.errors.append(f"pusher {self.k}: {r.body[:300]!r}")
                     return
+                if r.json["current_version"] < self.last_version:
+                    self.errors.append(f"pusher {self.k}: current_version went back to {r.json['current_version']}")
+                    return
+                self.last_version = r.json["current_version"]
                 self.records += n
                 with self.lock:
                     self.shared_ids.extend(fresh)
@@ -218,6 +249,7 @@ class CursorNeverSkips(unittest.TestCase):
             Puller("all-2", writer_tokens[0]),
             Puller("one-type", reader, query_type=types[0]),
             Puller("two-types", reader, body_types=[types[1]], query_type=types[2]),
+            Puller("app", writer_tokens[1], app=True),
         ]
         stop_push, stop_pull = threading.Event(), threading.Event()
         threads = [threading.Thread(target=p.run, args=(stop_push, 100 + i)) for i, p in enumerate(pushers)]

@@ -10,9 +10,15 @@ namespace handlers {
 
 db::Settings db_settings_from(const core::Config& cfg) {
     db::Settings s;
-    s.host = cfg.str("db_host");
-    s.port = static_cast<int>(cfg.integer("db_port"));
-    s.socket = cfg.str("db_socket");
+    if (!cfg.str("db_hosts").empty()) {
+        s.nodes = db::parse_endpoints(cfg.str("db_hosts"));
+    } else {
+        s.nodes.assign(1, db::Endpoint{});
+        s.nodes[0].host = cfg.str("db_host");
+        s.nodes[0].port = static_cast<int>(cfg.integer("db_port"));
+        s.nodes[0].socket = cfg.str("db_socket");
+    }
+    s.wsrep_sync_wait = static_cast<int>(cfg.integer("db_wsrep_sync_wait"));
     s.user = cfg.str("db_user");
     s.password = cfg.str("db_password");
     s.name = cfg.str("db_name");

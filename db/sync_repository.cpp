@@ -25,6 +25,7 @@
 #include <memory>
 
 #include "core/time_util.h"
+#include "db/lease.h"
 
 namespace db {
 
@@ -296,7 +297,8 @@ PullPage SyncRepository::pull(int64_t after, const std::vector<std::string>& typ
 }
 
 void SyncRepository::delete_expired_transmissions() {
-    db_.run([&] { db_.stmt(Stmt::SYNC_TX_DEL_EXPIRED).executeUpdate(); });
+    run_job_exclusively(db_, "sync_transmissions_expiry", kHousekeepingIntervalS,
+                        [&] { db_.run([&] { db_.stmt(Stmt::SYNC_TX_DEL_EXPIRED).executeUpdate(); }); });
 }
 
 }  // namespace db

@@ -57,6 +57,7 @@ public:
     // at most `limit`, all read from one snapshot.
     PullPage pull(int64_t after, const std::vector<std::string>& types, int limit);
 
+    // Housekeeping: at most once a minute cluster-wide, never twice at once; never throws.
     void delete_expired_transmissions();
 
 private:

@@ -5,6 +5,7 @@
 
 #include "core/crypto.h"
 #include "core/time_util.h"
+#include "db/lease.h"
 
 namespace db {
 
@@ -199,7 +200,8 @@ RotateResult RefreshTokenRepository::rotate(const std::string& token_hash, const
 }
 
 void RefreshTokenRepository::delete_expired() {
-    db_.run([&] { db_.stmt(Stmt::REFRESH_DEL_EXPIRED).executeUpdate(); });
+    run_job_exclusively(db_, "refresh_tokens_expiry", kHousekeepingIntervalS,
+                        [&] { db_.run([&] { db_.stmt(Stmt::REFRESH_DEL_EXPIRED).executeUpdate(); }); });
 }
 
 int64_t LoginThrottle::retry_after(const char* scope, const std::string& subject, int64_t max_failures,
@@ -239,10 +241,12 @@ void LoginThrottle::clear(const char* scope, const std::string& subject) {
 }
 
 void LoginThrottle::delete_old(int64_t window_s) {
-    db_.run([&] {
-        auto& ps = db_.stmt(Stmt::LOGIN_FAIL_DEL_OLD);
-        ps.setInt64(1, window_s);
-        ps.executeUpdate();
+    run_job_exclusively(db_, "login_failures_expiry", kHousekeepingIntervalS, [&] {
+        db_.run([&] {
+            auto& ps = db_.stmt(Stmt::LOGIN_FAIL_DEL_OLD);
+            ps.setInt64(1, window_s);
+            ps.executeUpdate();
+        });
     });
 }
 

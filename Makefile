@@ -123,6 +123,12 @@ bench: deps
 	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
 	bench/run.sh
 
+# Push and pull through two hosts on a three-node Galera cluster against one host on one
+# MariaDB, in the same run (bench/cluster.sh).
+bench-cluster: deps
+	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
+	bench/cluster.sh
+
 # The .deb, built by dpkg-buildpackage from a clean copy of the tree (never this
 # working tree, whose build/ stays as it is), into build/deb/.
 deb: deps

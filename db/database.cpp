@@ -306,7 +306,10 @@ void Database::transaction(const std::function<void()>& fn, int attempts) {
                 conn().setAutoCommit(false);
                 fn();
                 committing = true;
-                conn_->commit();
+                // Not conn_->commit(): Connector/C++ 1.1 ignores the result of mysql_commit(),
+                // so a COMMIT refused by Galera certification (1213) looked like success and
+                // the push was answered 200 but never stored. A COMMIT statement throws.
+                std::unique_ptr<sql::Statement>(conn_->createStatement())->execute("COMMIT");
                 conn_->setAutoCommit(true);
                 return;
             } catch (const sql::SQLException& e) {

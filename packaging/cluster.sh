@@ -98,11 +98,19 @@ node_start() {
             cat "$CLUSTER/logs/node$n-install.log" >&2; return 1; }
     fi
     local extra=()
+    # After a crash grastate.dat says seqno -1: recover the position from InnoDB first
+    # (as mysqld_safe and galera_recovery do), so the node rejoins by IST, not a full SST.
+    if [ -f "$d/data/grastate.dat" ] && grep -q '^seqno: *-1' "$d/data/grastate.dat"; then
+        local pos
+        pos=$(mariadbd --defaults-file="$d/my.cnf" --wsrep-recover --log-error="$CLUSTER/logs/node$n-recover.log" 2>/dev/null;
+              sed -n 's/.*WSREP: Recovered position: *//p' "$CLUSTER/logs/node$n-recover.log" | tail -1)
+        [ -n "$pos" ] && extra+=(--wsrep-start-position="$pos")
+    fi
     if [ "$mode" = new ]; then
         # The dev cluster always restarts from node 1, which is stopped last; a crashed
         # run leaves safe_to_bootstrap at 0 on every node, and here node 1 is the one to trust.
         [ -f "$d/data/grastate.dat" ] && sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$d/data/grastate.dat"
-        extra=(--wsrep-new-cluster)
+        extra+=(--wsrep-new-cluster)
     fi
     setsid mariadbd --defaults-file="$d/my.cnf" "${extra[@]}" >>"$CLUSTER/logs/node$n.log" 2>&1 &
     echo $! >"$CLUSTER/node$n.pid"

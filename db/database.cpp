@@ -85,8 +85,9 @@ int64_t now_ms() {
 
 // Why a connected server must not be used, or "" when it may. Only Galera nodes
 // (wsrep on) are judged; a plain server has no other state to check.
-std::string node_problem(sql::Connection& c) {
+std::string node_problem(sql::Connection& c, bool& galera) {
     std::unique_ptr<sql::Statement> st(c.createStatement());
+    galera = false;
     try {
         std::unique_ptr<sql::ResultSet> on(st->executeQuery("SELECT @@wsrep_on"));
         if (!on->next() || on->getInt(1) == 0) return "";
@@ -94,6 +95,7 @@ std::string node_problem(sql::Connection& c) {
         if (e.getErrorCode() == 1193) return "";  // no such variable: not MariaDB with wsrep
         throw;
     }
+    galera = true;
     std::map<std::string, std::string> status;
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery(
         "SHOW GLOBAL STATUS WHERE Variable_name IN "
@@ -161,7 +163,8 @@ void Database::connect_first_usable() {
             opts["OPT_RECONNECT"] = false;  // a silent reconnect would lose transaction state
             opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
             std::unique_ptr<sql::Connection> c(driver->connect(opts));
-            std::string problem = node_problem(*c);
+            bool galera = false;
+            std::string problem = node_problem(*c, galera);
             if (!problem.empty()) {
                 why += (why.empty() ? "" : "; ") + ep.name() + ": " + problem;
                 continue;
@@ -175,6 +178,7 @@ void Database::connect_first_usable() {
             if (i > 0 || settings_.nodes.size() > 1)
                 core::log::info("database node " + ep.name() + (i > 0 ? " (not the first: " + why + ")" : ""));
             conn_ = std::move(c);
+            galera_ = galera;
             node_index_ = i;
             checked_at_ms_ = now_ms();
             return;
@@ -205,7 +209,7 @@ void Database::recheck_node(bool force) {
     if (!conn_ || depth_ > 0 || (!force && now_ms() - checked_at_ms_ < kNodeRecheckMs)) return;
     std::string problem;
     try {
-        problem = node_problem(*conn_);
+        problem = node_problem(*conn_, galera_);
     } catch (const std::exception& e) {
         problem = e.what();
     }
@@ -293,6 +297,31 @@ void Database::run(const std::function<void()>& fn) {
             throw;
         }
     }
+}
+
+void Database::run_causal(const std::function<void()>& fn) {
+    run([&] {
+        open(true);
+        const bool wait = galera_ && settings_.wsrep_sync_wait == 0;
+        auto set_wait = [&](int v) {
+            std::unique_ptr<sql::Statement>(conn_->createStatement())
+                ->execute("SET SESSION wsrep_sync_wait = " + std::to_string(v));
+        };
+        if (wait) set_wait(1);
+        try {
+            fn();
+        } catch (...) {
+            if (wait && conn_) {
+                try {
+                    set_wait(0);
+                } catch (...) {
+                    reset();
+                }
+            }
+            throw;
+        }
+        if (wait) set_wait(0);
+    });
 }
 
 void Database::transaction(const std::function<void()>& fn, int attempts) {

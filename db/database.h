@@ -76,6 +76,11 @@ public:
     void transaction(const std::function<void()>& fn, int attempts = kConflictAttempts);
     // Runs `fn` outside a transaction with the same failover and conflict rules.
     void run(const std::function<void()>& fn);
+    // Like run(), but on Galera the reads of `fn` first wait until this node has applied
+    // everything the cluster committed before (wsrep_sync_wait = 1): for reads that must
+    // see another host's write of a moment ago (failed-login counts). Costs a cluster
+    // round trip per read; a plain server does not wait.
+    void run_causal(const std::function<void()>& fn);
     // Connects to a usable node if there is none and reads the node's state afresh;
     // throws db::Error(node_unavailable or lost_connection) when no node is usable.
     void ping();
@@ -94,6 +99,7 @@ private:
     int max_failovers() const { return static_cast<int>(settings_.nodes.size()); }
     Settings settings_;
     size_t node_index_ = 0;
+    bool galera_ = false;  // the node in use has wsrep on
     int64_t checked_at_ms_ = 0;
     int depth_ = 0;  // nesting of transaction()/run(): the node is only rechecked outside
     std::unique_ptr<sql::Connection> conn_;

@@ -207,7 +207,8 @@ void RefreshTokenRepository::delete_expired() {
 int64_t LoginThrottle::retry_after(const char* scope, const std::string& subject, int64_t max_failures,
                                    int64_t window_s) {
     int64_t wait = 0;
-    db_.run([&] {
+    // Causal: a failure just counted through another host (another Galera node) counts here.
+    db_.run_causal([&] {
         auto& ps = db_.stmt(Stmt::LOGIN_FAIL_SEL);
         ps.setString(1, scope);
         ps.setString(2, subject);

@@ -86,9 +86,10 @@ measure() {
     else
         "$CLIENT" "$mode" --port "$(host_https_port 1)" --token-file "$DIR/cluster-token" "${CDB[@]}" \
             --clients $((CLIENTS / 2)) --seconds "$SECONDS_RUN" --warmup 1 "$@" 2>>"$LOG" | rate_of >"$DIR/r1" &
+        local first=$!
         "$CLIENT" "$mode" --port "$(host_https_port 2)" --token-file "$DIR/cluster-token" "${CDB[@]}" \
             --clients $((CLIENTS / 2)) --seconds "$SECONDS_RUN" --warmup 1 "$@" 2>>"$LOG" | rate_of >"$DIR/r2"
-        wait
+        wait "$first"  # only the other client: the nodes and hosts are background jobs of this shell too
         r1=$(cat "$DIR/r1"); r2=$(cat "$DIR/r2")
         rate=$(echo "${r1:-0} ${r2:-0}" | awk '{print $1 + $2}')
     fi
@@ -122,10 +123,10 @@ for line in open(sys.argv[1]):
     runs[(key, side)].append(float(rate))
 med = {k: statistics.median(v) for k, v in runs.items()}
 print(f"{'':12} {'one host, one server':>22} {'two hosts, Galera x3':>22} {'ratio':>7}")
-for key, unit in (("pull_500", "pages/s"), ("push_b100", "pushes/s"), ("push_b10", "pushes/s")):
+for key, unit in (("pull_500", "rec/s"), ("push_b100", "rec/s"), ("push_b10", "rec/s")):
     s, c = med.get((key, "single"), 0), med.get((key, "cluster"), 0)
     print(f"{key:12} {s:>14.1f} {unit:8} {c:>13.1f} {unit:8} {c / s if s else 0:>6.2f}x")
 w = med.get(("pull_500", "cluster_sync_wait"), 0)
 c = med.get(("pull_500", "cluster"), 0)
-print(f"{'pull_500 with wsrep_sync_wait=1 on the cluster':50} {w:>8.1f} pages/s ({w / c if c else 0:.2f}x of without)")
+print(f"{'pull_500 with wsrep_sync_wait=1 on the cluster':50} {w:>8.1f} rec/s ({w / c if c else 0:.2f}x of without)")
 PY

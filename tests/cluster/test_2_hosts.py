@@ -93,6 +93,42 @@ class AcrossHosts(unittest.TestCase):
         self.assertEqual(got.body, files["app/js/main.js"].encode())
 
 
+class NodeState(unittest.TestCase):
+    """A node that is not Synced (here desynced by hand, as a donor is) is not used, and a
+    host with no usable node answers /health with 503 so a balancer takes it out."""
+
+    def set_desync(self, nodes, on):
+        for n in nodes:
+            c.node_sql(n, f"SET GLOBAL wsrep_desync = {'ON' if on else 'OFF'}", db="mysql")
+        want = "Donor/Desynced" if on else "Synced"
+        self.assertTrue(h.wait_until(lambda: all(c.status(n, "wsrep_local_state_comment") == want for n in nodes),
+                                     timeout=30), f"nodes {nodes} not {want}")
+
+    def test_desynced_nodes_are_skipped_and_none_usable_is_503(self):
+        token = h.token_for("read-write")
+        try:
+            self.set_desync([1], True)  # host1's first node
+            time.sleep(2.2)  # every worker rechecks its node within 2 s
+            self.assertEqual(c.request("host1", "GET", "/health").status, 200)
+            r = c.request("host1", "POST", "/sync/push", body=push_body(), token=token)
+            self.assertEqual(r.status, 200, r)
+            self.set_desync([2, 3], True)
+            time.sleep(2.2)
+            for host in ("host1", "host2"):
+                r = c.request(host, "GET", "/health")
+                self.assertEqual(r.status, 503, r)
+                self.assertEqual(r.json["status"], "error")
+                r = c.request(host, "POST", "/sync/push", body=push_body(), token=token)
+                h.assert_problem(self, r, 503, "unavailable")
+                self.assertIsNotNone(r.header("retry-after"), r)
+        finally:
+            self.set_desync([1, 2, 3], False)
+        for host in ("host1", "host2"):
+            self.assertTrue(h.wait_until(lambda: c.request(host, "GET", "/health").status == 200, timeout=10))
+            r = c.request(host, "POST", "/sync/push", body=push_body(), token=token)
+            self.assertEqual(r.status, 200, r)
+
+
 class MigrationsOnce(unittest.TestCase):
     """Two hosts start together on two nodes against a fresh database: GET_LOCK is local
     to a node, so only the lease row keeps them from applying a migration twice."""

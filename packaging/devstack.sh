@@ -101,7 +101,7 @@ stack_admin() { "$BIN/synkronus-admin" --config "$STATE/synkronus.conf" "$@"; }
 
 # The admin account with the password read from stdin: created, or its password reset.
 stack_set_admin_password() {
-    local password; read -r password
+    local password; IFS= read -r password
     if stack_admin list-users | cut -f1 | grep -qx admin; then
         printf '%s\n' "$password" | stack_admin reset-password admin >/dev/null
     else

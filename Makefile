@@ -1,5 +1,6 @@
 # synkronus-fcgi: the only build entry.
-# Targets: all, deps, run, run-clean, test, check, bench, deb, test-deb, install, clean.
+# Targets: all, deps, run, run-clean, run-cluster, test, test-cluster, check, bench, bench-cluster,
+# deb, test-deb, install, clean.
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
@@ -17,6 +18,7 @@ BUILD    := build
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
              libzip-dev zlib1g-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
+             galera-4 mariadb-backup socat \
              openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert
 
 # Two archives, so the layers show in the link: synkronus-admin links only the
@@ -33,7 +35,8 @@ SERVER := $(BUILD)/synkronus-fcgi
 ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
-.PHONY: all deps run run-clean test check integration bench deb test-deb install clean
+.PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration bench bench-cluster \
+        deb test-deb install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -109,6 +112,20 @@ run: deps
 run-clean:
 	rm -rf run
 
+# Three Galera nodes, two app hosts and a front balancer on loopback, state in ./run-cluster.
+run-cluster: deps
+	$(MAKE) -j$$(nproc) all
+	packaging/cluster.sh
+
+run-cluster-clean:
+	rm -rf run-cluster
+
+# The cluster tests: concurrent pushers and pullers through the balancer and each host,
+# then the same while a Galera node and then an app host are killed.
+test-cluster: deps
+	$(MAKE) -j$$(nproc) all
+	tests/cluster/run.sh
+
 # The load generator of the benchmarks (HTTPS and MariaDB clients, one binary).
 $(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a
 	@echo "  LD      $@"
@@ -117,6 +134,12 @@ $(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a
 bench: deps
 	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
 	bench/run.sh
+
+# Push and pull through two hosts on a three-node Galera cluster against one host on one
+# MariaDB, in the same run (bench/cluster.sh).
+bench-cluster: deps
+	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
+	bench/cluster.sh
 
 # The .deb, built by dpkg-buildpackage from a clean copy of the tree (never this
 # working tree, whose build/ stays as it is), into build/deb/.

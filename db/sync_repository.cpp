@@ -6,6 +6,7 @@
 #include <cppconn/datatype.h>
 
 #include "core/time_util.h"
+#include "db/lease.h"
 
 namespace db {
 
@@ -93,7 +94,10 @@ void SyncRepository::store_response(const std::string& transmission_id, const st
     set.executeUpdate();
 }
 
-void SyncRepository::delete_expired_transmissions() { db_.stmt(Stmt::SYNC_TX_DEL_EXPIRED).executeUpdate(); }
+void SyncRepository::delete_expired_transmissions() {
+    run_job_exclusively(db_, "sync_transmissions_expiry", kHousekeepingIntervalS,
+                        [&] { db_.run([&] { db_.stmt(Stmt::SYNC_TX_DEL_EXPIRED).executeUpdate(); }); });
+}
 
 int64_t SyncRepository::lock_counter() {
     RS rs(db_.stmt(Stmt::SYNC_COUNTER_LOCK).executeQuery());

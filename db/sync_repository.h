@@ -45,6 +45,8 @@ public:
     std::optional<StoredTransmission> find_transmission(const std::string& transmission_id);
     void delete_transmission_if_expired(const std::string& transmission_id);
     void store_response(const std::string& transmission_id, const std::string& response);
+
+    // Housekeeping: at most once a minute cluster-wide, never twice at once; never throws.
     void delete_expired_transmissions();
 
     // The counter row, locked until the transaction ends; read without a lock; raised.

@@ -43,10 +43,7 @@ core::Response health(Context& ctx, core::Request&) {
     std::string now = core::rfc3339(core::unix_now());
     core::JsonOut o;
     try {
-        ctx.database().run([&] {
-            std::unique_ptr<sql::ResultSet> rs(ctx.database().stmt(db::Stmt::SERVER_VERSION).executeQuery());
-            rs->next();
-        });
+        ctx.database().ping();  // a usable node (Synced, primary component) or 503
     } catch (const std::exception& e) {
         core::log::warn(std::string("health check: database unavailable: ") + e.what());
         o.begin_object().key("status").str("error").key("error").str("database unavailable").key("timestamp").str(now).end_object();

@@ -66,7 +66,8 @@ core::ServerHooks build_hooks(Context& ctx) {
             switch (e.kind()) {
                 case db::ErrorKind::duplicate: return core::ApiError::conflict("The resource already exists");
                 case db::ErrorKind::lost_connection:
-                case db::ErrorKind::deadlock:
+                case db::ErrorKind::node_unavailable:
+                case db::ErrorKind::deadlock:  // conflicts still colliding after the retries
                 case db::ErrorKind::missing_table:
                     return core::ApiError::unavailable("The database is unavailable; try again shortly");
                 case db::ErrorKind::too_large: return core::ApiError::too_large("A value is too large to store");

@@ -4,7 +4,9 @@
 # tests and the benchmarks. Nothing here touches the system's own services.
 #
 # Set before calling: STATE (directory), HTTPS_PORT, HTTP_PORT, DB_PORT; optional
-# WORKERS, BIN (directory of the binaries), SQL_DIR, LOCATIONS_CONF, HTTP_CONF.
+# WORKERS, BIN (directory of the binaries), SQL_DIR, LOCATIONS_CONF, HTTP_CONF,
+# BUNDLE_DIR (STATE/bundles), STACK_DB_CONF (the config's database lines; the private
+# MariaDB's socket by default).
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BIN=${BIN:-$REPO/build}
@@ -17,8 +19,10 @@ DB_USER=${DB_USER:-synkronus}
 
 stack_log() { echo "[stack] $*" >&2; }
 
+stack_bundle_dir() { echo "${BUNDLE_DIR:-$STATE/bundles}"; }
+
 stack_dirs() {
-    mkdir -p "$STATE"/{logs,nginx/body,nginx/fastcgi,nginx/proxy,nginx/uwsgi,nginx/scgi,tls,bundles,mysql-run}
+    mkdir -p "$STATE"/{logs,nginx/body,nginx/fastcgi,nginx/proxy,nginx/uwsgi,nginx/scgi,tls,mysql-run} "$(stack_bundle_dir)"
 }
 
 # Self-signed certificate for localhost and 127.0.0.1 (made once, kept).
@@ -80,12 +84,12 @@ stack_write_config() {
 listen = $STATE/fcgi.sock
 socket_mode = 0666
 workers = $WORKERS
-db_socket = $STATE/mysql-run/mysqld.sock
+${STACK_DB_CONF:-db_socket = $STATE/mysql-run/mysqld.sock}
 db_user = $DB_USER
 db_password = $(cat "$STATE/db-password")
 db_name = $DB_NAME
 jwt_secret_file = $STATE/jwt-secret
-bundle_dir = $STATE/bundles
+bundle_dir = $(stack_bundle_dir)
 sql_dir = $SQL_DIR
 argon2_memory_kib = ${ARGON2_MEMORY_KIB:-19456}
 argon2_time_cost = ${ARGON2_TIME_COST:-2}
@@ -94,6 +98,16 @@ CONF
 }
 
 stack_admin() { "$BIN/synkronus-admin" --config "$STATE/synkronus.conf" "$@"; }
+
+# The admin account with the password read from stdin: created, or its password reset.
+stack_set_admin_password() {
+    local password; IFS= read -r password
+    if stack_admin list-users | cut -f1 | grep -qx admin; then
+        printf '%s\n' "$password" | stack_admin reset-password admin >/dev/null
+    else
+        printf '%s\n' "$password" | stack_admin create-user admin admin >/dev/null
+    fi
+}
 
 stack_start_workers() {
     rm -f "$STATE/fcgi.sock"
@@ -108,10 +122,11 @@ stack_start_workers() {
 }
 
 stack_stop_workers() { stack_kill workers.pid; }
+stack_stop_nginx() { stack_kill nginx.pid; }
 
 stack_nginx_conf() {
     sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" \
-        -e "s#/var/lib/synkronus/bundles/#$STATE/bundles/#g" "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
+        -e "s#/var/lib/synkronus/bundles/#$(stack_bundle_dir)/#g" "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
     cp "$HTTP_CONF" "$STATE/nginx/synkronus-http.conf"
     cp /etc/nginx/fastcgi_params "$STATE/nginx/fastcgi_params"
     sed -e "s#@STATE@#$STATE#g" -e "s#@HTTPS_PORT@#$HTTPS_PORT#g" -e "s#@HTTP_PORT@#$HTTP_PORT#g" \

@@ -25,11 +25,7 @@ elif [ -s "$STATE/credentials" ]; then
 else
     password=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-20)
 fi
-if stack_admin list-users | cut -f1 | grep -qx admin; then
-    printf '%s\n' "$password" | stack_admin reset-password admin >/dev/null
-else
-    printf '%s\n' "$password" | stack_admin create-user admin admin >/dev/null
-fi
+stack_set_admin_password <<<"$password" || exit 1
 url="https://127.0.0.1:$HTTPS_PORT"
 (umask 077; printf 'url=%s\nusername=admin\npassword=%s\ncacert=%s\n' "$url" "$password" "$STATE/tls/cert.pem" >"$STATE/credentials")
 

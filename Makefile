@@ -107,6 +107,8 @@ run: deps
 	packaging/run.sh
 
 run-clean:
+	@if [ -e run/.lock ] && ! flock -n run/.lock true; then \
+	    echo "run/ is in use by a running make run (pid $$(cat run/.lock)); stop it first" >&2; exit 1; fi
 	rm -rf run
 
 # The load generator of the benchmarks (HTTPS and MariaDB clients, one binary).

@@ -34,35 +34,6 @@ void write_token_pair(Context& ctx, core::JsonOut& o, const std::string& usernam
 
 std::string new_refresh_token() { return core::base64url_encode(core::random_bytes(32)); }
 
-// One budget of failed password checks per username and per client address, kept
-// in the database so it holds across workers and hosts. Logins and change-password
-// spend the same budget: both are guesses at the same password.
-struct PasswordThrottle {
-    Context& ctx;
-    std::string user;  // bounded: the counter's key column
-    const std::string& addr;
-    db::LoginThrottle t{ctx.database()};
-    int64_t window = ctx.cfg.integer("login_failure_window");
-
-    PasswordThrottle(Context& c, const std::string& username, const std::string& address)
-        : ctx(c), user(username.substr(0, 128)), addr(address) {}
-
-    void check() {
-        int64_t wait = std::max(t.retry_after("user", user, ctx.cfg.integer("login_max_failures_user"), window),
-                                t.retry_after("addr", addr, ctx.cfg.integer("login_max_failures_addr"), window));
-        if (wait > 0) {
-            ApiError e(429, "rate-limited", "Too many failed password attempts; try again later");
-            e.headers.emplace_back("Retry-After", std::to_string(wait));
-            throw e;
-        }
-    }
-    void failed() {
-        t.record_failure("user", user, window);
-        t.record_failure("addr", addr, window);
-    }
-    void succeeded() { t.clear("user", user); }
-};
-
 }  // namespace
 
 void write_new_session(Context& ctx, core::JsonOut& o, const std::string& username, const std::string& role,
@@ -79,16 +50,29 @@ void write_new_session(Context& ctx, core::JsonOut& o, const std::string& userna
     write_token_pair(ctx, o, username, role, token_version, refresh);
 }
 
+// One budget of failed password checks per username and per client address, kept
+// in the database so it holds across workers and hosts. Logins and change-password
+// spend the same budget: both are guesses at the same password.
 void check_password_guess(Context& ctx, const core::Request& req, const std::string& username,
                           const char* wrong_message, const std::function<bool()>& verify) {
-    PasswordThrottle throttle(ctx, username, req.remote_addr);
-    throttle.check();
+    db::LoginThrottle throttle(ctx.database());
+    const std::string user = username.substr(0, 128);  // the counter's key column
+    const std::string& addr = req.remote_addr;
+    const int64_t window = ctx.cfg.integer("login_failure_window");
+    int64_t wait = std::max(throttle.retry_after("user", user, ctx.cfg.integer("login_max_failures_user"), window),
+                            throttle.retry_after("addr", addr, ctx.cfg.integer("login_max_failures_addr"), window));
+    if (wait > 0) {
+        ApiError e(429, "rate-limited", "Too many failed password attempts; try again later");
+        e.headers.emplace_back("Retry-After", std::to_string(wait));
+        throw e;
+    }
     if (!verify()) {
-        throttle.failed();
-        core::log::info("wrong password for '" + username.substr(0, 64) + "' from " + req.remote_addr);
+        throttle.record_failure("user", user, window);
+        throttle.record_failure("addr", addr, window);
+        core::log::info("wrong password for '" + username.substr(0, 64) + "' from " + addr);
         throw ApiError::unauthorized(wrong_message);
     }
-    throttle.succeeded();
+    throttle.clear("user", user);
 }
 
 core::Response auth_login(Context& ctx, core::Request& req) {

@@ -110,6 +110,8 @@ run: deps
 	packaging/run.sh
 
 run-clean:
+	@if [ -e run/.lock ] && ! flock -n run/.lock true; then \
+	    echo "run/ is in use by a running make run (pid $$(cat run/.lock)); stop it first" >&2; exit 1; fi
 	rm -rf run
 
 # Three Galera nodes, two app hosts and a front balancer on loopback, state in ./run-cluster.

@@ -21,6 +21,25 @@ stack_log() { echo "[stack] $*" >&2; }
 
 stack_bundle_dir() { echo "${BUNDLE_DIR:-$STATE/bundles}"; }
 
+# One stack per state directory: a second one would unlink the first one's FastCGI
+# socket and start a second MariaDB on its data. The lock is an flock on STATE/.lock
+# held through fd 9 by the calling shell and inherited by the services it starts, so
+# it lasts while any of them runs; the file names the pid of the shell that took it.
+stack_lock() {
+    mkdir -p "$STATE"
+    exec 9<>"$STATE/.lock"
+    if ! flock -n 9; then
+        local pid
+        pid=$(cat "$STATE/.lock" 2>/dev/null)
+        pid=${pid:-unknown}
+        stack_log "$STATE is in use by another instance (pid $pid); stop it first (Ctrl-C in its" \
+            "terminal, or kill $pid), or set STATE to another directory"
+        exec 9>&-
+        return 1
+    fi
+    echo $$ >"$STATE/.lock"
+}
+
 stack_dirs() {
     mkdir -p "$STATE"/{logs,nginx/body,nginx/fastcgi,nginx/proxy,nginx/uwsgi,nginx/scgi,tls,mysql-run} "$(stack_bundle_dir)"
 }

@@ -10,10 +10,11 @@ HTTP_PORT=${HTTP_PORT:-8080}
 DB_PORT=${DB_PORT:-3407}
 . "$REPO/packaging/devstack.sh"
 
+# Before the trap: a refused start must leave the running instance alone.
+stack_lock || exit 1
 cleanup() { trap - INT TERM EXIT; echo; stack_log "stopping"; stack_stop; exit 0; }
 trap cleanup INT TERM EXIT
 
-mkdir -p "$STATE"
 stack_dirs && stack_cert && stack_secrets && stack_start_db && stack_setup_db && stack_write_config &&
     stack_admin migrate >/dev/null || { stack_log "start-up failed; logs in $STATE/logs"; exit 1; }
 

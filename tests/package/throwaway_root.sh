@@ -183,7 +183,7 @@ check "step 6: the pool runs the 4 workers configured" test "$(pool_workers)" = 
 # The admin edits the site; here the ports also move off 80/443, which are not ours on a shared host,
 # and Debian's default site goes, for the same reason. "apt install ssl-cert" makes the snakeoil pair.
 in_root make-ssl-cert generate-default-snakeoil --force-overwrite >>"$log/ssl-cert.log" 2>&1
-sed -i -e "s/listen 80;/listen 127.0.0.1:$HTTP_PORT;/; s/listen 443 ssl;/listen 127.0.0.1:$HTTPS_PORT ssl;/" \
+sed -i -e "s/listen 80;/listen 127.0.0.1:$HTTP_PORT;/; s/listen 443 ssl http2;/listen 127.0.0.1:$HTTPS_PORT ssl http2;/" \
     -e '/listen \[::\]/d' "$(r /etc/nginx/sites-available/synkronus)"
 rm -f "$(r /etc/nginx/sites-enabled/default)"
 check "step 7: the site enabled" run_readme "ln -s /etc/nginx/sites-available/synkronus /etc/nginx/sites-enabled/synkronus"

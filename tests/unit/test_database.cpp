@@ -3,7 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "db/database.h"
-#include "handlers/settings.h"
+#include "services/settings.h"
 
 BOOST_AUTO_TEST_SUITE(database)
 
@@ -27,7 +27,7 @@ BOOST_AUTO_TEST_CASE(bad_db_hosts_are_refused_naming_the_entry) {
         }
     }
     // The setting's check uses the same parser; empty means "use db_host/db_socket".
-    for (const auto& d : handlers::setting_decls())
+    for (const auto& d : services::setting_decls())
         if (d.key == "db_hosts") {
             BOOST_TEST(d.check("").empty());
             BOOST_TEST(d.check("a:1,b:2").empty());

@@ -18,7 +18,7 @@ DB_USER=${DB_USER:-synkronus}
 stack_log() { echo "[stack] $*" >&2; }
 
 stack_dirs() {
-    mkdir -p "$STATE"/{logs,nginx/body,nginx/fastcgi,nginx/proxy,nginx/uwsgi,nginx/scgi,tls,bundles,mysql-run}
+    mkdir -p "$STATE"/{logs,nginx/body,nginx/fastcgi,nginx/proxy,nginx/uwsgi,nginx/scgi,tls,bundles,attachments,mysql-run}
 }
 
 # Self-signed certificate for localhost and 127.0.0.1 (made once, kept).
@@ -86,6 +86,7 @@ db_password = $(cat "$STATE/db-password")
 db_name = $DB_NAME
 jwt_secret_file = $STATE/jwt-secret
 bundle_dir = $STATE/bundles
+attachment_dir = $STATE/attachments
 sql_dir = $SQL_DIR
 argon2_memory_kib = ${ARGON2_MEMORY_KIB:-19456}
 argon2_time_cost = ${ARGON2_TIME_COST:-2}
@@ -111,7 +112,8 @@ stack_stop_workers() { stack_kill workers.pid; }
 
 stack_nginx_conf() {
     sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" \
-        -e "s#/var/lib/synkronus/bundles/#$STATE/bundles/#g" "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
+        -e "s#/var/lib/synkronus/bundles/#$STATE/bundles/#g" \
+        -e "s#/var/lib/synkronus/attachments/#$STATE/attachments/#g" "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
     cp "$HTTP_CONF" "$STATE/nginx/synkronus-http.conf"
     cp /etc/nginx/fastcgi_params "$STATE/nginx/fastcgi_params"
     sed -e "s#@STATE@#$STATE#g" -e "s#@HTTPS_PORT@#$HTTPS_PORT#g" -e "s#@HTTP_PORT@#$HTTP_PORT#g" \

@@ -165,6 +165,18 @@ elif ("dl_4k", "ours") in runs:
     if mb:
         w(f"1 MB downloads moved {mb:,.0f} MB/s through TLS")
 
+if "attachments_skipped" in facts:
+    w("")
+    w(f"ATTACHMENTS (issue 9): SKIPPED - {facts['attachments_skipped']}")
+elif ("att_dl_4k", "ours") in runs:
+    header("ATTACHMENTS (issue 9): per second; ceilings = a static nginx location, the same bytes written to disk")
+    row("download 4 KB attachment (authorized, X-Accel)", "att_dl_4k", target=0.50)
+    row("download 1 MB attachment (authorized, X-Accel)", "att_dl_1m", target=0.50)
+    row("upload 5 MB (multipart, hashed, fsync + rename)", "att_up_5m")
+    if "peak_rss_upload_kib" in facts:
+        w(f"peak RSS (VmHWM) of a worker while receiving 5 MB uploads: "
+          f"{int(facts['peak_rss_upload_kib']) / 1024:.1f} MiB")
+
 w("-" * W)
 bad = [v for v in verdicts if not v[1]]
 w(f"targets met: {len(verdicts) - len(bad)} of {len(verdicts)}"
@@ -175,7 +187,7 @@ def busiest(prefixes):
                 if side == "ours" and k.startswith(prefixes) for r in rs), default=None)
 
 
-sync_b, bundle_b = busiest(("pull", "push")), busiest(("dl_", "not_modified", "manifest"))
+sync_b, bundle_b = busiest(("pull", "push")), busiest(("dl_", "not_modified", "manifest", "att_"))
 if sync_b or bundle_b:
     w("load generator CPU (100 = one core of 2): "
       + (f"sync runs at most {sync_b[0]:.0f}% ({sync_b[1]}); " if sync_b else "")

@@ -7,7 +7,9 @@
 //   bench-client db-insert --batch N      records/s of multi-row INSERTs (ceiling)
 //   bench-client pull      --limit N      records/s through POST /sync/pull, pages followed
 //   bench-client db-select --limit N      records/s of change_id range pages (ceiling)
-//   bench-client get       --path P       requests/s of a GET (bundles, static files)
+//   bench-client get       --path P       requests/s of a GET (bundles, attachments, static files)
+//   bench-client upload    --size N       uploads/s of PUT /attachments/{new id}, N bytes each
+//   bench-client disk-write --size N --dir D  the same bytes written to D, fsynced and renamed (ceiling)
 //   bench-client seed      --count N      rows like pushed ones, straight into sync_records
 //
 // push and pull with --observations speak the current mobile app's generation
@@ -21,6 +23,7 @@
 // the client, nginx, the workers and MariaDB used in the measured window, so a
 // reader can tell whether the client or the machine was the bottleneck.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -58,6 +61,7 @@
 #include <rapidjson/document.h>
 
 #include "core/crypto.h"
+#include "core/files.h"
 #include "db/statements.h"
 #include "domain/canonical_json.h"
 #include "domain/record_hash.h"
@@ -89,6 +93,8 @@ struct Options {
     std::string table = "sync_records";
     std::vector<std::pair<std::string, int>> watch;  // name, pid (pid and its children)
     std::string user = "admin";
+    int64_t size = 5 << 20;  // upload, disk-write
+    std::string dir;         // disk-write
 };
 
 [[noreturn]] void die(const std::string& m) {
@@ -136,6 +142,8 @@ Options parse_args(int argc, char** argv) {
         else if (k == "--db-name") o.db_name = v;
         else if (k == "--table") o.table = v;
         else if (k == "--user") o.user = v;
+        else if (k == "--size") o.size = std::stoll(v);
+        else if (k == "--dir") o.dir = v;
         else if (k == "--watch") {  // name=pid,name=pid
             std::stringstream ss(v);
             std::string item;
@@ -976,6 +984,85 @@ void mode_get(const Options& o) {
     });
 }
 
+std::string random_payload(int64_t size) {
+    Rng rng(seed_from_time(99));
+    std::string p(static_cast<size_t>(size), '\0');
+    for (size_t i = 0; i + 8 <= p.size(); i += 8) {
+        uint64_t v = rng.next();
+        memcpy(&p[i], &v, 8);
+    }
+    return p;
+}
+
+// The same bytes under a new id each time: the server receives, hashes, writes,
+// fsyncs and renames the whole file on every request (its content-addressed file is
+// replaced, so the disk does not fill up).
+void mode_upload(const Options& o) {
+    const std::string boundary = "bench7d0c1a0e0b7e4c39";
+    const std::string body = "--" + boundary +
+                             "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.bin\"\r\n"
+                             "Content-Type: application/octet-stream\r\n\r\n" +
+                             random_payload(o.size) + "\r\n--" + boundary + "--\r\n";
+    run_timed(o, "uploads/s", [&](int t, Tally& tally) {
+        auto conn = std::make_shared<HttpsConn>(o.host, o.port);
+        auto rng = std::make_shared<Rng>(seed_from_time(t));
+        return [&, conn, rng](int64_t& bytes) -> int64_t {
+            std::string head = "PUT /attachments/bench-" + rng->uuid() + ".bin HTTP/1.1\r\nHost: localhost\r\n"
+                               "Authorization: Bearer " + o.token + "\r\n"
+                               "Content-Type: multipart/form-data; boundary=" + boundary + "\r\n"
+                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+            HttpResponse r;
+            std::string err;
+            if (!conn->request(head, body, r, err)) {
+                tally.error("upload: " + err);
+                return -1;
+            }
+            if (r.status != 200) {
+                tally.error("upload: HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 300));
+                return -1;
+            }
+            bytes = static_cast<int64_t>(body.size());
+            return 1;
+        };
+    });
+}
+
+// What storing an upload costs the disk alone: the bytes written in 64 KiB chunks
+// (as the server receives them) to a new file, fsynced, renamed into place, the
+// directory fsynced.
+void mode_disk_write(const Options& o) {
+    if (o.dir.empty()) die("disk-write needs --dir");
+    const std::string payload = random_payload(o.size);
+    run_timed(o, "uploads/s", [&](int t, Tally& tally) {
+        return [&, t](int64_t& bytes) -> int64_t {
+            const std::string tmp = o.dir + "/tmp-" + std::to_string(t), dest = o.dir + "/file-" + std::to_string(t);
+            int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd < 0) {
+                tally.error("disk-write: open " + tmp + ": " + strerror(errno));
+                return -1;
+            }
+            try {
+                for (size_t off = 0; off < payload.size(); off += 65536)
+                    core::write_all(fd, payload.data() + off, std::min<size_t>(65536, payload.size() - off), tmp);
+            } catch (const std::exception& e) {
+                ::close(fd);
+                tally.error(std::string("disk-write: ") + e.what());
+                return -1;
+            }
+            bool ok = ::fsync(fd) == 0;
+            ::close(fd);
+            ok = ok && ::rename(tmp.c_str(), dest.c_str()) == 0;
+            if (!ok) {
+                tally.error("disk-write: " + std::string(strerror(errno)));
+                return -1;
+            }
+            core::fsync_dir(o.dir);
+            bytes = static_cast<int64_t>(payload.size());
+            return 1;
+        };
+    });
+}
+
 // Rows exactly like pushed ones (canonical data, the record hash, the counter raised
 // in the same transaction), inserted in large multi-row statements.
 void mode_seed(const Options& o) {
@@ -1039,6 +1126,8 @@ int main(int argc, char** argv) {
         else if (o.mode == "db-insert") mode_db_insert(o);
         else if (o.mode == "db-select") mode_db_select(o);
         else if (o.mode == "get") mode_get(o);
+        else if (o.mode == "upload") mode_upload(o);
+        else if (o.mode == "disk-write") mode_disk_write(o);
         else if (o.mode == "seed") mode_seed(o);
         else die("unknown mode " + o.mode);
     } catch (const sql::SQLException& e) {

@@ -158,6 +158,7 @@ Request build_request(FCGX_Request& fr) {
             if (q != std::string::npos) req.query = value.substr(q + 1);
         } else if (name == "REMOTE_ADDR") req.remote_addr = value;
         else if (name == "REQUEST_ID") req.request_id = value;
+        else if (name == "REQUEST_HOST") req.host = value;
         else if (name == "CONTENT_LENGTH") req.content_length = value.empty() ? 0 : std::atoll(value.c_str());
         else if (name == "CONTENT_TYPE") req.headers["content-type"] = value;
     }

@@ -27,6 +27,10 @@ struct Request {
     std::string path;         // raw (still percent-encoded) path, no query
     std::string query;        // raw query string
     std::string remote_addr;
+    // The Host header as the client sent it, port included (REQUEST_HOST, which the
+    // nginx snippet sets to $http_host where a route needs it; Debian's
+    // fastcgi_params passes HTTP_HOST without the port). "" when not passed.
+    std::string host;
     std::string request_id;
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;                            // buffered body (routes with BodyMode::buffered)

@@ -185,6 +185,36 @@ const Entry kStatements[] = {
      "CONCAT(LEFT(DATE_FORMAT(last_modified, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z'), deleted, geolocation, "
      "last_modified_by, data FROM sync_records FORCE INDEX (sync_records_by_type_change) "
      "WHERE schema_type = ? AND change_id > ? ORDER BY change_id LIMIT ?"},
+    {Stmt::ATT_SEL_ONE, "ATT_SEL_ONE",
+     "SELECT attachment_id, sha256, size, content_type, deleted, version FROM attachments WHERE attachment_id = ?"},
+    {Stmt::ATT_SEL_ONE_FOR_UPDATE, "ATT_SEL_ONE_FOR_UPDATE",
+     "SELECT attachment_id, sha256, size, content_type, deleted, version FROM attachments WHERE attachment_id = ? "
+     "FOR UPDATE"},
+    {Stmt::ATT_UPSERT, "ATT_UPSERT",
+     "INSERT INTO attachments (attachment_id, sha256, size, content_type, deleted, version, changed_at, changed_by) "
+     "VALUES (?, ?, ?, ?, 0, ?, UTC_TIMESTAMP(3), ?) ON DUPLICATE KEY UPDATE sha256 = VALUES(sha256), "
+     "size = VALUES(size), content_type = VALUES(content_type), deleted = 0, version = VALUES(version), "
+     "changed_at = VALUES(changed_at), changed_by = VALUES(changed_by)"},
+    {Stmt::ATT_MARK_DELETED, "ATT_MARK_DELETED",
+     "UPDATE attachments SET deleted = 1, version = ?, changed_at = UTC_TIMESTAMP(3), changed_by = ? "
+     "WHERE attachment_id = ?"},
+    {Stmt::ATT_SEL_CHANGES, "ATT_SEL_CHANGES",
+     "SELECT attachment_id, sha256, size, content_type, deleted, version FROM attachments "
+     "WHERE version > ? AND version <= ? ORDER BY version"},
+    {Stmt::ATT_SEL_LIVE, "ATT_SEL_LIVE",
+     "SELECT attachment_id, sha256, size, content_type, deleted, version FROM attachments WHERE deleted = 0 "
+     "ORDER BY attachment_id"},
+    {Stmt::ATT_COUNT_LIVE_BY_SHA, "ATT_COUNT_LIVE_BY_SHA",
+     "SELECT COUNT(*) FROM attachments WHERE sha256 = ? AND deleted = 0"},
+    // Record data is canonical JSON, where an id (A-Z a-z 0-9 . _ -) appears as "<id>".
+    {Stmt::ATT_REFERENCED, "ATT_REFERENCED",
+     "SELECT 1 FROM sync_records WHERE deleted = 0 AND LOCATE(CONCAT('\"', ?, '\"'), data) > 0 LIMIT 1"},
+    {Stmt::ATT_RETIRED_INS, "ATT_RETIRED_INS",
+     "INSERT INTO attachment_files_retired (sha256, retired_at) VALUES (?, UNIX_TIMESTAMP()) "
+     "ON DUPLICATE KEY UPDATE retired_at = UNIX_TIMESTAMP()"},
+    {Stmt::ATT_RETIRED_SEL_DUE, "ATT_RETIRED_SEL_DUE",
+     "SELECT sha256 FROM attachment_files_retired WHERE retired_at <= UNIX_TIMESTAMP() - ? LIMIT 100"},
+    {Stmt::ATT_RETIRED_DEL, "ATT_RETIRED_DEL", "DELETE FROM attachment_files_retired WHERE sha256 = ?"},
 };
 static_assert(sizeof(kStatements) / sizeof(kStatements[0]) == static_cast<size_t>(Stmt::COUNT_),
               "every Stmt needs its SQL");

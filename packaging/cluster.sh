@@ -171,7 +171,7 @@ host_do() {
     local h=$1; shift
     (
         STATE=$CLUSTER/host$h HTTPS_PORT=$(host_https_port "$h") HTTP_PORT=$(host_http_port "$h")
-        BUNDLE_DIR=$CLUSTER/shared/bundles
+        BUNDLE_DIR=$CLUSTER/shared/bundles ATTACHMENT_DIR=$CLUSTER/shared/attachments
         STACK_DB_CONF="db_hosts = $(host_db_hosts "$h")"
         eval "$*"
     )

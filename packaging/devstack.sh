@@ -5,7 +5,7 @@
 #
 # Set before calling: STATE (directory), HTTPS_PORT, HTTP_PORT, DB_PORT; optional
 # WORKERS, BIN (directory of the binaries), SQL_DIR, LOCATIONS_CONF, HTTP_CONF,
-# BUNDLE_DIR (STATE/bundles), STACK_DB_CONF (the config's database lines; the private
+# BUNDLE_DIR (STATE/bundles), ATTACHMENT_DIR (STATE/attachments), STACK_DB_CONF (the config's database lines; the private
 # MariaDB's socket by default).
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -19,7 +19,9 @@ DB_USER=${DB_USER:-synkronus}
 
 stack_log() { echo "[stack] $*" >&2; }
 
+# Bundle and attachment files: on storage that every host of a cluster shares.
 stack_bundle_dir() { echo "${BUNDLE_DIR:-$STATE/bundles}"; }
+stack_attachment_dir() { echo "${ATTACHMENT_DIR:-$STATE/attachments}"; }
 
 # One stack per state directory: a second one would unlink the first one's FastCGI
 # socket and start a second MariaDB on its data. The lock is an flock on STATE/.lock
@@ -41,7 +43,7 @@ stack_lock() {
 }
 
 stack_dirs() {
-    mkdir -p "$STATE"/{logs,nginx/body,nginx/fastcgi,nginx/proxy,nginx/uwsgi,nginx/scgi,tls,mysql-run} "$(stack_bundle_dir)"
+    mkdir -p "$STATE"/{logs,nginx/body,nginx/fastcgi,nginx/proxy,nginx/uwsgi,nginx/scgi,tls,mysql-run} "$(stack_bundle_dir)" "$(stack_attachment_dir)"
 }
 
 # Self-signed certificate for localhost and 127.0.0.1 (made once, kept).
@@ -109,6 +111,7 @@ db_password = $(cat "$STATE/db-password")
 db_name = $DB_NAME
 jwt_secret_file = $STATE/jwt-secret
 bundle_dir = $(stack_bundle_dir)
+attachment_dir = $(stack_attachment_dir)
 sql_dir = $SQL_DIR
 argon2_memory_kib = ${ARGON2_MEMORY_KIB:-19456}
 argon2_time_cost = ${ARGON2_TIME_COST:-2}
@@ -145,7 +148,8 @@ stack_stop_nginx() { stack_kill nginx.pid; }
 
 stack_nginx_conf() {
     sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" \
-        -e "s#/var/lib/synkronus/bundles/#$(stack_bundle_dir)/#g" "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
+        -e "s#/var/lib/synkronus/bundles/#$(stack_bundle_dir)/#g" \
+        -e "s#/var/lib/synkronus/attachments/#$(stack_attachment_dir)/#g" "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
     cp "$HTTP_CONF" "$STATE/nginx/synkronus-http.conf"
     cp /etc/nginx/fastcgi_params "$STATE/nginx/fastcgi_params"
     sed -e "s#@STATE@#$STATE#g" -e "s#@HTTPS_PORT@#$HTTPS_PORT#g" -e "s#@HTTP_PORT@#$HTTP_PORT#g" \

@@ -214,7 +214,7 @@ void BundleStore::apply_retention() {
     }
     // Files go only after the grace period: a download the worker authorized just
     // before the row was deleted is then long served.
-    for (int64_t v : repo_.retired_due(kRetiredGraceSeconds)) {
+    for (int64_t v : repo_.retired_due(core::kRetiredFileGraceSeconds)) {
         remove_tree(version_dir(v), tmp_dir_);
         remove_tree(version_zip(v), tmp_dir_);
         repo_.forget_retired(v);

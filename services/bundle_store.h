@@ -19,7 +19,7 @@
 //   version from the database, so the next request after the commit, on any
 //   worker or host, serves the new version. A request already answered got the
 //   old version's path; that file is immutable and stays, so it is sent whole.
-// - Retention deletes rows at once but files only kRetiredGraceSeconds later
+// - Retention deletes rows at once but files only core::kRetiredFileGraceSeconds later
 //   (on a later push). A download authorized just before the delete is handed
 //   to nginx within milliseconds; once nginx has opened the file, deleting it
 //   does not cut the transfer. Only a request stalled between the worker's
@@ -109,8 +109,6 @@ public:
     // The forms of a stored version, read from its directory (cached).
     std::shared_ptr<const std::map<std::string, domain::FormDef>> forms(int64_t version);
 
-    // How long a retired version's files stay after its row is deleted.
-    static constexpr int64_t kRetiredGraceSeconds = 30;
 
 private:
     std::string version_dir(int64_t version) const;

@@ -80,6 +80,22 @@ std::vector<core::SettingDecl> setting_decls() {
          "How long a worker may reuse the active bundle version it read (ms). Pushes and switches on the\n"
          "same host are seen at once; other hosts see them within this time. 0 reads it on every request.",
          check_int(0, 60000)},
+        {"attachment_dir", "/var/lib/synkronus/attachments",
+         "Where attachments are stored (by content hash). Must be shared by all hosts that serve downloads.",
+         check_any()},
+        {"attachment_max_bytes", std::to_string(64 * kMiB),
+         "Largest attachment, in bytes (nginx's client_max_body_size for /attachments/ must allow it).",
+         check_int(1, 4096 * kMiB)},
+        {"attachment_accel_prefix", "/_synkronus_attachment/",
+         "Internal nginx location that serves attachment files (X-Accel-Redirect); must match the nginx snippet.",
+         check_any()},
+        {"public_base_url", "",
+         "Scheme, host and port that attachment download_url values start with (e.g. https://sync.example.org).\n"
+         "Empty: https:// and the Host the client called, which is what the device can reach.",
+         [](const std::string& v) -> std::string {
+             if (v.empty() || v.rfind("https://", 0) == 0 || v.rfind("http://", 0) == 0) return "";
+             return "must start with https:// (or http://)";
+         }},
         {"sync_max_records", "1000", "Most records one push may carry.", check_int(1, 100000)},
         {"idempotency_ttl", "86400", "How long a push's response is kept for replay, in seconds.",
          check_int(60, 30 * 86400)},

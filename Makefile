@@ -43,7 +43,8 @@ $(BUILD)/obj/tests/unit/%.o: CPPFLAGS += -DBOOST_TEST_DYN_LINK
 
 # The OpenAPI document is linked in with .incbin; version facts for GET /version.
 VERSION      := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog 2>/dev/null)
-BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+# A package is built from a copy without .git: packaging/build-deb.sh leaves the commit in .build-commit.
+BUILD_COMMIT := $(shell cat .build-commit 2>/dev/null || git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BUILD_TIME   := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ)
 $(BUILD)/obj/handlers/service.o: handlers/openapi.yaml
 $(BUILD)/obj/handlers/service.o: CPPFLAGS += -DSYNKRONUS_VERSION='"$(or $(VERSION),0.0.0)"' \

@@ -1,5 +1,5 @@
 # synkronus-fcgi: the only build entry.
-# Targets: all, deps, run, run-clean, test, check, bench, deb, test-deb, install, clean.
+# Targets: all, deps, run, run-clean, test, check, bench, deb, test-deb, test-systemd, install, clean.
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
@@ -17,7 +17,8 @@ BUILD    := build
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
              libzip-dev libargon2-dev libboost-test-dev mariadb-server mariadb-client nginx-light \
-             openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert
+             openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert \
+             debootstrap systemd-container
 
 LIB_SRCS  := $(wildcard core/*.cpp) $(wildcard domain/*.cpp) $(wildcard db/*.cpp) \
              $(filter-out handlers/main.cpp handlers/admin_main.cpp,$(wildcard handlers/*.cpp))
@@ -30,7 +31,7 @@ SERVER := $(BUILD)/synkronus-fcgi
 ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
-.PHONY: all deps run run-clean test check integration bench deb test-deb install clean
+.PHONY: all deps run run-clean test check integration bench deb test-deb test-systemd install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -119,6 +120,16 @@ deb: deps
 test-deb: export DEB_BUILD_OPTIONS += nocheck
 test-deb: deb
 	tests/package/run.sh $(BUILD)/deb
+
+# The package under a real systemd: a debootstrap'ed Debian 12 (cached in
+# build/systemd) boots in systemd-nspawn, installs the .deb and follows
+# README.Debian; see tests/systemd/run.sh. Needs root and the network (apt);
+# takes ports 80, 443 and 3306 while it runs. Reuses the package `make test-deb`
+# built from the same tree.
+test-systemd: export DEB_BUILD_OPTIONS += nocheck
+test-systemd: deps
+	packaging/build-deb.sh --reuse $(BUILD)/deb
+	tests/systemd/run.sh $(BUILD)/deb
 
 # The layout of the Debian package. The admin's config and nginx site are never overwritten.
 install: all

@@ -95,24 +95,40 @@ boot() {
     # systemctl needs PID 1's private bus, which comes up a moment after PID 1.
     for _ in $(seq 1 100); do [ -S "/proc/$pid1/root/run/systemd/private" ] && break; sleep 0.1; done
     state=$(timeout 120 nsenter -t "$pid1" -a systemctl is-system-running --wait 2>/dev/null)
-    [ "$state" = running ] || { echo "  system state: $state"; in_ct systemctl --failed --no-pager; return 1; }
+    [ "$state" = running ] && return 0
+    echo "  system state: $state"
+    in_ct systemctl --failed --no-pager --no-legend
+    in_ct journalctl -b --no-pager -q -n 20 -u "*.service" -p warning
+    return 1
 }
 in_ct() {
     nsenter -t "$pid1" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root TERM=dumb \
         DEBIAN_FRONTEND=noninteractive "$@"
 }
-# SIGTERM makes systemd-nspawn power the container off cleanly.
+# SIGTERM makes systemd-nspawn power the container off cleanly. Killing
+# systemd-nspawn would orphan the container, still holding its ports: the last
+# resort is SIGKILL to the container's PID 1, which ends its whole PID namespace.
+nspawn_exited() {  # nspawn_exited SECONDS: waits that long for systemd-nspawn to end
+    for _ in $(seq 1 $(($1 * 10))); do kill -0 "$nspawn_pid" 2>/dev/null || return 0; sleep 0.1; done
+    return 1
+}
+kill_ct() {
+    [ -n "$pid1" ] && kill -KILL "$pid1" 2>/dev/null
+    nspawn_exited 10 || kill -KILL "$nspawn_pid" 2>/dev/null
+    wait "$nspawn_pid" 2>/dev/null
+    nspawn_pid=""
+}
 shutdown_ct() {
     [ -n "$nspawn_pid" ] || return 0
     kill -TERM "$nspawn_pid" 2>/dev/null
-    for _ in $(seq 1 300); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$nspawn_pid" 2>/dev/null
+    nspawn_exited 90 || { echo "the container did not power off within 90 s: killed"; kill_ct; return 1; }
     wait "$nspawn_pid" 2>/dev/null
     nspawn_pid=""
 }
 reboot_ct() {
     in_ct systemctl reboot
     local rc
+    nspawn_exited 90 || { echo "  the container did not reboot within 90 s"; kill_ct; return 1; }
     wait "$nspawn_pid"; rc=$?
     nspawn_pid=""
     [ $rc = 133 ] || { echo "  systemd-nspawn exited with $rc, not 133 (reboot)"; return 1; }
@@ -172,6 +188,22 @@ cp "$DEB" "$ROOT/root/"
 echo 'APT::Get::Assume-Yes "true";' >"$ROOT/etc/apt/apt.conf.d/90test-assume-yes"
 echo insecure >"$ROOT/root/.curlrc"
 echo "127.0.0.1 sync.example.org" >>"$ROOT/etc/hosts"
+ports_free() {  # the container's MariaDB and nginx would fail on a taken port
+    python3 -c '
+import socket, sys
+taken = []
+for port in (80, 443, 3306):
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", port))
+    except OSError:
+        taken.append(str(port))
+    s.close()
+if taken:
+    print("  taken on this host: " + " ".join(taken))
+sys.exit(1 if taken else 0)'
+}
+check "ports 80, 443 and 3306 are free (the container shares this host's network)" ports_free || { finish; exit; }
 check "the container boots: systemctl is-system-running says running" boot || { finish; exit; }
 check "apt-get update inside (the host's apt sources)" sh -c "nsenter -t $pid1 -a apt-get update -qq >'$LOG/apt.log' 2>&1"
 

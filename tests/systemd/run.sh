@@ -194,6 +194,7 @@ import socket, sys
 taken = []
 for port in (80, 443, 3306):
     s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as nginx and MariaDB: TIME_WAIT is no owner
     try:
         s.bind(("0.0.0.0", port))
     except OSError:

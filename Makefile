@@ -1,6 +1,6 @@
 # synkronus-fcgi: the only build entry.
 # Targets: all, deps, run, run-clean, run-cluster, test, test-cluster, check, bench, bench-cluster,
-# deb, test-deb, install, clean.
+# deb, test-deb, test-systemd, install, clean.
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
@@ -19,7 +19,8 @@ BUILD    := build
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
              libzip-dev zlib1g-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
              galera-4 mariadb-backup socat \
-             openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert
+             openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert \
+             debootstrap systemd-container
 
 # Two archives, so the layers show in the link: synkronus-admin links only the
 # lower one (core, domain, db, services) and cannot come to depend on handlers/.
@@ -36,7 +37,7 @@ ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
 .PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration bench bench-cluster \
-        deb test-deb install clean
+        deb test-deb test-systemd install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -49,7 +50,8 @@ $(BUILD)/obj/tests/unit/%.o: CPPFLAGS += -DBOOST_TEST_DYN_LINK
 
 # The OpenAPI document is linked in with .incbin; version facts for GET /version.
 VERSION      := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog 2>/dev/null)
-BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+# A package is built from a copy without .git: packaging/build-deb.sh leaves the commit in .build-commit.
+BUILD_COMMIT := $(shell cat .build-commit 2>/dev/null || git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BUILD_TIME   := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ)
 $(BUILD)/obj/handlers/meta.o: handlers/openapi.yaml
 $(BUILD)/obj/handlers/meta.o: CPPFLAGS += -DSYNKRONUS_VERSION='"$(or $(VERSION),0.0.0)"' \
@@ -155,6 +157,16 @@ deb: deps
 test-deb: export DEB_BUILD_OPTIONS += nocheck
 test-deb: deb
 	tests/package/run.sh $(BUILD)/deb
+
+# The package under a real systemd: a debootstrap'ed Debian 12 (cached in
+# build/systemd) boots in systemd-nspawn, installs the .deb and follows
+# README.Debian; see tests/systemd/run.sh. Needs root and the network (apt);
+# takes ports 80, 443 and 3306 while it runs. Reuses the package `make test-deb`
+# built from the same tree.
+test-systemd: export DEB_BUILD_OPTIONS += nocheck
+test-systemd: deps
+	packaging/build-deb.sh --reuse $(BUILD)/deb
+	tests/systemd/run.sh $(BUILD)/deb
 
 # The layout of the Debian package. The admin's config and nginx site are never overwritten.
 install: all

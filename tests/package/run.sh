@@ -139,6 +139,13 @@ check "the shipped config is the declaration the packaged binary prints" \
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/secret"
 check "the shipped config passes --check-config (with a secret)" \
     sh -c "SYNKRONUS_JWT_SECRET_FILE='$WORK/secret' '$ROOT/usr/sbin/synkronus-fcgi' --config '$conf' --check-config >/dev/null"
+packaged_commit() {  # GET /version's build.commit; the package is built from a copy without .git
+    local c
+    c=$(cat "$REPO/.build-commit" 2>/dev/null) && echo "$c" | grep -qxE '[0-9a-f]{12}' ||
+        { echo "  no commit in $REPO/.build-commit"; return 1; }
+    grep -qaF "$c" "$ROOT/usr/sbin/synkronus-fcgi" || { echo "  $c is not in the packaged binary"; return 1; }
+}
+check "the packaged binary carries the commit it was built from" packaged_commit
 socket_path=$(unit_key "$sock" ListenStream)
 one_socket() {
     [ "$(conf_key listen)" = "$socket_path" ] &&

@@ -1,6 +1,9 @@
 #include "core/json.h"
 
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 namespace core {
 
@@ -22,15 +25,73 @@ size_t json_depth(std::string_view text) {
     return max_depth;
 }
 
+namespace {
+
+// RapidJSON 1.1.0 (Debian 12) reads a number whose digits are all zeros, but too many
+// for its fast path, as garbage under kParseFullPrecisionFlag: 0.000000000000000000000000
+// became -2.19e-193 with gcc -O2, so a pushed record changed value (DiyFp::Normalize(0)
+// is undefined; found by fuzzing under UBSan, fixed upstream after 1.1.0). So numbers
+// arrive here as text: such zeros become ±0.0, every other number is converted by
+// RapidJSON exactly as before, the rest of the events go straight to the document.
+class ZeroSafeNumbers {
+public:
+    using Ch = char;
+    explicit ZeroSafeNumbers(rapidjson::Document& doc) : doc_(doc) {}
+
+    bool Null() { return doc_.Null(); }
+    bool Bool(bool b) { return doc_.Bool(b); }
+    bool Int(int i) { return doc_.Int(i); }
+    bool Uint(unsigned u) { return doc_.Uint(u); }
+    bool Int64(int64_t i) { return doc_.Int64(i); }
+    bool Uint64(uint64_t u) { return doc_.Uint64(u); }
+    bool Double(double d) { return doc_.Double(d); }
+    bool String(const Ch* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+    bool StartObject() { return doc_.StartObject(); }
+    bool Key(const Ch* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+    bool EndObject(rapidjson::SizeType n) { return doc_.EndObject(n); }
+    bool StartArray() { return doc_.StartArray(); }
+    bool EndArray(rapidjson::SizeType n) { return doc_.EndArray(n); }
+
+    bool RawNumber(const Ch* s, rapidjson::SizeType n, bool) {
+        const std::string_view text(s, n);
+        const std::string_view significand = text.substr(0, text.find_first_of("eE"));
+        const bool integral = significand.size() == text.size() && significand.find('.') == std::string_view::npos;
+        if (!integral && significand.find_first_not_of("-0.") == std::string_view::npos)
+            return doc_.Double(text.front() == '-' ? -0.0 : 0.0);
+        rapidjson::MemoryStream ms(s, n);
+        rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+        rapidjson::Reader reader;
+        number_error = reader.Parse<rapidjson::kParseFullPrecisionFlag>(is, doc_).Code();
+        return number_error == rapidjson::kParseErrorNone;
+    }
+
+    rapidjson::ParseErrorCode number_error = rapidjson::kParseErrorNone;
+
+private:
+    rapidjson::Document& doc_;
+};
+
+}  // namespace
+
 rapidjson::Document parse_json_object(std::string_view body, size_t max_depth) {
     if (json_depth(body) > max_depth)
         throw ApiError::validation({{"body", "JSON nesting is deeper than " + std::to_string(max_depth)}},
                                    "The request body is not acceptable JSON");
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
-    if (doc.HasParseError()) {
-        std::string msg = std::string("malformed JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                          " at offset " + std::to_string(doc.GetErrorOffset());
+    rapidjson::ParseResult result;
+    ZeroSafeNumbers handler(doc);
+    auto parse = [&](rapidjson::Document&) {
+        rapidjson::MemoryStream ms(body.data(), body.size());
+        rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+        rapidjson::Reader reader;
+        result = reader.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag>(is, handler);
+        return !result.IsError();
+    };
+    doc.Populate(parse);
+    if (result.IsError()) {
+        auto code = handler.number_error != rapidjson::kParseErrorNone ? handler.number_error : result.Code();
+        std::string msg = std::string("malformed JSON: ") + rapidjson::GetParseError_En(code) + " at offset " +
+                          std::to_string(result.Offset());
         throw ApiError::validation({{"body", msg}}, "The request body is not valid JSON");
     }
     if (!doc.IsObject())

@@ -1,12 +1,18 @@
 # synkronus-fcgi: the only build entry.
-# Targets: all, deps, run, run-clean, run-cluster, test, test-cluster, check, bench, bench-cluster,
-# deb, test-deb, test-systemd, install, clean.
+# Targets: all, deps, run, run-clean, run-cluster, test, test-cluster, check, test-sanitize, fuzz,
+# fuzz-ci, bench, bench-cluster, deb, test-deb, test-systemd, install, clean.
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
-CXXFLAGS += -std=c++20 -Wall -Wextra -Werror=return-type -pipe -I. -DRAPIDJSON_HAS_STDSTRING=1
+# The flags every C++ compile needs, whichever compiler (the fuzz build uses clang).
+LANG_FLAGS := -std=c++20 -Wall -Wextra -Werror=return-type -pipe -I. -DRAPIDJSON_HAS_STDSTRING=1
+CXXFLAGS += $(LANG_FLAGS)
 CPPFLAGS ?=
 LDFLAGS  ?=
+# Instrumentation for both compiling and linking (`make test-sanitize` sets it).
+SANITIZE_FLAGS ?=
+CXXFLAGS += $(SANITIZE_FLAGS)
+LDFLAGS  += $(SANITIZE_FLAGS)
 LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -lz -largon2 -lpthread
 
 PREFIX   ?= /usr
@@ -20,7 +26,7 @@ DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev l
              libzip-dev zlib1g-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
              galera-4 mariadb-backup socat \
              openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert \
-             debootstrap systemd-container
+             debootstrap systemd-container clang libclang-rt-14-dev
 
 # Two archives, so the layers show in the link: synkronus-admin links only the
 # lower one (core, domain, db, services) and cannot come to depend on handlers/.
@@ -36,8 +42,8 @@ SERVER := $(BUILD)/synkronus-fcgi
 ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
-.PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration bench bench-cluster \
-        deb test-deb test-systemd install clean
+.PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
+        fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -107,6 +113,15 @@ test: deps
 integration: all
 	tests/integration/run.sh
 
+# The unit and integration tests against an AddressSanitizer + UBSan build in
+# build/asan (gcc); any sanitizer report, in any process, fails the run.
+ASAN_BUILD := $(BUILD)/asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test-sanitize: deps
+	$(MAKE) -j$$(nproc) BUILD=$(ASAN_BUILD) SANITIZE_FLAGS='$(ASAN_FLAGS)' \
+	    $(ASAN_BUILD)/synkronus-fcgi $(ASAN_BUILD)/synkronus-admin $(ASAN_BUILD)/unit-tests
+	tests/sanitize/run.sh $(ASAN_BUILD)
+
 run: deps
 	$(MAKE) -j$$(nproc) all
 	packaging/run.sh
@@ -129,6 +144,45 @@ run-cluster-clean:
 test-cluster: deps
 	$(MAKE) -j$$(nproc) all
 	tests/cluster/run.sh
+
+# libFuzzer targets, one per parser of untrusted bytes: fuzz/<name>.cpp becomes
+# build/fuzz/<name>, linked against the library compiled again with clang (libFuzzer
+# needs clang's coverage instrumentation in the code under test), and fuzzes from
+# the seeds in fuzz/corpus/<name>/ for FUZZ_SECONDS each (fuzz-ci: a minute in all).
+FUZZ_CXX      ?= clang++
+FUZZ_BUILD    := $(BUILD)/fuzz
+FUZZ_FLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+                 -fsanitize-ignorelist=fuzz/ubsan-ignore.txt
+# RapidJSON's iterator comparisons trip this clang C++20 warning in every file.
+FUZZ_WARN     := -Wno-ambiguous-reversed-operator
+FUZZ_NAMES    := $(basename $(notdir $(wildcard fuzz/*.cpp)))
+FUZZ_BINS     := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.cpp=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_SECONDS  ?= 60
+FUZZ_CI_SECONDS ?= 7
+
+$(FUZZ_BUILD)/obj/%.o: %.cpp fuzz/ubsan-ignore.txt
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCXX $<"
+	@$(FUZZ_CXX) $(CPPFLAGS) $(LANG_FLAGS) $(FUZZ_WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/libsynkronus.a: $(FUZZ_LIB_OBJS)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/fuzz/%.o $(FUZZ_BUILD)/libsynkronus.a
+	@echo "  LD      $@"
+	@$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/obj/fuzz/%.d)
+
+fuzz: deps
+	$(MAKE) -j$$(nproc) $(FUZZ_BINS)
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# The same, briefly, for .ci/run.
+fuzz-ci: FUZZ_SECONDS = $(FUZZ_CI_SECONDS)
+fuzz-ci: fuzz
 
 # The load generator of the benchmarks (HTTPS and MariaDB clients, one binary).
 $(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a

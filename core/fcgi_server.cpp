@@ -18,6 +18,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/problem.h"
+#include "core/sanitizer.h"
 
 namespace core {
 
@@ -271,7 +272,11 @@ int run_pool(const PoolOptions& opts, const Router& router, const ServerHooks& h
     std::map<pid_t, std::chrono::steady_clock::time_point> children;
     auto spawn = [&]() {
         pid_t p = fork();
-        if (p == 0) _exit(worker_main(fd, router, hooks));
+        if (p == 0) {
+            int rc = worker_main(fd, router, hooks);
+            leak_check_before_exit();
+            _exit(rc);
+        }
         if (p < 0) {
             log::error(std::string("fork failed: ") + strerror(errno));
             return;

@@ -62,6 +62,8 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_as_space) {
             if (d == '\0') return false;
             out.push_back(d);
             i += 2;
+        } else if (c == '\0') {
+            return false;  // a raw NUL is refused like an encoded one (found by fuzzing)
         } else if (c == '+' && plus_as_space) {
             out.push_back(' ');
         } else {

@@ -77,7 +77,7 @@ struct Response {
 
 const char* status_reason(int status);
 
-// Strict percent-decoding: false on a malformed escape or a decoded NUL.
+// Strict percent-decoding: false on a malformed escape or a NUL, encoded or raw.
 bool percent_decode(std::string_view in, std::string& out, bool plus_as_space = false);
 
 }  // namespace core

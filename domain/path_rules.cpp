@@ -37,4 +37,27 @@ bool valid_attachment_id(std::string_view id) {
     return true;
 }
 
+bool valid_bundle_file_path(const std::string& path) {
+    return !path.empty() && path.size() <= 4096 && !bad_segment(path) &&
+           path.find('\\') == std::string::npos && !has_control_character(path);
+}
+
+std::string accel_encode_path(const std::string& path) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(path.size() + 16);
+    for (unsigned char c : path) {
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                     c == '.' || c == '_' || c == '~' || c == '/';
+        if (plain) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
 }  // namespace domain

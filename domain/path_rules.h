@@ -3,6 +3,7 @@
 // directory or not survive a URL, a JSON string or a log line.
 #pragma once
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,5 +24,13 @@ bool has_control_character(std::string_view s);
 bool valid_attachment_id(std::string_view id);
 constexpr const char* kAttachmentIdRule =
     "attachment_id must be 1 to 255 characters of A-Z a-z 0-9 . _ - and must not start with a dot";
+
+// The path of a file inside a version, as a client may send it: no empty, "." or
+// ".." segment, not absolute, no backslash or control character. Only paths that
+// pass are looked up (and only manifest paths are ever served).
+bool valid_bundle_file_path(const std::string& path);
+// Percent-encodes everything but unreserved characters and "/", for the
+// X-Accel-Redirect URI (nginx decodes it once).
+std::string accel_encode_path(const std::string& path);
 
 }  // namespace domain

@@ -88,29 +88,6 @@ std::string empty_manifest_json() {
 
 }  // namespace
 
-bool valid_bundle_file_path(const std::string& path) {
-    return !path.empty() && path.size() <= 4096 && !domain::bad_segment(path) &&
-           path.find('\\') == std::string::npos && !domain::has_control_character(path);
-}
-
-std::string accel_encode_path(const std::string& path) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(path.size() + 16);
-    for (unsigned char c : path) {
-        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                     c == '.' || c == '_' || c == '~' || c == '/';
-        if (plain) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
-
 core::Response bundle_push(Context& ctx, core::Request& req) {
     auto upload = ctx.bundle_store().begin_upload();
     receive_upload(req, {"bundle", "the ZIP", "a ZIP file"}, ctx.cfg.integer("body_limit_bundle"),
@@ -185,14 +162,14 @@ core::Response bundle_manifest(Context& ctx, core::Request& req) {
 
 core::Response bundle_download(Context& ctx, core::Request& req) {
     const std::string& path = req.params.at("path");
-    if (!valid_bundle_file_path(path))
+    if (!domain::valid_bundle_file_path(path))
         throw ApiError::validation({{"path", "path must be a relative file path without empty, '.' or '..' segments"}},
                                    "The file path is not valid");
     const bool preview = preview_requested(req);
     auto info = serving_version(ctx, preview);
     auto it = info->files.find(path);
     if (it == info->files.end()) throw ApiError::not_found("No such file in app bundle version " + info->name);
-    return file_response(ctx, req, info->name + "/" + accel_encode_path(path), it->second.mime_type,
+    return file_response(ctx, req, info->name + "/" + domain::accel_encode_path(path), it->second.mime_type,
                          it->second.sha256, preview);
 }
 

@@ -10,6 +10,8 @@ import urllib.parse
 import uuid
 
 REPO = os.environ["REPO"]
+# Directory of the binaries under test (build/, or build/asan/ for `make test-sanitize`).
+BIN = os.environ.get("BIN", os.path.join(REPO, "build"))
 STATE = os.environ["STATE"]
 BASE_URL = os.environ["BASE_URL"]
 CACERT = os.environ["CACERT"]

@@ -7,6 +7,8 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 export STATE=${STATE:-$REPO/tests/tmp/stack}
 export HTTPS_PORT=${HTTPS_PORT:-18443} HTTP_PORT=${HTTP_PORT:-18080} DB_PORT=${DB_PORT:-13407}
 export WORKERS=${WORKERS:-3}
+# The binaries under test: build/ unless a caller (make test-sanitize) names another build.
+export BIN=${BIN:-$REPO/build}
 # Cheaper Argon2 parameters keep the many logins of the suite fast; the hashing code is the same.
 export ARGON2_MEMORY_KIB=${ARGON2_MEMORY_KIB:-8192} ARGON2_TIME_COST=${ARGON2_TIME_COST:-1}
 . "$REPO/packaging/devstack.sh"

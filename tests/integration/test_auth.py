@@ -52,7 +52,7 @@ def refresh_reply(refresh_token):
 
 
 def admin_cli(*args):
-    subprocess.run([os.path.join(h.REPO, "build/synkronus-admin"), "--config",
+    subprocess.run([os.path.join(h.BIN, "synkronus-admin"), "--config",
                     os.path.join(h.STATE, "synkronus.conf"), *args],
                    check=True, capture_output=True, text=True)
 

@@ -7,7 +7,7 @@ import harness as h
 
 
 def admin(*args):
-    return subprocess.run([os.path.join(h.REPO, "build/synkronus-admin"), "--config",
+    return subprocess.run([os.path.join(h.BIN, "synkronus-admin"), "--config",
                            os.path.join(h.STATE, "synkronus.conf"), *args],
                           capture_output=True, text=True)
 

@@ -5,7 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "handlers/app_bundle.h"
+#include "domain/path_rules.h"
 #include "services/bundle_store.h"
 
 BOOST_AUTO_TEST_SUITE(app_bundle)
@@ -31,18 +31,18 @@ BOOST_AUTO_TEST_CASE(versions_parse_with_or_without_leading_zeros) {
 BOOST_AUTO_TEST_CASE(download_paths_stay_inside_the_version) {
     for (const char* ok : {"app/index.html", "app/a b/c%d.txt", "app/.well-known/x", "forms/f/schema.json", "a",
                            "app/..x", "app/x..", "app/\xc3\xa9.txt"})
-        BOOST_CHECK_MESSAGE(handlers::valid_bundle_file_path(ok), ok);
+        BOOST_CHECK_MESSAGE(domain::valid_bundle_file_path(ok), ok);
     for (const char* bad : {"", "/etc/passwd", "../x", "app/../x", "app/..", "..", ".", "./app/x", "app/./x",
                             "app//x", "app/", "app\\x", "app/\x01x", "app/x\x7f"})
-        BOOST_CHECK_MESSAGE(!handlers::valid_bundle_file_path(bad), bad);
-    BOOST_CHECK(!handlers::valid_bundle_file_path(std::string("app/x\0y", 7)));
-    BOOST_CHECK(!handlers::valid_bundle_file_path("app/" + std::string(5000, 'x')));
+        BOOST_CHECK_MESSAGE(!domain::valid_bundle_file_path(bad), bad);
+    BOOST_CHECK(!domain::valid_bundle_file_path(std::string("app/x\0y", 7)));
+    BOOST_CHECK(!domain::valid_bundle_file_path("app/" + std::string(5000, 'x')));
 }
 
 BOOST_AUTO_TEST_CASE(accel_paths_are_percent_encoded_but_slashes) {
-    BOOST_CHECK_EQUAL(handlers::accel_encode_path("app/js/main-1.2_x~.js"), "app/js/main-1.2_x~.js");
-    BOOST_CHECK_EQUAL(handlers::accel_encode_path("app/a b/100%?#.txt"), "app/a%20b/100%25%3F%23.txt");
-    BOOST_CHECK_EQUAL(handlers::accel_encode_path("app/\xc3\xa9"), "app/%C3%A9");
+    BOOST_CHECK_EQUAL(domain::accel_encode_path("app/js/main-1.2_x~.js"), "app/js/main-1.2_x~.js");
+    BOOST_CHECK_EQUAL(domain::accel_encode_path("app/a b/100%?#.txt"), "app/a%20b/100%25%3F%23.txt");
+    BOOST_CHECK_EQUAL(domain::accel_encode_path("app/\xc3\xa9"), "app/%C3%A9");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,3 +1,5 @@
+#include <cmath>
+#include <cstdint>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -42,6 +44,44 @@ BOOST_AUTO_TEST_CASE(malformed_json_is_a_validation_error_naming_the_body) {
             BOOST_TEST(has_error_for(e, "body"));
         }
     }
+}
+
+// RapidJSON 1.1.0 read "a" and "b" as tiny non-zero numbers of either sign (found by fuzzing).
+BOOST_AUTO_TEST_CASE(long_zeros_read_as_zero) {
+    auto doc = core::parse_json_object(
+        R"({"a": 0.000000000000000000000000, "b": -0.00000000000000000000000000e5, "c": 0.0,)"
+        R"( "e": 1e-400, "f": 0, "g": -0, "h": 0.0000000000000000000000001, "i": 18446744073709551616,)"
+        R"( "j": -9223372036854775808, "k": 333333333.33333329})");
+    for (const char* k : {"a", "b", "c", "e"}) {
+        BOOST_TEST_CONTEXT(k) {
+            BOOST_TEST(doc[k].IsDouble());
+            BOOST_TEST(doc[k].GetDouble() == 0.0);
+        }
+    }
+    BOOST_TEST(!std::signbit(doc["a"].GetDouble()));
+    BOOST_TEST(std::signbit(doc["b"].GetDouble()));
+    // Every other number keeps the type and value RapidJSON gives it.
+    BOOST_TEST(doc["f"].IsUint64());
+    BOOST_TEST(doc["g"].IsInt());
+    BOOST_TEST(doc["g"].GetInt() == 0);
+    BOOST_TEST(doc["h"].GetDouble() == 1e-25);
+    BOOST_TEST(doc["i"].IsDouble());
+    BOOST_TEST(doc["i"].GetDouble() == 18446744073709551616.0);
+    BOOST_TEST(doc["j"].IsInt64());
+    BOOST_TEST(doc["j"].GetInt64() == INT64_MIN);
+    BOOST_TEST(doc["k"].GetDouble() == 333333333.33333329);
+}
+
+// RapidJSON 1.1.0 read the last two as -3.09e-295 and 1.33e30 (found by fuzzing).
+BOOST_AUTO_TEST_CASE(numbers_too_big_are_named) {
+    for (const char* body : {R"({"a": [1, 1e400]})", R"({"a": 1.8e308})", R"({"a": 10000000000000000000000e300})",
+                             R"({"a": 12345611111111111111111111111111111111111110000000000076931348623157e308})"}) {
+        BOOST_TEST_CONTEXT(body) {
+            auto e = expect_api_error([&] { core::parse_json_object(body); });
+            BOOST_TEST(e.errors().at(0).message.find("Number too big") != std::string::npos, e.errors().at(0).message);
+        }
+    }
+    BOOST_TEST(core::parse_json_object(R"({"a": 1.7976931348623157e308})")["a"].GetDouble() == 1.7976931348623157e308);
 }
 
 BOOST_AUTO_TEST_CASE(top_level_must_be_an_object) {

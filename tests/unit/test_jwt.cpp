@@ -159,6 +159,19 @@ BOOST_AUTO_TEST_CASE(other_algorithms_are_rejected) {
     }
 }
 
+// Claims were read up to the first NUL (found by fuzzing).
+BOOST_AUTO_TEST_CASE(claims_with_a_nul_are_read_whole) {
+    std::string payload = payload_with(R"(,"typ":"access","exp":1800003600)");
+    BOOST_TEST(verify(craft(R"({"alg":"HS256\u0000x"})", payload)) == core::JwtStatus::bad_algorithm);
+    BOOST_TEST(verify(craft(kHs256, payload_with(R"(,"typ":"access\u0000x","exp":1800003600)"))) ==
+               core::JwtStatus::wrong_type);
+    core::AccessClaims c = claims();
+    c.sub = std::string("alice\0bob", 9);
+    core::AccessClaims out;
+    BOOST_TEST(core::jwt_verify_access(core::jwt_sign_access(c, kSecret), kSecret, kNow, out) == core::JwtStatus::ok);
+    BOOST_TEST(out.sub == c.sub);
+}
+
 BOOST_AUTO_TEST_CASE(missing_or_mistyped_exp_is_rejected) {
     BOOST_TEST(verify(craft(kHs256, payload_with(R"(,"typ":"access")"))) == core::JwtStatus::missing_claim);
     BOOST_TEST(verify(craft(kHs256, payload_with(R"(,"typ":"access","exp":"1800003600")"))) ==

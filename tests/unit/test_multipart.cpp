@@ -20,7 +20,8 @@ struct Part {
 };
 
 // Parses `body` fed in chunks of `chunk` bytes; throws what the parser throws.
-std::vector<Part> parse(const std::string& boundary, const std::string& body, size_t chunk) {
+std::vector<Part> parse(const std::string& boundary, const std::string& body, size_t chunk,
+                        size_t max_header_bytes = 16 * 1024) {
     std::vector<Part> parts;
     core::MultipartParser p(boundary, {
         [&](const core::MultipartPart& h) {
@@ -32,7 +33,7 @@ std::vector<Part> parse(const std::string& boundary, const std::string& body, si
             parts.back().data.append(d, n);
         },
         [&] { parts.back().ended = true; },
-    });
+    }, max_header_bytes);
     for (size_t i = 0; i < body.size(); i += chunk) p.feed(body.data() + i, std::min(chunk, body.size() - i));
     p.finish();
     return parts;
@@ -152,6 +153,19 @@ BOOST_AUTO_TEST_CASE(malformed_bodies_are_refused) {
     // An endless header block.
     std::string endless = "--" + B + "\r\nContent-Disposition: form-data; name=\"a\"\r\nX: " + std::string(20000, 'h');
     BOOST_CHECK_THROW(parse(B, endless, 1000), core::MultipartError);
+}
+
+// A header block of exactly the limit was refused when the body arrived in pieces
+// that ended inside its closing CRLFCRLF, and accepted when it came whole.
+BOOST_AUTO_TEST_CASE(header_limit_holds_at_every_chunk_size) {
+    const std::string block = "Content-Disposition: form-data; name=\"a\"";
+    const std::string body = "--" + B + "\r\n" + block + "\r\n\r\nxyz\r\n--" + B + "--";
+    for (size_t chunk = 1; chunk <= body.size(); ++chunk) {
+        auto parts = parse(B, body, chunk, block.size());
+        BOOST_REQUIRE_EQUAL(parts.size(), 1u);
+        BOOST_CHECK_EQUAL(parts[0].data, "xyz");
+        BOOST_CHECK_THROW(parse(B, body, chunk, block.size() - 1), core::MultipartError);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(empty_body_is_refused) {

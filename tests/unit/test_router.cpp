@@ -185,6 +185,7 @@ BOOST_AUTO_TEST_CASE(percent_decode_rules) {
     BOOST_TEST(!core::percent_decode("%2", out));
     BOOST_TEST(!core::percent_decode("%g0", out));
     BOOST_TEST(!core::percent_decode("%00", out));
+    BOOST_TEST(!core::percent_decode(std::string("a\0b", 3), out));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,8 +13,8 @@ namespace db {
 ErrorKind classify_errno(int code) {
     switch (code) {
         case 1062: return ErrorKind::duplicate;
-        case 1213:
-        case 1205: return ErrorKind::deadlock;
+        case 1213: return ErrorKind::deadlock;
+        case 1205: return ErrorKind::lock_timeout;
         case 2002:
         case 2003:
         case 2005:
@@ -78,6 +78,9 @@ void Database::open(bool prepare) {
             st->execute("SET time_zone = '+00:00'");
             st->execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
             st->execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'");
+            // Row locks (InnoDB) and table/metadata locks (LOCK TABLES, DDL) alike.
+            const std::string wait = std::to_string(settings_.lock_wait_timeout_s);
+            st->execute("SET SESSION innodb_lock_wait_timeout = " + wait + ", lock_wait_timeout = " + wait);
         }
         if (prepare && !prepared_all_) {
             prepared_.clear();

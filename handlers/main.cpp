@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "handlers/context.h"
 #include "handlers/routes.h"
+#include "services/bundle_store.h"
 #include "services/settings.h"
 
 namespace {
@@ -67,7 +68,12 @@ int main(int argc, char** argv) {
         ctx.drop_connections();  // never share a connection across fork
         core::Router router = handlers::build_router(ctx);
         core::ServerHooks hooks = handlers::build_hooks(ctx);
-        hooks.worker_init = [&ctx] { ctx.drop_connections(); };
+        hooks.worker_init = [&ctx] {
+            ctx.drop_connections();
+            // A worker that starts may be replacing one killed mid-push: its upload and
+            // extraction must not stay in the store.
+            services::clean_bundle_tmp(ctx.cfg.str("bundle_dir"));
+        };
         core::PoolOptions opts;
         opts.listen = ctx.cfg.str("listen");
         opts.socket_mode = static_cast<int>(std::strtol(ctx.cfg.str("socket_mode").c_str(), nullptr, 8));

@@ -4,7 +4,8 @@
 # tests and the benchmarks. Nothing here touches the system's own services.
 #
 # Set before calling: STATE (directory), HTTPS_PORT, HTTP_PORT, DB_PORT; optional
-# WORKERS, BIN (directory of the binaries), SQL_DIR, LOCATIONS_CONF, HTTP_CONF.
+# WORKERS, BIN (directory of the binaries), SQL_DIR, LOCATIONS_CONF, HTTP_CONF,
+# FASTCGI_READ_TIMEOUT (nginx's wait for a worker, e.g. 2s; the fault tests shorten it).
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BIN=${BIN:-$REPO/build}
@@ -111,7 +112,9 @@ stack_stop_workers() { stack_kill workers.pid; }
 
 stack_nginx_conf() {
     sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" \
-        -e "s#/var/lib/synkronus/bundles/#$STATE/bundles/#g" "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
+        -e "s#/var/lib/synkronus/bundles/#$STATE/bundles/#g" \
+        ${FASTCGI_READ_TIMEOUT:+-e "s#^fastcgi_read_timeout .*#fastcgi_read_timeout $FASTCGI_READ_TIMEOUT;#"} \
+        "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
     cp "$HTTP_CONF" "$STATE/nginx/synkronus-http.conf"
     cp /etc/nginx/fastcgi_params "$STATE/nginx/fastcgi_params"
     sed -e "s#@STATE@#$STATE#g" -e "s#@HTTPS_PORT@#$HTTPS_PORT#g" -e "s#@HTTP_PORT@#$HTTP_PORT#g" \

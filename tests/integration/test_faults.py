@@ -490,8 +490,10 @@ class StoreDisagrees(unittest.TestCase):
         self.assertIn(f"app bundle version {self.version} (active): its ZIP is missing; its directory is missing; "
                       "deactivated", c.stdout)
         self.assertEqual(bundle_state()[1], 0)
+        # Workers may reuse the active version they read for bundle_cache_ms (1 s):
+        # synkronus-admin is not one of them, so they see the change within that time.
+        time.sleep(1.2)
         # No manifest names missing files any more: the empty manifest, and health is ok.
-        self.assertTrue(h.wait_until(lambda: tb.get("/app-bundle/manifest").status == 200, timeout=5))
         self.assertEqual(tb.get("/app-bundle/manifest").json["files"], [])
         self.assertEqual(h.request("GET", "/health").status, 200)
         # The version itself is still listed and still broken: check says so until

@@ -293,12 +293,15 @@ class StoreFull(unittest.TestCase):
 
     def tearDown(self):
         # What was pushed into the small filesystem goes back to the real one.
-        subprocess.run(["umount", BUNDLES], check=True)
+        # Lazily: a file nginx still has open (a download a client reads slowly)
+        # must not keep the small filesystem over the store for the tests after this.
+        umount = subprocess.run(["umount", "--lazy", BUNDLES], capture_output=True, text=True)
+        self.assertEqual(umount.returncode, 0, umount.stderr)
         if os.path.exists(self.filler):
             os.unlink(self.filler)
         shutil.rmtree(BUNDLES)
         subprocess.run(["cp", "-a", self.mnt, BUNDLES], check=True)
-        subprocess.run(["umount", self.mnt], check=True)
+        subprocess.run(["umount", "--lazy", self.mnt], check=True)
         os.rmdir(self.mnt)
 
     def leave_free(self, nbytes):

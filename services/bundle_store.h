@@ -2,7 +2,10 @@
 // record in the database (db/bundle_repository.h). No HTTP here.
 //
 // Layout (one filesystem, so every move is an atomic rename):
-//   bundle_dir/tmp/             uploads and extractions in progress
+//   bundle_dir/tmp/             uploads and extractions in progress, named after host and
+//                               pid: each worker, as it starts, removes those of dead
+//                               workers of its host (clean_bundle_tmp), so a worker
+//                               killed mid-push leaves nothing for long
 //   bundle_dir/versions/NNNN/   the extracted files of a version, never changed once published
 //   bundle_dir/versions/NNNN.zip  the archive as pushed
 //

@@ -1,12 +1,13 @@
 # synkronus-fcgi: the only build entry.
-# Targets: all, deps, run, run-clean, test, check, bench, deb, test-deb, install, clean.
+# Targets: all, deps, run, run-clean, run-cluster, test, test-cluster, check, bench, bench-cluster,
+# deb, test-deb, test-systemd, install, clean.
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Werror=return-type -pipe -I. -DRAPIDJSON_HAS_STDSTRING=1
 CPPFLAGS ?=
 LDFLAGS  ?=
-LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -largon2 -lpthread
+LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -lz -largon2 -lpthread
 
 PREFIX   ?= /usr
 SYSCONFDIR ?= /etc
@@ -16,8 +17,10 @@ BUILD    := build
 
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
-             libzip-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
-             openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert
+             libzip-dev zlib1g-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
+             galera-4 mariadb-backup socat \
+             openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert \
+             debootstrap systemd-container
 
 # Two archives, so the layers show in the link: synkronus-admin links only the
 # lower one (core, domain, db, services) and cannot come to depend on handlers/.
@@ -33,7 +36,8 @@ SERVER := $(BUILD)/synkronus-fcgi
 ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
-.PHONY: all deps run run-clean test check integration bench deb test-deb install clean
+.PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration bench bench-cluster \
+        deb test-deb test-systemd install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -46,7 +50,8 @@ $(BUILD)/obj/tests/unit/%.o: CPPFLAGS += -DBOOST_TEST_DYN_LINK
 
 # The OpenAPI document is linked in with .incbin; version facts for GET /version.
 VERSION      := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog 2>/dev/null)
-BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+# A package is built from a copy without .git: packaging/build-deb.sh leaves the commit in .build-commit.
+BUILD_COMMIT := $(shell cat .build-commit 2>/dev/null || git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 BUILD_TIME   := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ)
 $(BUILD)/obj/handlers/meta.o: handlers/openapi.yaml
 $(BUILD)/obj/handlers/meta.o: CPPFLAGS += -DSYNKRONUS_VERSION='"$(or $(VERSION),0.0.0)"' \
@@ -107,7 +112,23 @@ run: deps
 	packaging/run.sh
 
 run-clean:
+	@if [ -e run/.lock ] && ! flock -n run/.lock true; then \
+	    echo "run/ is in use by a running make run (pid $$(cat run/.lock)); stop it first" >&2; exit 1; fi
 	rm -rf run
+
+# Three Galera nodes, two app hosts and a front balancer on loopback, state in ./run-cluster.
+run-cluster: deps
+	$(MAKE) -j$$(nproc) all
+	packaging/cluster.sh
+
+run-cluster-clean:
+	rm -rf run-cluster
+
+# The cluster tests: concurrent pushers and pullers through the balancer and each host,
+# then the same while a Galera node and then an app host are killed.
+test-cluster: deps
+	$(MAKE) -j$$(nproc) all
+	tests/cluster/run.sh
 
 # The load generator of the benchmarks (HTTPS and MariaDB clients, one binary).
 $(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a
@@ -117,6 +138,12 @@ $(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a
 bench: deps
 	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
 	bench/run.sh
+
+# Push and pull through two hosts on a three-node Galera cluster against one host on one
+# MariaDB, in the same run (bench/cluster.sh).
+bench-cluster: deps
+	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
+	bench/cluster.sh
 
 # The .deb, built by dpkg-buildpackage from a clean copy of the tree (never this
 # working tree, whose build/ stays as it is), into build/deb/.
@@ -130,6 +157,16 @@ deb: deps
 test-deb: export DEB_BUILD_OPTIONS += nocheck
 test-deb: deb
 	tests/package/run.sh $(BUILD)/deb
+
+# The package under a real systemd: a debootstrap'ed Debian 12 (cached in
+# build/systemd) boots in systemd-nspawn, installs the .deb and follows
+# README.Debian; see tests/systemd/run.sh. Needs root and the network (apt);
+# takes ports 80, 443 and 3306 while it runs. Reuses the package `make test-deb`
+# built from the same tree.
+test-systemd: export DEB_BUILD_OPTIONS += nocheck
+test-systemd: deps
+	packaging/build-deb.sh --reuse $(BUILD)/deb
+	tests/systemd/run.sh $(BUILD)/deb
 
 # The layout of the Debian package. The admin's config and nginx site are never overwritten.
 install: all

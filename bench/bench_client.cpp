@@ -7,8 +7,14 @@
 //   bench-client db-insert --batch N      records/s of multi-row INSERTs (ceiling)
 //   bench-client pull      --limit N      records/s through POST /sync/pull, pages followed
 //   bench-client db-select --limit N      records/s of change_id range pages (ceiling)
-//   bench-client get       --path P       requests/s of a GET (bundles, static files)
+//   bench-client get       --path P       requests/s of a GET (bundles, attachments, static files)
+//   bench-client upload    --size N       uploads/s of PUT /attachments/{new id}, N bytes each
+//   bench-client disk-write --size N --dir D  the same bytes written to D, fsynced and renamed (ceiling)
 //   bench-client seed      --count N      rows like pushed ones, straight into sync_records
+//
+// push and pull with --observations speak the current mobile app's generation
+// (CONTRACT §7): observation items with 16-character transmission ids, and pulls
+// with `since`, whose records come back as observations.
 //
 // db-insert and db-select with --server-sql replay the statements the server itself
 // runs for a push or a pull, straight against MariaDB: the database's share of the gap.
@@ -17,6 +23,7 @@
 // the client, nginx, the workers and MariaDB used in the measured window, so a
 // reader can tell whether the client or the machine was the bottleneck.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -42,6 +49,7 @@
 #include <thread>
 #include <vector>
 
+#include <cppconn/datatype.h>
 #include <cppconn/driver.h>
 #include <cppconn/exception.h>
 #include <cppconn/prepared_statement.h>
@@ -53,6 +61,8 @@
 #include <rapidjson/document.h>
 
 #include "core/crypto.h"
+#include "core/files.h"
+#include "db/statements.h"
 #include "domain/canonical_json.h"
 #include "domain/record_hash.h"
 
@@ -77,11 +87,14 @@ struct Options {
     std::vector<std::string> headers;
     int expect = 200;
     bool gzip = false;
+    bool observations = false;  // push / pull: the observation shape (CONTRACT §7)
     bool server_sql = false;  // db-insert / db-select: replay the server's statements instead
     std::string db_socket, db_user = "root", db_password, db_name = "synkronus";
     std::string table = "sync_records";
     std::vector<std::pair<std::string, int>> watch;  // name, pid (pid and its children)
     std::string user = "admin";
+    int64_t size = 5 << 20;  // upload, disk-write
+    std::string dir;         // disk-write
 };
 
 [[noreturn]] void die(const std::string& m) {
@@ -105,8 +118,8 @@ Options parse_args(int argc, char** argv) {
     o.mode = argv[1];
     for (int i = 2; i < argc; ++i) {
         std::string k = argv[i];
-        if (k == "--gzip" || k == "--server-sql") {
-            (k == "--gzip" ? o.gzip : o.server_sql) = true;
+        if (k == "--gzip" || k == "--server-sql" || k == "--observations") {
+            (k == "--gzip" ? o.gzip : k == "--server-sql" ? o.server_sql : o.observations) = true;
             continue;
         }
         if (i + 1 >= argc) die("missing value for " + k);
@@ -129,6 +142,8 @@ Options parse_args(int argc, char** argv) {
         else if (k == "--db-name") o.db_name = v;
         else if (k == "--table") o.table = v;
         else if (k == "--user") o.user = v;
+        else if (k == "--size") o.size = std::stoll(v);
+        else if (k == "--dir") o.dir = v;
         else if (k == "--watch") {  // name=pid,name=pid
             std::stringstream ss(v);
             std::string item;
@@ -629,11 +644,22 @@ void mode_push(const Options& o) {
         return [&, conn, rng, client_id, seq](int64_t& bytes) -> int64_t {
             std::string body;
             body.reserve(static_cast<size_t>(o.batch) * 1300 + 200);
-            body += "{\"transmission_id\":\"" + rng->uuid() + "\",\"client_id\":\"" + client_id + "\",\"records\":[";
+            // The app's transmission ids are 16 characters, its observation ids obs_<ms>_<n>.
+            const std::string tid = o.observations ? rng->uuid().substr(24) + "abcd" : rng->uuid();
+            body += "{\"transmission_id\":\"" + tid + "\",\"client_id\":\"" + client_id + "\",\"records\":[";
             for (int i = 0; i < o.batch; ++i) {
                 if (i) body += ",";
-                body += "{\"id\":\"" + rng->uuid() + "\",\"schemaType\":\"" + kSchemaType + "\",\"schemaVersion\":\"" +
-                        kSchemaVersion + "\",\"data\":" + record_data(*rng, ++*seq) + ",\"deleted\":false}";
+                if (o.observations) {
+                    body += "{\"observation_id\":\"obs_" + rng->uuid() + "_" + std::to_string(i) + "\",\"form_type\":\"" +
+                            kSchemaType + "\",\"form_version\":\"" + kSchemaVersion + "\",\"data\":" +
+                            record_data(*rng, ++*seq) +
+                            ",\"deleted\":false,\"created_at\":\"2026-03-14T09:26:53.120Z\","
+                            "\"updated_at\":\"2026-03-14T09:41:07.004Z\",\"geolocation\":{\"latitude\":-1.292066,"
+                            "\"longitude\":36.821945,\"accuracy\":4.5,\"altitude\":1661.2,\"altitude_accuracy\":null}}";
+                } else {
+                    body += "{\"id\":\"" + rng->uuid() + "\",\"schemaType\":\"" + kSchemaType + "\",\"schemaVersion\":\"" +
+                            kSchemaVersion + "\",\"data\":" + record_data(*rng, ++*seq) + ",\"deleted\":false}";
+                }
             }
             body += "]}";
             HttpResponse r;
@@ -666,7 +692,8 @@ void mode_pull(const Options& o) {
     int64_t top = max_change_id(o);
     run_timed(o, "records/s", [&](int t, Tally& tally) {
         auto conn = std::make_shared<HttpsConn>(o.host, o.port);
-        std::string body0 = "{\"client_id\":\"bench-pull-" + std::to_string(t) + "\",\"after_change_id\":";
+        std::string body0 = "{\"client_id\":\"bench-pull-" + std::to_string(t) +
+                            (o.observations ? "\",\"since\":{\"version\":" : "\",\"after_change_id\":");
         // Each client starts at its own place in the table, then walks it page by page.
         auto after = std::make_shared<int64_t>(top * t / o.clients);
         auto token = std::make_shared<std::string>();
@@ -675,7 +702,7 @@ void mode_pull(const Options& o) {
         return [&, conn, body0, after, token, last_seen, pages](int64_t& bytes) -> int64_t {
             std::string path = "/sync/pull?limit=" + std::to_string(o.limit);
             if (!token->empty()) path += "&page_token=" + *token;
-            std::string body = body0 + std::to_string(*after) + "}";
+            std::string body = body0 + std::to_string(*after) + (o.observations ? "}}" : "}");
             HttpResponse r;
             std::string err;
             if (!conn->request(request_head(o, "POST", path, body.size()), body, r, err)) {
@@ -710,7 +737,9 @@ void mode_pull(const Options& o) {
             }
             ++*pages;
             int64_t n = 0;
-            static const std::string kCid = "\"change_id\":";
+            // An observation's change_id is its "version" ("form_version" and
+            // "current_version" do not match the quoted key).
+            const std::string kCid = o.observations ? "\"version\":" : "\"change_id\":";
             for (size_t p = json->find(kCid); p != std::string::npos; p = json->find(kCid, p + kCid.size())) {
                 int64_t cid = strtoll(json->c_str() + p + kCid.size(), nullptr, 10);
                 if (cid <= *last_seen) tally.error("pull: change_id went backwards");  // pages must continue exactly
@@ -811,30 +840,28 @@ void mode_db_select(const Options& o) {
 // replayed directly into sync_records: what the database part of a push costs,
 // without HTTP, FastCGI, JSON parsing or hashing.
 void mode_db_insert_server_sql(const Options& o) {
-    const int chunk = 500;  // the server pads its FOR UPDATE id lookup to this many ids
+    // The server's own statements (db/statements.cpp): its FOR UPDATE lookup is the
+    // smallest size that holds the batch, padded.
+    size_t chunk = db::kSyncLockSizes[std::size(db::kSyncLockSizes) - 1];
+    for (size_t n : db::kSyncLockSizes)
+        if (n >= static_cast<size_t>(o.batch)) {
+            chunk = n;
+            break;
+        }
     run_timed(o, "records/s", [&](int t, Tally&) {
         auto c = std::shared_ptr<sql::Connection>(db_connect(o));
         c->setAutoCommit(false);
         std::unique_ptr<sql::Statement> st(c->createStatement());
         st->execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
         auto prep = [&](const std::string& q) { return std::shared_ptr<sql::PreparedStatement>(c->prepareStatement(q)); };
-        std::string ids = "?";
-        for (int i = 1; i < chunk; ++i) ids += ",?";
-        auto tx_ins = prep("INSERT INTO sync_transmissions (transmission_id, body_hash, response, created_at, expires_at) "
-                           "VALUES (?, ?, '', UTC_TIMESTAMP(3), ?)");
-        auto lock = prep("SELECT last_change_id FROM sync_counter WHERE id = 1 FOR UPDATE");
-        auto sel = prep("SELECT id, hash, deleted FROM sync_records WHERE id IN (" + ids + ") FOR UPDATE");
+        const auto server = [&](db::Stmt id) { return prep(db::statement_sql(id)); };
+        auto tx_ins = server(db::Stmt::SYNC_TX_INS);
+        auto lock = server(db::Stmt::SYNC_COUNTER_LOCK);
+        auto sel = server(db::sync_stmt(db::SyncBatch::lock, chunk));
         std::map<int, std::shared_ptr<sql::PreparedStatement>> upsert;
-        for (int b : {100, 25, 5, 1})
-            upsert[b] = prep("INSERT INTO sync_records (id, schema_type, schema_version, data, hash, deleted, change_id, "
-                             "last_modified, last_modified_by, origin_client_id) VALUES " + placeholders(b) +
-                             " ON DUPLICATE KEY UPDATE schema_type = VALUES(schema_type), "
-                             "schema_version = VALUES(schema_version), data = VALUES(data), hash = VALUES(hash), "
-                             "deleted = VALUES(deleted), change_id = VALUES(change_id), "
-                             "last_modified = VALUES(last_modified), last_modified_by = VALUES(last_modified_by), "
-                             "origin_client_id = VALUES(origin_client_id)");
-        auto add = prep("UPDATE sync_counter SET last_change_id = ? WHERE id = 1");
-        auto set = prep("UPDATE sync_transmissions SET response = ? WHERE transmission_id = ?");
+        for (size_t b : db::kSyncUpsertSizes) upsert[static_cast<int>(b)] = server(db::sync_stmt(db::SyncBatch::upsert, b));
+        auto add = server(db::Stmt::SYNC_COUNTER_ADD);
+        auto set = server(db::Stmt::SYNC_TX_SET_RESPONSE);
         auto rng = std::make_shared<Rng>(seed_from_time(200 + t));
         std::string client_id = "bench-sql-" + std::to_string(t);
         auto seq = std::make_shared<int64_t>(0);
@@ -860,13 +887,13 @@ void mode_db_insert_server_sql(const Options& o) {
             for (size_t off = 0; off < rid.size(); off += chunk) {
                 size_t n = std::min<size_t>(chunk, rid.size() - off);
                 for (size_t i = 0; i < static_cast<size_t>(chunk); ++i)
-                    sel->setString(static_cast<unsigned>(i + 1), rid[off + std::min(i, n - 1)]);
+                    sel->setString(static_cast<unsigned>(i + 1), i < n ? rid[off + i] : "");
                 std::unique_ptr<sql::ResultSet> rs(sel->executeQuery());
                 while (rs->next()) {
                 }
             }
             size_t done = 0;
-            for (int b : {100, 25, 5, 1}) {
+            for (int b : {100, 25, 5, 1}) {  // db::kSyncUpsertSizes, largest first, as the server splits
                 while (rid.size() - done >= static_cast<size_t>(b)) {
                     auto& ps = *upsert.at(b);
                     unsigned p = 1;
@@ -881,13 +908,15 @@ void mode_db_insert_server_sql(const Options& o) {
                         ps.setString(p++, now);
                         ps.setString(p++, o.user);
                         ps.setString(p++, client_id);
+                        for (int k = 0; k < 3; ++k) ps.setNull(p++, sql::DataType::VARCHAR);  // observation fields
                     }
                     ps.executeUpdate();
                 }
             }
             add->setInt64(1, counter);
             add->executeUpdate();
-            set->setString(1, "{\"server_time\":\"2026-11-28T21:09:34.000Z\",\"success_count\":" +
+            set->setString(1, "{\"server_time\":\"2026-11-28T21:09:34.000Z\",\"current_version\":" + std::to_string(counter) +
+                                  ",\"success_count\":" +
                                   std::to_string(o.batch) + ",\"failed_records\":[],\"warnings\":[]}");
             set->setString(2, txid);
             set->executeUpdate();
@@ -950,6 +979,85 @@ void mode_get(const Options& o) {
                 return -1;
             }
             bytes = static_cast<int64_t>(r.body.size());
+            return 1;
+        };
+    });
+}
+
+std::string random_payload(int64_t size) {
+    Rng rng(seed_from_time(99));
+    std::string p(static_cast<size_t>(size), '\0');
+    for (size_t i = 0; i + 8 <= p.size(); i += 8) {
+        uint64_t v = rng.next();
+        memcpy(&p[i], &v, 8);
+    }
+    return p;
+}
+
+// The same bytes under a new id each time: the server receives, hashes, writes,
+// fsyncs and renames the whole file on every request (its content-addressed file is
+// replaced, so the disk does not fill up).
+void mode_upload(const Options& o) {
+    const std::string boundary = "bench7d0c1a0e0b7e4c39";
+    const std::string body = "--" + boundary +
+                             "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.bin\"\r\n"
+                             "Content-Type: application/octet-stream\r\n\r\n" +
+                             random_payload(o.size) + "\r\n--" + boundary + "--\r\n";
+    run_timed(o, "uploads/s", [&](int t, Tally& tally) {
+        auto conn = std::make_shared<HttpsConn>(o.host, o.port);
+        auto rng = std::make_shared<Rng>(seed_from_time(t));
+        return [&, conn, rng](int64_t& bytes) -> int64_t {
+            std::string head = "PUT /attachments/bench-" + rng->uuid() + ".bin HTTP/1.1\r\nHost: localhost\r\n"
+                               "Authorization: Bearer " + o.token + "\r\n"
+                               "Content-Type: multipart/form-data; boundary=" + boundary + "\r\n"
+                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+            HttpResponse r;
+            std::string err;
+            if (!conn->request(head, body, r, err)) {
+                tally.error("upload: " + err);
+                return -1;
+            }
+            if (r.status != 200) {
+                tally.error("upload: HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 300));
+                return -1;
+            }
+            bytes = static_cast<int64_t>(body.size());
+            return 1;
+        };
+    });
+}
+
+// What storing an upload costs the disk alone: the bytes written in 64 KiB chunks
+// (as the server receives them) to a new file, fsynced, renamed into place, the
+// directory fsynced.
+void mode_disk_write(const Options& o) {
+    if (o.dir.empty()) die("disk-write needs --dir");
+    const std::string payload = random_payload(o.size);
+    run_timed(o, "uploads/s", [&](int t, Tally& tally) {
+        return [&, t](int64_t& bytes) -> int64_t {
+            const std::string tmp = o.dir + "/tmp-" + std::to_string(t), dest = o.dir + "/file-" + std::to_string(t);
+            int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd < 0) {
+                tally.error("disk-write: open " + tmp + ": " + strerror(errno));
+                return -1;
+            }
+            try {
+                for (size_t off = 0; off < payload.size(); off += 65536)
+                    core::write_all(fd, payload.data() + off, std::min<size_t>(65536, payload.size() - off), tmp);
+            } catch (const std::exception& e) {
+                ::close(fd);
+                tally.error(std::string("disk-write: ") + e.what());
+                return -1;
+            }
+            bool ok = ::fsync(fd) == 0;
+            ::close(fd);
+            ok = ok && ::rename(tmp.c_str(), dest.c_str()) == 0;
+            if (!ok) {
+                tally.error("disk-write: " + std::string(strerror(errno)));
+                return -1;
+            }
+            core::fsync_dir(o.dir);
+            bytes = static_cast<int64_t>(payload.size());
             return 1;
         };
     });
@@ -1018,6 +1126,8 @@ int main(int argc, char** argv) {
         else if (o.mode == "db-insert") mode_db_insert(o);
         else if (o.mode == "db-select") mode_db_select(o);
         else if (o.mode == "get") mode_get(o);
+        else if (o.mode == "upload") mode_upload(o);
+        else if (o.mode == "disk-write") mode_disk_write(o);
         else if (o.mode == "seed") mode_seed(o);
         else die("unknown mode " + o.mode);
     } catch (const sql::SQLException& e) {

@@ -110,6 +110,11 @@ if ("push_b100_c1", "ours") in runs or ("pull_c1", "ours") in runs:
     pull = {}
     for c in (1, 4):
         pull[c] = row(f"pull, pages of 500, {c} client{'s' if c > 1 else ''}", f"pull_c{c}", target=0.40)
+    obs_rows = []  # (label, key): observation rows beside record rows
+    for c in (1, 4):
+        if (f"pull_c{c}", "obs") in runs:
+            row(f"  observations, since, {c} client{'s' if c > 1 else ''}", f"pull_c{c}", side="obs")
+            obs_rows.append((f"pull, {c} client{'s' if c > 1 else ''}", f"pull_c{c}"))
     if ("pull_gzip_c1", "ours") in runs:
         row("pull, 1 client, Accept-Encoding: gzip (info)", "pull_gzip_c1", ceil_key="pull_c1")
     push = {}
@@ -117,6 +122,9 @@ if ("push_b100_c1", "ours") in runs or ("pull_c1", "ours") in runs:
         for c in (1, 4, 16):
             push[(b, c)] = row(f"push, batches of {b}, {c} client{'s' if c > 1 else ''}", f"push_b{b}_c{c}",
                                target=0.50)
+            if (f"push_b{b}_c{c}", "obs") in runs:
+                row(f"  observations, batches of {b}, {c} client{'s' if c > 1 else ''}", f"push_b{b}_c{c}", side="obs")
+                obs_rows.append((f"push, batches of {b}, {c} client{'s' if c > 1 else ''}", f"push_b{b}_c{c}"))
     w("-" * W)
     for b in (100, 500):
         o1, c1 = push[(b, 1)]
@@ -129,6 +137,17 @@ if ("push_b100_c1", "ours") in runs or ("pull_c1", "ours") in runs:
             w(f"push scaling, batches of {b}: 1 -> 4 -> 16 clients  ours x{o4 / o1:.2f} -> x{o16 / o1:.2f}"
               + (f"   ceiling x{c4 / c1:.2f} -> x{c16 / c1:.2f}" if c1 and c16 else "")
               + ("   (holds: >= x0.50)" if ok else "   (COLLAPSES: < x0.50)"))
+    if obs_rows:
+        # Issue 9: observations within 10% of records, per round (the two ran back to back).
+        w("observations / records (issue 9 target >= 0.90), median of the rounds' ratios:")
+        for label, key in obs_rows:
+            rr = round_ratios(key, key, ceil_side="ours", side="obs")
+            if not rr:
+                continue
+            ratio = statistics.median(rr)
+            ok = ratio >= 0.90
+            verdicts.append((f"observations / records, {label}", ok, ratio, 0.90))
+            w(f"  {label:40} {ratio:.2f}  (rounds {min(rr):.2f}-{max(rr):.2f})" + ("" if ok else "  BELOW"))
     gap = [(f"pull, pages of 500", "pull_c1")] + [(f"push, batches of {b}", f"push_b{b}_c1") for b in (100, 500)]
     if any((k, "sql") in runs for _, k in gap):
         w("where the gap is, 1 client: the server's own SQL statements replayed straight against MariaDB,")
@@ -148,11 +167,20 @@ if ("push_b100_c1", "ours") in runs or ("pull_c1", "ours") in runs:
         w(f"peak RSS (VmHWM) of a worker while pushing (batches up to 500): "
           f"{int(facts['peak_rss_push_kib']) / 1024:.1f} MiB")
 
-if "bundles_skipped" in facts:
-    w("")
-    w(f"BUNDLES (issue 3): SKIPPED - {facts['bundles_skipped']}")
-elif ("dl_4k", "ours") in runs:
-    header("BUNDLES (issue 3): requests/s; ceiling = the same file from a static nginx location, no auth")
+def section(skipped_fact, name, first_key, title):
+    """Prints a section's SKIPPED line or its header; True when its rows follow."""
+    if skipped_fact in facts:
+        w("")
+        w(f"{name}: SKIPPED - {facts[skipped_fact]}")
+        return False
+    if (first_key, "ours") not in runs:
+        return False
+    header(f"{name}: {title}")
+    return True
+
+
+if section("bundles_skipped", "BUNDLES (issue 3)", "dl_4k",
+           "requests/s; ceiling = the same file from a static nginx location, no auth"):
     row("download 4 KB file (authorized, X-Accel)", "dl_4k", target=0.50)
     row("download 1 MB file (authorized, X-Accel)", "dl_1m", target=0.50)
     mb = med("dl_1m", "ours", "mb_s")
@@ -165,6 +193,16 @@ elif ("dl_4k", "ours") in runs:
     if mb:
         w(f"1 MB downloads moved {mb:,.0f} MB/s through TLS")
 
+if section("attachments_skipped", "ATTACHMENTS (issue 9)", "att_dl_4k",
+           "per second; ceilings = a static nginx location, the same bytes written to disk"):
+    row("download 4 KB attachment (authorized, X-Accel)", "att_dl_4k", target=0.50)
+    row("download 1 MB attachment (authorized, X-Accel)", "att_dl_1m", target=0.50)
+    row("upload 5 MB (multipart, hashed, fsync + rename)", "att_up_5m")
+    if "peak_rss_upload_kib" in facts:
+        before = int(facts.get("peak_rss_before_upload_kib", 0)) / 1024
+        w(f"peak RSS (VmHWM) of a worker while receiving 5 MB uploads: "
+          f"{int(facts['peak_rss_upload_kib']) / 1024:.1f} MiB (largest resident set before them: {before:.1f} MiB)")
+
 w("-" * W)
 bad = [v for v in verdicts if not v[1]]
 w(f"targets met: {len(verdicts) - len(bad)} of {len(verdicts)}"
@@ -175,7 +213,7 @@ def busiest(prefixes):
                 if side == "ours" and k.startswith(prefixes) for r in rs), default=None)
 
 
-sync_b, bundle_b = busiest(("pull", "push")), busiest(("dl_", "not_modified", "manifest"))
+sync_b, bundle_b = busiest(("pull", "push")), busiest(("dl_", "not_modified", "manifest", "att_"))
 if sync_b or bundle_b:
     w("load generator CPU (100 = one core of 2): "
       + (f"sync runs at most {sync_b[0]:.0f}% ({sync_b[1]}); " if sync_b else "")

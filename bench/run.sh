@@ -9,13 +9,17 @@
 # splits the gap into the database's share and the HTTP/FastCGI/JSON share.
 #
 # Order: seed 100,000 records, pull (before any push, so the table is the seeded
-# one), push, then bundles (skipped with a message while the routes are missing).
+# one), push, then bundles (skipped with a message while the routes are missing),
+# then attachments (downloads against a static location over the same files,
+# uploads against writing the same bytes to the same disk).
+# Pulls and pushes run in both generations of the API (side "obs": observations,
+# CONTRACT §7) next to the record rows, in the same rounds.
 #
 # Settings (environment): BENCH_STATE (default /tmp/benchstack), BENCH_HTTPS_PORT,
 # BENCH_HTTP_PORT, BENCH_DB_PORT (29443, 29080, 29407), BENCH_WORKERS (default: what
 # the server does with workers = 0, two per core), BENCH_SECONDS (measured seconds
 # per run, 3), BENCH_WARMUP (1), BENCH_ROUNDS (3), BENCH_SEED_RECORDS (100000),
-# BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync or bundles), BENCH_KEEP (keep the
+# BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync, bundles or attachments), BENCH_KEEP (keep the
 # database and bundle store under BENCH_STATE after the run).
 # Output: the table on stdout and in build/bench/results.txt; every raw run in
 # build/bench/raw.txt; the clients' error messages in build/bench/bench.log.
@@ -62,7 +66,7 @@ cleanup() {
     say "stopping the stack"
     stack_stop
     # The database holds a gigabyte or so of benchmark rows; the logs stay for a look.
-    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$STATE/mysql" "$STATE/bundles"
+    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$STATE/mysql" "$STATE/bundles" "$STATE/attachments" "$STATE/disk-write"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -83,6 +87,9 @@ cat >"$STATE/nginx/extra-bench.conf" <<CONF
 # bench/run.sh: the ceiling for bundle downloads, nginx serving the same files with no auth.
 location /_static_ceiling/ {
     alias $STATE/bundles/versions/;
+}
+location /_static_attachment/ {
+    alias $STATE/attachments/files/;
 }
 location /_static_misc/ {
     alias $STATE/static/;
@@ -167,19 +174,21 @@ bench_sync() {
     for c in 1 4; do
         rounds "pull_c$c" ceiling "db-select ${DBARGS[*]} --limit 500 --clients $c" \
             sql "$([ $c = 1 ] && echo "db-select ${DBARGS[*]} --server-sql --limit 500 --clients $c")" \
-            ours "pull ${API[*]} ${DBARGS[*]} --limit 500 --clients $c"
+            ours "pull ${API[*]} ${DBARGS[*]} --limit 500 --clients $c" \
+            obs "pull ${API[*]} ${DBARGS[*]} --limit 500 --clients $c --observations"
     done
     fact peak_rss_pull_kib "$(worker_peak_kib)"
     # What a mobile client really asks for (OkHttp adds Accept-Encoding: gzip); informative.
     run pull_gzip_c1 ours pull "${API[@]}" "${DBARGS[@]}" --limit 500 --clients 1 --gzip
 
-    say "push: batches of 100 and 500 fresh records (ceiling: multi-row INSERT of the same rows)"
+    say "push: batches of 100 and 500 fresh records and observations (ceiling: multi-row INSERT of the same rows)"
     reset_worker_peaks
     for b in 100 500; do
         for c in 1 4 16; do
             rounds "push_b${b}_c$c" ceiling "db-insert ${DBARGS[*]} --table bench_ceiling --batch $b --clients $c" \
                 sql "$([ $c = 1 ] && echo "db-insert ${DBARGS[*]} --server-sql --batch $b --clients $c")" \
-                ours "push ${API[*]} --batch $b --clients $c"
+                ours "push ${API[*]} --batch $b --clients $c" \
+                obs "push ${API[*]} --batch $b --clients $c --observations"
         done
     done
     fact peak_rss_push_kib "$(worker_peak_kib)"
@@ -267,8 +276,51 @@ bench_bundles() {
     rounds manifest ceiling "$G --path /_static_misc/manifest.json" ours "$G $A --path /app-bundle/manifest"
 }
 
-[ "$ONLY" = bundles ] || bench_sync
-[ "$ONLY" = sync ] || bench_bundles
+bench_attachments() {
+    say "attachments: uploading a 4 KB and a 1 MB file"
+    local auth=(-H "Authorization: Bearer $TOKEN") f status
+    head -c 4096 /dev/urandom >"$STATE/att-4k.bin"
+    head -c 1048576 /dev/urandom >"$STATE/att-1m.bin"
+    for f in att-4k att-1m; do
+        status=$("${CURL[@]}" -o "$STATE/att-response.json" -w '%{http_code}' "${auth[@]}" -X PUT \
+            -F "file=@$STATE/$f.bin;type=application/octet-stream" "$BASE/attachments/$f.bin")
+        if [ "$status" != 200 ]; then
+            say "SKIPPED attachments: PUT /attachments/$f.bin answered $status: $(head -c 300 "$STATE/att-response.json")"
+            fact attachments_skipped "PUT /attachments/$f.bin answered $status"
+            return 0
+        fi
+    done
+    local small large
+    small=$(sha256sum "$STATE/att-4k.bin" | cut -c1-64)
+    large=$(sha256sum "$STATE/att-1m.bin" | cut -c1-64)
+    small=/_static_attachment/${small:0:2}/$small
+    large=/_static_attachment/${large:0:2}/$large
+    "${CURL[@]}" "${auth[@]}" -o "$STATE/dl-ours.bin" "$BASE/attachments/att-1m.bin"
+    "${CURL[@]}" -o "$STATE/dl-static.bin" "$BASE$large"
+    if ! cmp -s "$STATE/dl-ours.bin" "$STATE/att-1m.bin" || ! cmp -s "$STATE/dl-static.bin" "$STATE/att-1m.bin"; then
+        say "SKIPPED attachments: the authorized download or the static file differs from the upload"
+        fact attachments_skipped "the downloads of att-1m.bin differ from the upload"
+        return 0
+    fi
+    local G="get --port $HTTPS_PORT --clients $BUNDLE_CLIENTS"
+    local A="--token-file $STATE/token"
+    say "attachments: downloads with $BUNDLE_CLIENTS clients; ceiling: the same files from a static location, no auth"
+    rounds att_dl_4k ceiling "$G --path $small" ours "$G $A --path /attachments/att-4k.bin"
+    rounds att_dl_1m ceiling "$G --path $large" ours "$G $A --path /attachments/att-1m.bin"
+    say "attachments: 5 MB uploads, 1 client; ceiling: the same bytes written, fsynced and renamed on the same disk"
+    mkdir -p "$STATE/disk-write"
+    reset_worker_peaks
+    # What a worker holds anyway (a login's Argon2 memory stays in glibc's heap),
+    # so the figure after the uploads can be read against it.
+    fact peak_rss_before_upload_kib "$(worker_peak_kib)"
+    rounds att_up_5m ceiling "disk-write --size 5242880 --dir $STATE/disk-write --clients 1" \
+        ours "upload --port $HTTPS_PORT $A --size 5242880 --clients 1"
+    fact peak_rss_upload_kib "$(worker_peak_kib)"
+}
+
+[ "$ONLY" = bundles ] || [ "$ONLY" = attachments ] || bench_sync
+[ "$ONLY" = sync ] || [ "$ONLY" = attachments ] || bench_bundles
+[ "$ONLY" = sync ] || [ "$ONLY" = bundles ] || bench_attachments
 
 fact loadavg_after "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
 fact elapsed_s "$(($(date +%s) - T_START))"

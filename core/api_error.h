@@ -17,7 +17,7 @@ class ApiError : public std::runtime_error {
 public:
     // slug is one of the contract's: bad-request, validation, unauthorized, forbidden,
     // not-found, conflict, payload-too-large, unsupported-api-version, rate-limited,
-    // unavailable, internal. detail is shown to the client: never SQL, paths or what().
+    // unavailable, internal, not-implemented. detail is shown to the client: never SQL, paths or what().
     ApiError(int status, std::string slug, std::string detail, std::vector<FieldError> errors = {})
         : std::runtime_error(detail), status_(status), slug_(std::move(slug)),
           detail_(std::move(detail)), errors_(std::move(errors)) {}
@@ -49,6 +49,7 @@ public:
         e.headers.emplace_back("Retry-After", "2");
         return e;
     }
+    static ApiError not_implemented(std::string d) { return {501, "not-implemented", std::move(d)}; }
     static ApiError internal() { return {500, "internal", "An internal error occurred"}; }
 
 private:

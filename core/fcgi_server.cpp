@@ -48,6 +48,44 @@ void check_api_version(const Request& req) {
 
 }  // namespace
 
+bool write_response(const Request& req, const Response& resp, const std::function<bool(std::string_view)>& put) {
+    std::string head;
+    head.reserve(256);
+    head += "Status: " + std::to_string(resp.status) + " " + status_reason(resp.status) + "\r\n";
+    bool accel = false;
+    for (const auto& [k, v] : resp.headers)
+        if (k == "X-Accel-Redirect") accel = true;
+    const bool streamed = static_cast<bool>(resp.body_writer);
+    if (resp.status != 304 && (!resp.body.empty() || !accel)) {
+        head += "Content-Type: " + resp.content_type + "\r\n";
+        if (!accel && !streamed) head += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
+    } else if (accel && !resp.content_type.empty()) {
+        head += "Content-Type: " + resp.content_type + "\r\n";
+    }
+    head += "X-Request-Id: " + req.request_id + "\r\n";
+    for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    if (!put(head)) return !streamed;
+    if (req.method == "HEAD" || resp.status == 304) return true;
+    if (!streamed) {
+        if (!resp.body.empty()) put(resp.body);
+        return true;
+    }
+    try {
+        resp.body_writer([&put](std::string_view bytes) {
+            if (!bytes.empty() && !put(bytes)) throw BodySinkClosed();
+        });
+        return true;
+    } catch (const BodySinkClosed&) {
+        log::warn("client went away during a streamed response");
+    } catch (const std::exception& e) {
+        log::error(std::string("streamed response failed part-way, aborting it: ") + e.what());
+    } catch (...) {
+        log::error("streamed response failed part-way with a non-standard exception, aborting it");
+    }
+    return false;
+}
+
 Response dispatch(const Router& router, const ServerHooks& hooks, Request& req) {
     Response resp;
     try {
@@ -120,6 +158,7 @@ Request build_request(FCGX_Request& fr) {
             if (q != std::string::npos) req.query = value.substr(q + 1);
         } else if (name == "REMOTE_ADDR") req.remote_addr = value;
         else if (name == "REQUEST_ID") req.request_id = value;
+        else if (name == "REQUEST_HOST") req.host = value;
         else if (name == "CONTENT_LENGTH") req.content_length = value.empty() ? 0 : std::atoll(value.c_str());
         else if (name == "CONTENT_TYPE") req.headers["content-type"] = value;
     }
@@ -132,25 +171,19 @@ Request build_request(FCGX_Request& fr) {
     return req;
 }
 
-void write_response(FCGX_Request& fr, const Request& req, const Response& resp) {
-    std::string head;
-    head.reserve(256);
-    head += "Status: " + std::to_string(resp.status) + " " + status_reason(resp.status) + "\r\n";
-    bool accel = false;
-    for (const auto& [k, v] : resp.headers)
-        if (k == "X-Accel-Redirect") accel = true;
-    if (resp.status != 304 && (!resp.body.empty() || !accel)) {
-        head += "Content-Type: " + resp.content_type + "\r\n";
-        if (!accel) head += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
-    } else if (accel && !resp.content_type.empty()) {
-        head += "Content-Type: " + resp.content_type + "\r\n";
-    }
-    head += "X-Request-Id: " + req.request_id + "\r\n";
-    for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
-    head += "\r\n";
-    FCGX_PutStr(head.data(), static_cast<int>(head.size()), fr.out);
-    if (resp.status != 304 && !resp.body.empty() && req.method != "HEAD")
-        FCGX_PutStr(resp.body.data(), static_cast<int>(resp.body.size()), fr.out);
+// An aborted stream must not look finished. nginx takes a FastCGI connection that
+// closes without END_REQUEST as the normal end of an unbuffered response of unknown
+// length, and would end the chunked body cleanly; a record it cannot parse (version
+// 0) makes it drop the client connection without the last chunk instead. Buffered
+// output is discarded, so the poison record starts on a record boundary. The write
+// may wait while nginx is not reading (a stalled client); nginx's send_timeout
+// bounds that, after which the write fails and the connection is closed anyway.
+void abort_request(FCGX_Request& fr) {
+    static const char kPoison[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    ssize_t n;
+    do n = ::write(fr.ipcFd, kPoison, sizeof kPoison);
+    while (n < 0 && errno == EINTR);
+    FCGX_Free(&fr, 1);
 }
 
 void drain_body(Request& req) {
@@ -184,8 +217,11 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
         auto t0 = std::chrono::steady_clock::now();
         Response resp = dispatch(router, hooks, req);
         drain_body(req);
-        write_response(fr, req, resp);
-        FCGX_Finish_r(&fr);
+        bool complete = write_response(req, resp, [&fr](std::string_view bytes) {
+            return FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), fr.out) == static_cast<int>(bytes.size());
+        });
+        if (complete) FCGX_Finish_r(&fr);
+        else abort_request(fr);
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
         log::debug(req.method + " " + req.path + " -> " + std::to_string(resp.status) + " in " + std::to_string(us) + "us");
         log::set_request_id("");

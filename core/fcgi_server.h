@@ -6,6 +6,7 @@
 #pragma once
 #include <exception>
 #include <functional>
+#include <string_view>
 #include <string>
 
 #include "core/api_error.h"
@@ -35,6 +36,12 @@ struct PoolOptions {
 // Serves one parsed request through the router: the single boundary where every
 // error becomes problem+json. Usable without FastCGI (tests, benchmarks).
 Response dispatch(const Router& router, const ServerHooks& hooks, Request& req);
+
+// Writes the status line, headers and body of `resp` through `put` (false: the
+// client is gone). Returns false when a streamed body (Response::body_writer)
+// stopped part-way: the caller must then abort the FastCGI request rather than
+// end it, so nginx drops the client connection without the final chunk.
+bool write_response(const Request& req, const Response& resp, const std::function<bool(std::string_view)>& put);
 
 // Runs the supervisor and workers in the foreground until SIGTERM/SIGINT; returns
 // the process exit code.

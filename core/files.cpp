@@ -177,6 +177,7 @@ int sweep_dead_owners(const std::string& dir) {
         fs::remove_all(dir + "/" + n, ec);
         if (ec) log::warn("could not remove " + dir + "/" + n + ": " + ec.message());
     }
+    if (!dead.empty()) log::info("removed " + std::to_string(dead.size()) + " leftover(s) of dead workers from " + dir);
     return static_cast<int>(dead.size());
 }
 

@@ -25,6 +25,11 @@ public:
 // either names `what` and errno's text.
 [[noreturn]] void throw_errno(const std::string& what);
 
+// How long a store keeps a file after no record names it any more: a download the
+// server authorized just before is handed to nginx within milliseconds, and once
+// nginx has opened the file, removing it does not cut the transfer.
+constexpr int64_t kRetiredFileGraceSeconds = 30;
+
 // Writes all n bytes, across short writes and EINTR.
 void write_all(int fd, const char* data, size_t n, const std::string& what);
 

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +27,10 @@ struct Request {
     std::string path;         // raw (still percent-encoded) path, no query
     std::string query;        // raw query string
     std::string remote_addr;
+    // The Host header as the client sent it, port included (REQUEST_HOST, which the
+    // nginx snippet sets to $http_host where a route needs it; Debian's
+    // fastcgi_params passes HTTP_HOST without the port). "" when not passed.
+    std::string host;
     std::string request_id;
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;                            // buffered body (routes with BodyMode::buffered)
@@ -41,11 +46,25 @@ struct Request {
     std::optional<std::string> query_param(std::string_view name) const;
 };
 
+// Receives a streamed body piece by piece; throws BodySinkClosed when the client is gone.
+using BodySink = std::function<void(std::string_view)>;
+
+struct BodySinkClosed : std::runtime_error {
+    BodySinkClosed() : std::runtime_error("the client connection is gone") {}
+};
+
 struct Response {
     int status = 200;
     std::string content_type = "application/json";
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    // A body made while it is sent, for bodies too big to hold (the data export):
+    // when set, `body` is ignored, no Content-Length is sent and the server calls
+    // this with a sink after the headers. Once a byte is out an error cannot become
+    // a problem+json: an exception from the writer makes the server abort the
+    // request instead of ending it, so the client sees a cut-off body, never a
+    // complete-looking one (see abort_request in core/fcgi_server.cpp).
+    std::function<void(const BodySink&)> body_writer;
 
     static Response json(std::string body, int status = 200) {
         Response r;

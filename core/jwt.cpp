@@ -18,6 +18,7 @@ std::string jwt_sign_access(const AccessClaims& c, std::string_view secret) {
     o.key("ver").num(c.ver);
     o.key("iat").num(c.iat);
     o.key("exp").num(c.exp);
+    if (!c.jti.empty()) o.key("jti").str(c.jti);
     o.end_object();
     std::string signing_input = header + "." + base64url_encode(o.take());
     return signing_input + "." + base64url_encode(hmac_sha256(secret, signing_input));
@@ -82,6 +83,7 @@ JwtStatus jwt_verify_access(std::string_view token, std::string_view secret, int
     out.exp = exp->GetInt64();
     if (const auto* iat = get_int("iat")) out.iat = iat->GetInt64();
     if (const auto* ver = get_int("ver")) out.ver = ver->GetInt64();
+    if (const auto* jti = get_str("jti")) out.jti = jti->GetString();
     return JwtStatus::ok;
 }
 

@@ -14,6 +14,7 @@ struct AccessClaims {
     int64_t iat = 0;
     int64_t exp = 0;
     int64_t ver = 0;        // the user's token version when issued (revocation)
+    std::string jti;        // unique per issuance (optional when verifying older tokens)
 };
 
 std::string jwt_sign_access(const AccessClaims& c, std::string_view secret);

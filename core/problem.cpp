@@ -27,6 +27,8 @@ Response problem_response(const ApiError& e, const std::string& instance) {
     o.key("title").str(e.status() == 400 && e.slug() == "validation" ? "Validation Failed" : problem_title(e.status()));
     o.key("status").num(e.status());
     o.key("detail").str(e.detail());
+    // The current mobile app shows `message` (CONTRACT §7); the same text as detail.
+    o.key("message").str(e.detail());
     if (!instance.empty()) o.key("instance").str(instance);
     if (!e.errors().empty()) {
         o.key("errors").begin_array();

@@ -63,11 +63,17 @@ RouteMatch Router::match(const std::string& method, const std::string& raw_path)
     std::string allow;
     bool bad_escape = false;
     std::map<std::string, std::string> params;
+    // HEAD is GET without the body (write_response drops it, nginx sends only the
+    // headers of a file it serves after X-Accel-Redirect), so every GET route takes it.
+    const std::string wanted = method == "HEAD" ? "GET" : method;
+    auto allow_method = [&allow](const std::string& m) {
+        if (allow.find(m) == std::string::npos) allow += (allow.empty() ? "" : ", ") + m;
+    };
     for (size_t i = 0; i < routes_.size(); ++i) {
         if (!match_one(compiled_[i], raw, params, bad_escape)) continue;
-        if (routes_[i].method == method) return {&routes_[i], params};
-        if (allow.find(routes_[i].method) == std::string::npos)
-            allow += (allow.empty() ? "" : ", ") + routes_[i].method;
+        if (routes_[i].method == wanted) return {&routes_[i], params};
+        allow_method(routes_[i].method);
+        if (routes_[i].method == "GET") allow_method("HEAD");
     }
     if (!allow.empty()) {
         ApiError e(405, "bad-request", "Method " + method + " is not allowed on this path");

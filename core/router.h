@@ -1,7 +1,7 @@
 // Routes as one table of {method, path pattern, handler, required role, body}.
 // Patterns are literal segments and `{name}` parameters; a final `{name+}` takes
 // the rest of the path, slashes included. Unknown paths give 404; a known path
-// with another method gives 405 with `Allow`.
+// with another method gives 405 with `Allow`. HEAD is served by the GET route.
 #pragma once
 #include <functional>
 #include <map>

@@ -63,4 +63,47 @@ std::optional<int64_t> parse_rfc3339_ms(const std::string& s) {
     return ms;
 }
 
+namespace {
+
+// Reads exactly n digits at s[i..]; advances i.
+bool digits(std::string_view s, size_t& i, size_t n, int& out) {
+    if (s.size() - i < n) return false;
+    out = 0;
+    for (size_t k = 0; k < n; ++k, ++i) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        out = out * 10 + (s[i] - '0');
+    }
+    return true;
+}
+
+}  // namespace
+
+bool valid_rfc3339(std::string_view s) {
+    size_t i = 0;
+    int y, mo, d, h, mi, sec;
+    if (!digits(s, i, 4, y) || i >= s.size() || s[i++] != '-' || !digits(s, i, 2, mo) || i >= s.size() ||
+        s[i++] != '-' || !digits(s, i, 2, d) || i >= s.size() || (s[i] != 'T' && s[i] != 't'))
+        return false;
+    ++i;
+    if (!digits(s, i, 2, h) || i >= s.size() || s[i++] != ':' || !digits(s, i, 2, mi) || i >= s.size() ||
+        s[i++] != ':' || !digits(s, i, 2, sec))
+        return false;
+    static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1) return false;
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return false;
+    if (h > 23 || mi > 59 || sec > 60) return false;
+    if (i < s.size() && s[i] == '.') {
+        const size_t start = ++i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+        if (i == start) return false;
+    }
+    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) return i + 1 == s.size();
+    int oh, om;
+    if (i >= s.size() || (s[i] != '+' && s[i] != '-')) return false;
+    ++i;
+    if (!digits(s, i, 2, oh) || i >= s.size() || s[i++] != ':' || !digits(s, i, 2, om)) return false;
+    return oh <= 23 && om <= 59 && i == s.size();
+}
+
 }  // namespace core

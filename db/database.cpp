@@ -4,6 +4,9 @@
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
 
+#include <chrono>
+#include <map>
+#include <random>
 #include <thread>
 
 #include "core/log.h"
@@ -13,8 +16,9 @@ namespace db {
 ErrorKind classify_errno(int code) {
     switch (code) {
         case 1062: return ErrorKind::duplicate;
-        case 1213: return ErrorKind::deadlock;
+        case 1213: return ErrorKind::deadlock;  // also a Galera certification conflict, on COMMIT or after a brute-force abort
         case 1205: return ErrorKind::lock_timeout;
+        case 1047: return ErrorKind::node_unavailable;  // WSREP has not yet prepared node for application use
         case 2002:
         case 2003:
         case 2005:
@@ -25,6 +29,7 @@ ErrorKind classify_errno(int code) {
         case 1927:  // connection killed
         case 1040:  // too many connections
         case 2026:  // SSL connection error
+        case 4031:  // disconnected by the server for inactivity
             return ErrorKind::lost_connection;
         case 1146: return ErrorKind::missing_table;
         case 1153:
@@ -45,6 +50,86 @@ ErrorKind classify_errno(int code) {
     throw Error(ErrorKind::other, 0, e.what());
 }
 
+std::vector<Endpoint> parse_endpoints(const std::string& list) {
+    std::vector<Endpoint> out;
+    size_t pos = 0;
+    while (pos <= list.size()) {
+        size_t comma = list.find(',', pos);
+        std::string item = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        Endpoint e;
+        size_t colon = item.rfind(':');
+        e.host = item.substr(0, colon);
+        bool ok = !e.host.empty() && e.host.find_first_of(" \t/") == std::string::npos;
+        if (ok && colon != std::string::npos) {
+            std::string p = item.substr(colon + 1);
+            ok = !p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos &&
+                 std::stoi(p) >= 1 && std::stoi(p) <= 65535;
+            if (ok) e.port = std::stoi(p);
+        }
+        if (!ok) throw Error(ErrorKind::other, 0, "'" + item + "' is not host or host:port");
+        out.push_back(e);
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+    }
+    return out;
+}
+
+namespace {
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Why a connected server must not be used, or "" when it may. Only Galera nodes
+// (wsrep on) are judged; a plain server has no other state to check.
+std::string node_problem(sql::Connection& c, bool& galera) {
+    std::unique_ptr<sql::Statement> st(c.createStatement());
+    galera = false;
+    try {
+        std::unique_ptr<sql::ResultSet> on(st->executeQuery("SELECT @@wsrep_on"));
+        if (!on->next() || on->getInt(1) == 0) return "";
+    } catch (const sql::SQLException& e) {
+        if (e.getErrorCode() == 1193) return "";  // no such variable: not MariaDB with wsrep
+        throw;
+    }
+    galera = true;
+    std::map<std::string, std::string> status;
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery(
+        "SHOW GLOBAL STATUS WHERE Variable_name IN "
+        "('wsrep_ready', 'wsrep_cluster_status', 'wsrep_local_state_comment')"));
+    while (rs->next()) status[rs->getString(1)] = rs->getString(2);
+    // Not ready (and not in the primary component) means it refuses queries; a joiner,
+    // donor or desynced node lags behind the cluster, so its reads would be stale.
+    if (status["wsrep_ready"] != "ON") return "wsrep_ready is " + status["wsrep_ready"];
+    if (status["wsrep_cluster_status"] != "Primary")
+        return "wsrep_cluster_status is " + status["wsrep_cluster_status"];
+    if (status["wsrep_local_state_comment"] != "Synced")
+        return "wsrep_local_state_comment is " + status["wsrep_local_state_comment"];
+    return "";
+}
+
+// Full jitter over a growing window (10, 20, 40 ... 200 ms): colliding pushes on
+// different nodes retry at different times instead of colliding again.
+void conflict_pause(int attempt) {
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    int window = std::min(200, 5 << std::min(attempt, 6));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(1, window)(rng)));
+}
+
+bool moves_node(ErrorKind k) { return k == ErrorKind::lost_connection || k == ErrorKind::node_unavailable; }
+
+// Counts nesting of transaction()/run() so the node is only rechecked between units.
+struct Depth {
+    int& d;
+    explicit Depth(int& x) : d(x) { ++d; }
+    ~Depth() { --d; }
+};
+
+}  // namespace
+
 Database::~Database() { reset(); }
 
 void Database::reset() {
@@ -57,14 +142,17 @@ void Database::reset() {
     conn_.reset();
 }
 
-void Database::open(bool prepare) {
-    if (conn_ && (!prepare || prepared_all_)) return;
-    try {
-        if (!conn_) {
-            sql::mysql::MySQL_Driver* driver = sql::mysql::get_mysql_driver_instance();
+std::string Database::node() const { return conn_ ? settings_.nodes[node_index_].name() : ""; }
+
+void Database::connect_first_usable() {
+    sql::mysql::MySQL_Driver* driver = sql::mysql::get_mysql_driver_instance();
+    std::string why;
+    for (size_t i = 0; i < settings_.nodes.size(); ++i) {
+        const Endpoint& ep = settings_.nodes[i];
+        try {
             sql::ConnectOptionsMap opts;
-            if (!settings_.socket.empty()) opts["hostName"] = sql::SQLString("unix://" + settings_.socket);
-            else opts["hostName"] = sql::SQLString("tcp://" + settings_.host + ":" + std::to_string(settings_.port));
+            if (!ep.socket.empty()) opts["hostName"] = sql::SQLString("unix://" + ep.socket);
+            else opts["hostName"] = sql::SQLString("tcp://" + ep.host + ":" + std::to_string(ep.port));
             opts["userName"] = sql::SQLString(settings_.user);
             opts["password"] = sql::SQLString(settings_.password);
             if (!settings_.name.empty()) opts["schema"] = sql::SQLString(settings_.name);
@@ -73,15 +161,40 @@ void Database::open(bool prepare) {
             opts["OPT_WRITE_TIMEOUT"] = settings_.rw_timeout_s;
             opts["OPT_RECONNECT"] = false;  // a silent reconnect would lose transaction state
             opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
-            conn_.reset(driver->connect(opts));
-            std::unique_ptr<sql::Statement> st(conn_->createStatement());
+            std::unique_ptr<sql::Connection> c(driver->connect(opts));
+            bool galera = false;
+            std::string problem = node_problem(*c, galera);
+            if (!problem.empty()) {
+                why += (why.empty() ? "" : "; ") + ep.name() + ": " + problem;
+                continue;
+            }
+            std::unique_ptr<sql::Statement> st(c->createStatement());
             st->execute("SET time_zone = '+00:00'");
             st->execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
             st->execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'");
             // Row locks (InnoDB) and table/metadata locks (LOCK TABLES, DDL) alike.
             const std::string wait = std::to_string(settings_.lock_wait_timeout_s);
             st->execute("SET SESSION innodb_lock_wait_timeout = " + wait + ", lock_wait_timeout = " + wait);
+            if (settings_.wsrep_sync_wait > 0)
+                st->execute("SET SESSION wsrep_sync_wait = " + std::to_string(settings_.wsrep_sync_wait));
+            if (i > 0 || settings_.nodes.size() > 1)
+                core::log::info("database node " + ep.name() + (i > 0 ? " (not the first: " + why + ")" : ""));
+            conn_ = std::move(c);
+            galera_ = galera;
+            node_index_ = i;
+            checked_at_ms_ = now_ms();
+            return;
+        } catch (const sql::SQLException& e) {
+            why += (why.empty() ? "" : "; ") + ep.name() + ": " + e.what();
         }
+    }
+    throw Error(ErrorKind::node_unavailable, 0, "no usable database node (" + why + ")");
+}
+
+void Database::open(bool prepare) {
+    if (conn_ && (!prepare || prepared_all_)) return;
+    try {
+        if (!conn_) connect_first_usable();
         if (prepare && !prepared_all_) {
             prepared_.clear();
             for (size_t i = 0; i < static_cast<size_t>(Stmt::COUNT_); ++i)
@@ -92,6 +205,25 @@ void Database::open(bool prepare) {
         reset();
         rethrow_sql(e);
     }
+}
+
+void Database::recheck_node(bool force) {
+    if (!conn_ || depth_ > 0 || (!force && now_ms() - checked_at_ms_ < kNodeRecheckMs)) return;
+    std::string problem;
+    try {
+        problem = node_problem(*conn_, galera_);
+    } catch (const std::exception& e) {
+        problem = e.what();
+    }
+    checked_at_ms_ = now_ms();
+    if (problem.empty()) return;
+    core::log::warn("leaving database node " + node() + ": " + problem);
+    reset();
+}
+
+void Database::ping() {
+    recheck_node(true);
+    open(true);
 }
 
 sql::Connection& Database::conn() {
@@ -112,7 +244,10 @@ sql::PreparedStatement& Database::stmt(Stmt id) {
 }
 
 void Database::run(const std::function<void()>& fn) {
-    for (int attempt = 0;; ++attempt) {
+    recheck_node(false);
+    Depth depth(depth_);
+    int failovers = 0;
+    for (int attempt = 1;; ++attempt) {
         try {
             try {
                 fn();
@@ -121,12 +256,19 @@ void Database::run(const std::function<void()>& fn) {
                 rethrow_sql(e);
             }
         } catch (const Error& e) {
-            if (e.kind() == ErrorKind::lost_connection && attempt == 0) {
-                core::log::warn(std::string("database connection lost, reconnecting: ") + e.what());
+            if (moves_node(e.kind())) {
                 reset();
+                if (depth_ == 1 && ++failovers <= max_failovers()) {
+                    core::log::warn(std::string("database node lost, trying the next: ") + e.what());
+                    continue;
+                }
+                throw;
+            }
+            // Galera retries a conflicting autocommit statement only wsrep_retry_autocommit times.
+            if (e.kind() == ErrorKind::deadlock && depth_ == 1 && attempt < kConflictAttempts) {
+                conflict_pause(attempt);
                 continue;
             }
-            if (e.kind() == ErrorKind::lost_connection) reset();
             throw;
         }
     }
@@ -144,16 +286,46 @@ void Database::rollback_quietly() {
     }
 }
 
+void Database::run_causal(const std::function<void()>& fn) {
+    run([&] {
+        open(true);
+        const bool wait = galera_ && settings_.wsrep_sync_wait == 0;
+        auto set_wait = [&](int v) {
+            std::unique_ptr<sql::Statement>(conn_->createStatement())
+                ->execute("SET SESSION wsrep_sync_wait = " + std::to_string(v));
+        };
+        if (wait) set_wait(1);
+        try {
+            fn();
+        } catch (...) {
+            if (wait && conn_) {
+                try {
+                    set_wait(0);
+                } catch (...) {
+                    reset();
+                }
+            }
+            throw;
+        }
+        if (wait) set_wait(0);
+    });
+}
+
 void Database::transaction(const std::function<void()>& fn, int attempts) {
-    bool reconnected = false;
+    recheck_node(false);
+    Depth depth(depth_);
+    int failovers = 0;
     for (int attempt = 1;; ++attempt) {
+        bool committing = false;
         try {
             try {
                 conn().setAutoCommit(false);
                 fn();
-                // Not conn_->commit(): Connector/C++ 1.1 ignores mysql_commit()'s result, so a
-                // COMMIT cut by the server dying looked like success and the push was answered
-                // 200 but never stored (test_faults caught it). A COMMIT statement throws.
+                committing = true;
+                // Not conn_->commit(): Connector/C++ 1.1 ignores the result of mysql_commit(),
+                // so a COMMIT refused by Galera certification (1213), or cut by the server
+                // dying (test_faults), looked like success and the push was answered 200 but
+                // never stored. A COMMIT statement throws.
                 std::unique_ptr<sql::Statement>(conn_->createStatement())->execute("COMMIT");
                 conn_->setAutoCommit(true);
                 return;
@@ -161,18 +333,21 @@ void Database::transaction(const std::function<void()>& fn, int attempts) {
                 rethrow_sql(e);
             }
         } catch (const Error& e) {
-            if (e.kind() == ErrorKind::lost_connection) {
+            if (moves_node(e.kind())) {
                 reset();
-                if (!reconnected) {
-                    reconnected = true;
-                    core::log::warn(std::string("database connection lost in a transaction, retrying: ") + e.what());
+                // 1047 on COMMIT means the node could not certify it, so it did not commit.
+                if (committing && e.kind() == ErrorKind::lost_connection)
+                    throw Error(ErrorKind::lost_connection, e.code(),
+                                std::string("connection lost during COMMIT, outcome unknown: ") + e.what());
+                if (depth_ == 1 && ++failovers <= max_failovers()) {
+                    core::log::warn(std::string("database node lost in a transaction, rerunning it: ") + e.what());
                     continue;
                 }
                 throw;
             }
             rollback_quietly();
-            if (e.kind() == ErrorKind::deadlock && attempt < attempts) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));
+            if (e.kind() == ErrorKind::deadlock && depth_ == 1 && attempt < attempts) {
+                conflict_pause(attempt);
                 continue;
             }
             throw;

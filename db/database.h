@@ -1,11 +1,19 @@
 // One MySQL/MariaDB connection per worker process (workers are single-threaded),
 // opened lazily after fork, with every statement of db/statements.h prepared on
 // open. A lost connection is dropped and reopened on the next use.
+//
+// Several database nodes (a Galera cluster) are tried in their configured order, on
+// connect and whenever the connection is lost. A Galera node is used only while it
+// is ready, Synced and in the primary component; a plain server (wsrep off) always
+// qualifies. The state of the node in use is read again at most every
+// kNodeRecheckMs, between units of work, so a node that turns donor or loses the
+// primary component is left for the next one.
 #pragma once
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 #include <mysql_connection.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,10 +24,19 @@
 
 namespace db {
 
-struct Settings {
+// One database server: a unix socket, or host and port.
+struct Endpoint {
     std::string host = "127.0.0.1";
     int port = 3306;
     std::string socket;  // when set, used instead of host/port
+    std::string name() const { return socket.empty() ? host + ":" + std::to_string(port) : socket; }
+};
+
+// "host:port,host:port,..." (port optional, 3306); throws db::Error(other) naming the bad entry.
+std::vector<Endpoint> parse_endpoints(const std::string& list);
+
+struct Settings {
+    std::vector<Endpoint> nodes{Endpoint{}};  // tried in this order
     std::string user;
     std::string password;
     std::string name;
@@ -29,7 +46,13 @@ struct Settings {
     // nginx's fastcgi_read_timeout, so a worker is never left waiting on a lock for a
     // client nginx has already answered with 504.
     int lock_wait_timeout_s = 20;
+    int wsrep_sync_wait = 0;  // SESSION wsrep_sync_wait on Galera nodes (0: never wait)
 };
+
+// How often the state of the node in use is read again.
+constexpr int64_t kNodeRecheckMs = 2000;
+// Attempts of a transaction (or statement) that meets deadlocks or certification conflicts.
+constexpr int kConflictAttempts = 8;
 
 class Database {
 public:
@@ -43,19 +66,43 @@ public:
     sql::Connection& raw_conn();
     void reset();
 
-    // Runs `fn` as one transaction. Deadlocks and lock timeouts rerun it (up to
-    // `attempts`); a lost connection reconnects and reruns it once. Any SQL error is
-    // rethrown as db::Error. `fn` must be safe to rerun: the rollback undid it.
-    void transaction(const std::function<void()>& fn, int attempts = 4);
-    // Runs `fn` outside a transaction with the same reconnect-once rule.
+    // Runs `fn` as one transaction. Deadlocks, lock timeouts and Galera certification
+    // conflicts rerun it (up to `attempts`, after a jittered, growing pause); a
+    // connection lost before COMMIT, or a node that is not ready, moves to the next
+    // usable node and reruns it (once per configured node). A connection lost during
+    // COMMIT is not rerun: whether it committed is unknown, so the caller gets
+    // lost_connection and the client repeats the request (see db/sync_repository.cpp
+    // for why a push is safe to repeat). Any SQL error is rethrown as db::Error.
+    // `fn` must be safe to rerun: the rollback undid it.
+    void transaction(const std::function<void()>& fn, int attempts = kConflictAttempts);
+    // Runs `fn` outside a transaction with the same failover and conflict rules.
     void run(const std::function<void()>& fn);
+    // Like run(), but on Galera the reads of `fn` first wait until this node has applied
+    // everything the cluster committed before (wsrep_sync_wait = 1): for reads that must
+    // see another host's write of a moment ago (failed-login counts). Costs a cluster
+    // round trip per read; a plain server does not wait.
+    void run_causal(const std::function<void()>& fn);
+    // Connects to a usable node if there is none and reads the node's state afresh;
+    // throws db::Error(node_unavailable or lost_connection) when no node is usable.
+    void ping();
+    // The node in use ("" when not connected), for logs and /health.
+    std::string node() const;
 
     const Settings& settings() const { return settings_; }
 
 private:
     void open(bool prepare);
+    void connect_first_usable();
+    // Between units of work: leaves the node if its last check is older than kNodeRecheckMs
+    // and it is no longer usable.
+    void recheck_node(bool force);
     void rollback_quietly();
+    int max_failovers() const { return static_cast<int>(settings_.nodes.size()); }
     Settings settings_;
+    size_t node_index_ = 0;
+    bool galera_ = false;  // the node in use has wsrep on
+    int64_t checked_at_ms_ = 0;
+    int depth_ = 0;  // nesting of transaction()/run(): the node is only rechecked outside
     std::unique_ptr<sql::Connection> conn_;
     std::vector<std::unique_ptr<sql::PreparedStatement>> prepared_;
     bool prepared_all_ = false;

@@ -11,8 +11,14 @@
 
 #include "core/crypto.h"
 #include "core/log.h"
+#include "db/lease.h"
 
 namespace db {
+
+namespace {
+constexpr int kMigrateLeaseS = 600;  // renewed before each migration file
+constexpr int kMigrateWaitS = 900;   // a waiter outlasts one holder's lease
+}  // namespace
 
 std::vector<std::string> split_sql(const std::string& text) {
     std::vector<std::string> out;
@@ -51,12 +57,21 @@ MigrationResult migrate(Database& db, const std::string& sql_dir) {
     });
 
     MigrationResult result;
+    // A lease row, not GET_LOCK: two hosts starting together on two Galera nodes must
+    // not both apply a migration (db/lease.h says why the row serializes them). Taken
+    // for kMigrateLeaseS and renewed before each file; a crashed migrator's lease runs out.
+    Lease lease(db, "migrate", lease_holder_name());
     try {
         sql::Connection& c = db.raw_conn();
         std::unique_ptr<sql::Statement> st(c.createStatement());
-        std::unique_ptr<sql::ResultSet> lock(st->executeQuery("SELECT GET_LOCK('synkronus_migrate', 120)"));
-        if (!lock->next() || lock->getInt(1) != 1)
-            throw Error(ErrorKind::other, 0, "another migration holds the lock");
+        // On Galera, reads wait until this node has applied everything committed before
+        // (the previous holder's migrations); a plain server ignores it.
+        try {
+            st->execute("SET SESSION wsrep_sync_wait = 1");
+        } catch (const sql::SQLException&) {
+        }
+        st->execute(kLeaseTableDdl);
+        lease.take(kMigrateLeaseS, kMigrateWaitS);
         st->execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,"
@@ -77,6 +92,8 @@ MigrationResult migrate(Database& db, const std::string& sql_dir) {
                 result.already.push_back(f);
                 continue;
             }
+            if (!lease.try_take(kMigrateLeaseS))
+                throw Error(ErrorKind::other, 0, "lost the migrate lease before " + f);
             for (const auto& s : split_sql(text)) st->execute(s);
             std::unique_ptr<sql::PreparedStatement> rec(c.prepareStatement(
                 "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, UTC_TIMESTAMP())"));
@@ -86,9 +103,13 @@ MigrationResult migrate(Database& db, const std::string& sql_dir) {
             rec->execute();
             result.applied.push_back(f);
         }
-        st->execute("DO RELEASE_LOCK('synkronus_migrate')");
-    } catch (const sql::SQLException& e) {
-        db.reset();  // also drops the named lock
+        lease.release();
+    } catch (const std::exception& e) {
+        try {
+            lease.release();
+        } catch (...) {
+        }
+        db.reset();
         rethrow_sql(e);
     }
     db.reset();  // statements are prepared afresh against the new schema

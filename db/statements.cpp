@@ -18,7 +18,7 @@ std::string repeat(size_t n, const char* one, const char* sep) {
 template <size_t N>
 const char* sync_lock_sql() {
     static const std::string s =
-        "SELECT id, hash, deleted FROM sync_records WHERE id IN (" + repeat(N, "?", ",") + ") FOR UPDATE";
+        "SELECT id, hash, deleted, created_at, updated_at, geolocation FROM sync_records WHERE id IN (" + repeat(N, "?", ",") + ") FOR UPDATE";
     return s.c_str();
 }
 
@@ -26,17 +26,20 @@ template <size_t N>
 const char* sync_upsert_sql() {
     static const std::string s =
         "INSERT INTO sync_records (id, schema_type, schema_version, data, hash, deleted, change_id, last_modified, "
-        "last_modified_by, origin_client_id) VALUES " + repeat(N, "(?,?,?,?,?,?,?,?,?,?)", ",") +
+        "last_modified_by, origin_client_id, created_at, updated_at, geolocation) VALUES " +
+        repeat(N, "(?,?,?,?,?,?,?,?,?,?,?,?,?)", ",") +
         " ON DUPLICATE KEY UPDATE schema_type = VALUES(schema_type), schema_version = VALUES(schema_version), "
         "data = VALUES(data), hash = VALUES(hash), deleted = VALUES(deleted), change_id = VALUES(change_id), "
         "last_modified = VALUES(last_modified), last_modified_by = VALUES(last_modified_by), "
-        "origin_client_id = VALUES(origin_client_id)";
+        "origin_client_id = VALUES(origin_client_id), created_at = VALUES(created_at), "
+        "updated_at = VALUES(updated_at), geolocation = VALUES(geolocation)";
     return s.c_str();
 }
 
 #define SYNC_PULL_COLUMNS                                                                             \
     "SELECT r.id, r.schema_type, r.schema_version, r.data, r.hash, r.deleted, r.change_id, "         \
-    "DATE_FORMAT(r.last_modified, '%Y-%m-%dT%H:%i:%s.%fZ'), r.last_modified_by, r.origin_client_id " \
+    "DATE_FORMAT(r.last_modified, '%Y-%m-%dT%H:%i:%s.%fZ'), r.last_modified_by, r.origin_client_id, " \
+    "r.created_at, r.updated_at, r.geolocation "                                                        \
     "FROM sync_records r "
 
 // One index range per type, merged: each part reads at most limit+1 rows. Only change
@@ -121,10 +124,11 @@ const Entry kStatements[] = {
     {Stmt::SYNC_PULL_TYPES_16, "SYNC_PULL_TYPES_16", sync_pull_types_sql<16>()},
     {Stmt::SYNC_CONFLICT_INS, "SYNC_CONFLICT_INS",
      "INSERT INTO sync_conflicts (record_id, schema_type, schema_version, data, hash, deleted, change_id, "
-     "last_modified, last_modified_by, origin_client_id, client_hash, overwritten_by, overwritten_by_client, "
-     "overwritten_change_id, recorded_at) "
+     "last_modified, last_modified_by, origin_client_id, created_at, updated_at, geolocation, client_hash, "
+     "overwritten_by, overwritten_by_client, overwritten_change_id, recorded_at) "
      "SELECT id, schema_type, schema_version, data, hash, deleted, change_id, last_modified, last_modified_by, "
-     "origin_client_id, ?, ?, ?, ?, UTC_TIMESTAMP(3) FROM sync_records WHERE id = ?"},
+     "origin_client_id, created_at, updated_at, geolocation, ?, ?, ?, ?, UTC_TIMESTAMP(3) FROM sync_records "
+     "WHERE id = ?"},
     {Stmt::SYNC_TX_INS, "SYNC_TX_INS",
      "INSERT INTO sync_transmissions (transmission_id, body_hash, response, created_at, expires_at) "
      "VALUES (?, ?, '', UTC_TIMESTAMP(3), ?)"},
@@ -164,6 +168,53 @@ const Entry kStatements[] = {
     {Stmt::BUNDLE_RETIRED_SEL_DUE, "BUNDLE_RETIRED_SEL_DUE",
      "SELECT version FROM bundle_retired WHERE retired_at <= UNIX_TIMESTAMP() - ? ORDER BY version"},
     {Stmt::BUNDLE_RETIRED_DEL, "BUNDLE_RETIRED_DEL", "DELETE FROM bundle_retired WHERE version = ?"},
+    // The data export (db/export_repository.h): one read-only snapshot, paged by
+    // (schema_type, change_id) on sync_records_by_type_change. Without FORCE INDEX
+    // MariaDB 10.11 reads a page by `ref` on schema_type alone and skips the rows of
+    // all earlier pages (100 ms a page at 150,000 rows: quadratic); forced, it
+    // seeks straight to change_id (a `range`, 2 ms).
+    {Stmt::EXPORT_SNAPSHOT_BEGIN, "EXPORT_SNAPSHOT_BEGIN", "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"},
+    {Stmt::EXPORT_SNAPSHOT_END, "EXPORT_SNAPSHOT_END", "COMMIT"},
+    {Stmt::EXPORT_FIRST_TYPE, "EXPORT_FIRST_TYPE", "SELECT MIN(schema_type) FROM sync_records"},
+    {Stmt::EXPORT_NEXT_TYPE, "EXPORT_NEXT_TYPE", "SELECT MIN(schema_type) FROM sync_records WHERE schema_type > ?"},
+    {Stmt::EXPORT_SEL_DATA_PAGE, "EXPORT_SEL_DATA_PAGE",
+     "SELECT change_id, data FROM sync_records FORCE INDEX (sync_records_by_type_change) "
+     "WHERE schema_type = ? AND change_id > ? ORDER BY change_id LIMIT ?"},
+    {Stmt::EXPORT_SEL_ROW_PAGE, "EXPORT_SEL_ROW_PAGE",
+     "SELECT change_id, id, schema_version, created_at, updated_at, "
+     "CONCAT(LEFT(DATE_FORMAT(last_modified, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z'), deleted, geolocation, "
+     "last_modified_by, data FROM sync_records FORCE INDEX (sync_records_by_type_change) "
+     "WHERE schema_type = ? AND change_id > ? ORDER BY change_id LIMIT ?"},
+    {Stmt::ATT_SEL_ONE, "ATT_SEL_ONE",
+     "SELECT attachment_id, sha256, size, content_type, deleted, version FROM attachments WHERE attachment_id = ?"},
+    {Stmt::ATT_SEL_ONE_FOR_UPDATE, "ATT_SEL_ONE_FOR_UPDATE",
+     "SELECT attachment_id, sha256, size, content_type, deleted, version FROM attachments WHERE attachment_id = ? "
+     "FOR UPDATE"},
+    {Stmt::ATT_UPSERT, "ATT_UPSERT",
+     "INSERT INTO attachments (attachment_id, sha256, size, content_type, deleted, version, changed_at, changed_by) "
+     "VALUES (?, ?, ?, ?, 0, ?, UTC_TIMESTAMP(3), ?) ON DUPLICATE KEY UPDATE sha256 = VALUES(sha256), "
+     "size = VALUES(size), content_type = VALUES(content_type), deleted = 0, version = VALUES(version), "
+     "changed_at = VALUES(changed_at), changed_by = VALUES(changed_by)"},
+    {Stmt::ATT_MARK_DELETED, "ATT_MARK_DELETED",
+     "UPDATE attachments SET deleted = 1, version = ?, changed_at = UTC_TIMESTAMP(3), changed_by = ? "
+     "WHERE attachment_id = ?"},
+    {Stmt::ATT_SEL_CHANGES, "ATT_SEL_CHANGES",
+     "SELECT attachment_id, sha256, size, content_type, deleted, version FROM attachments "
+     "WHERE version > ? AND version <= ? ORDER BY version"},
+    {Stmt::ATT_SEL_LIVE, "ATT_SEL_LIVE",
+     "SELECT attachment_id, sha256, size, content_type, deleted, version FROM attachments WHERE deleted = 0 "
+     "ORDER BY attachment_id"},
+    {Stmt::ATT_COUNT_LIVE_BY_SHA, "ATT_COUNT_LIVE_BY_SHA",
+     "SELECT COUNT(*) FROM attachments WHERE sha256 = ? AND deleted = 0"},
+    // Record data is canonical JSON, where an id (A-Z a-z 0-9 . _ -) appears as "<id>".
+    {Stmt::ATT_REFERENCED, "ATT_REFERENCED",
+     "SELECT 1 FROM sync_records WHERE deleted = 0 AND LOCATE(CONCAT('\"', ?, '\"'), data) > 0 LIMIT 1"},
+    {Stmt::ATT_RETIRED_INS, "ATT_RETIRED_INS",
+     "INSERT INTO attachment_files_retired (sha256, retired_at) VALUES (?, UNIX_TIMESTAMP()) "
+     "ON DUPLICATE KEY UPDATE retired_at = UNIX_TIMESTAMP()"},
+    {Stmt::ATT_RETIRED_SEL_DUE, "ATT_RETIRED_SEL_DUE",
+     "SELECT sha256 FROM attachment_files_retired WHERE retired_at <= UNIX_TIMESTAMP() - ? LIMIT 100"},
+    {Stmt::ATT_RETIRED_DEL, "ATT_RETIRED_DEL", "DELETE FROM attachment_files_retired WHERE sha256 = ?"},
 };
 static_assert(sizeof(kStatements) / sizeof(kStatements[0]) == static_cast<size_t>(Stmt::COUNT_),
               "every Stmt needs its SQL");

@@ -65,6 +65,23 @@ enum class Stmt {
     BUNDLE_RETIRED_INS,
     BUNDLE_RETIRED_SEL_DUE,
     BUNDLE_RETIRED_DEL,
+    EXPORT_SNAPSHOT_BEGIN,
+    EXPORT_SNAPSHOT_END,
+    EXPORT_FIRST_TYPE,
+    EXPORT_NEXT_TYPE,
+    EXPORT_SEL_DATA_PAGE,
+    EXPORT_SEL_ROW_PAGE,
+    ATT_SEL_ONE,
+    ATT_SEL_ONE_FOR_UPDATE,
+    ATT_UPSERT,
+    ATT_MARK_DELETED,
+    ATT_SEL_CHANGES,
+    ATT_SEL_LIVE,
+    ATT_COUNT_LIVE_BY_SHA,
+    ATT_REFERENCED,
+    ATT_RETIRED_INS,
+    ATT_RETIRED_SEL_DUE,
+    ATT_RETIRED_DEL,
     COUNT_  // keep last
 };
 
@@ -76,7 +93,7 @@ inline constexpr size_t kSyncLockSizes[] = {1, 20, 100, 500};
 inline constexpr size_t kSyncUpsertSizes[] = {1, 5, 25, 100};
 inline constexpr size_t kSyncFilterSizes[] = {1, 2, 4, 8, 16};
 // Columns bound per upserted row.
-inline constexpr unsigned kSyncUpsertColumns = 10;
+inline constexpr unsigned kSyncUpsertColumns = 13;
 
 enum class SyncBatch { lock, upsert, filter };
 // The statement of `kind` for exactly `size` (one of that kind's sizes).

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <memory>
 
+#include <cppconn/datatype.h>
+
 #include "core/time_util.h"
+#include "db/lease.h"
 
 namespace db {
 
@@ -26,6 +29,21 @@ size_t size_for(const size_t (&sizes)[K], size_t n) {
     return sizes[K - 1];
 }
 
+std::optional<std::string> nullable(sql::ResultSet& rs, unsigned col) {
+    if (rs.isNull(col)) return std::nullopt;
+    return std::string(rs.getString(col));
+}
+
+// created_at, updated_at, geolocation from column `first` on.
+domain::ObservationFields read_fields(sql::ResultSet& rs, unsigned first) {
+    return {nullable(rs, first), nullable(rs, first + 1), nullable(rs, first + 2)};
+}
+
+void set_nullable(sql::PreparedStatement& ps, unsigned p, const std::optional<std::string>& v) {
+    if (v) ps.setString(p, *v);
+    else ps.setNull(p, sql::DataType::VARCHAR);
+}
+
 StoredRecord read_record(sql::ResultSet& rs) {
     StoredRecord r;
     r.id = rs.getString(1);
@@ -40,6 +58,7 @@ StoredRecord read_record(sql::ResultSet& rs) {
     r.last_modified = std::move(lm);
     r.last_modified_by = rs.getString(9);
     r.origin_client_id = rs.getString(10);
+    r.fields = read_fields(rs, 11);
     return r;
 }
 
@@ -75,7 +94,10 @@ void SyncRepository::store_response(const std::string& transmission_id, const st
     set.executeUpdate();
 }
 
-void SyncRepository::delete_expired_transmissions() { db_.stmt(Stmt::SYNC_TX_DEL_EXPIRED).executeUpdate(); }
+void SyncRepository::delete_expired_transmissions() {
+    run_job_exclusively(db_, "sync_transmissions_expiry", kHousekeepingIntervalS,
+                        [&] { db_.run([&] { db_.stmt(Stmt::SYNC_TX_DEL_EXPIRED).executeUpdate(); }); });
+}
 
 int64_t SyncRepository::lock_counter() {
     RS rs(db_.stmt(Stmt::SYNC_COUNTER_LOCK).executeQuery());
@@ -103,7 +125,8 @@ std::map<std::string, domain::StoredState> SyncRepository::lock_records(const st
         auto& ps = db_.stmt(sync_stmt(SyncBatch::lock, size));
         for (size_t i = 0; i < size; ++i) ps.setString(static_cast<unsigned>(i + 1), i < n ? ids[off + i] : "");
         RS rs(ps.executeQuery());
-        while (rs->next()) stored[rs->getString(1)] = domain::StoredState{rs->getString(2), rs->getInt(3) != 0};
+        while (rs->next())
+            stored[rs->getString(1)] = domain::StoredState{rs->getString(2), rs->getInt(3) != 0, read_fields(*rs, 4)};
         off += n;
     }
     return stored;
@@ -120,7 +143,7 @@ void SyncRepository::keep_overwritten(const domain::OverwrittenVersion& v, const
     ins.executeUpdate();
 }
 
-void SyncRepository::upsert(const std::vector<const domain::PushRecord*>& records, int64_t first_change_id,
+void SyncRepository::upsert(const std::vector<domain::PushWrite>& records, int64_t first_change_id,
                             const PushOrigin& origin) {
     const std::string modified = sql_datetime_ms(origin.now_ms);
     int64_t change_id = first_change_id;
@@ -132,7 +155,8 @@ void SyncRepository::upsert(const std::vector<const domain::PushRecord*>& record
             auto& ps = db_.stmt(sync_stmt(SyncBatch::upsert, size));
             unsigned p = 1;
             for (size_t i = 0; i < size; ++i) {
-                const auto& r = *records[done + i];
+                const auto& r = *records[done + i].record;
+                const auto& f = records[done + i].fields;
                 ps.setString(p++, r.id);
                 ps.setString(p++, r.schema_type);
                 ps.setString(p++, r.schema_version);
@@ -143,6 +167,9 @@ void SyncRepository::upsert(const std::vector<const domain::PushRecord*>& record
                 ps.setString(p++, modified);
                 ps.setString(p++, origin.username);
                 ps.setString(p++, origin.client_id);
+                set_nullable(ps, p++, f.created_at);
+                set_nullable(ps, p++, f.updated_at);
+                set_nullable(ps, p++, f.geolocation);
             }
             ps.executeUpdate();
             done += size;

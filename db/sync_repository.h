@@ -20,6 +20,7 @@ struct StoredRecord {
     int64_t change_id = 0;
     std::string last_modified;  // RFC 3339 with milliseconds
     std::string last_modified_by, origin_client_id;
+    domain::ObservationFields fields;  // all null for records pushed without them
 };
 
 struct StoredTransmission {
@@ -44,6 +45,8 @@ public:
     std::optional<StoredTransmission> find_transmission(const std::string& transmission_id);
     void delete_transmission_if_expired(const std::string& transmission_id);
     void store_response(const std::string& transmission_id, const std::string& response);
+
+    // Housekeeping: at most once a minute cluster-wide, never twice at once; never throws.
     void delete_expired_transmissions();
 
     // The counter row, locked until the transaction ends; read without a lock; raised.
@@ -56,7 +59,7 @@ public:
     // Copies the stored row of `id` into the conflicts table before it is overwritten.
     void keep_overwritten(const domain::OverwrittenVersion& v, const PushOrigin& origin, int64_t overwritten_change_id);
     // Writes `records`, the i-th with change id first_change_id + i.
-    void upsert(const std::vector<const domain::PushRecord*>& records, int64_t first_change_id,
+    void upsert(const std::vector<domain::PushWrite>& records, int64_t first_change_id,
                 const PushOrigin& origin);
 
     // Records with after < change_id <= upto (restricted to `types` when not empty),

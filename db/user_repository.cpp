@@ -5,6 +5,7 @@
 
 #include "core/crypto.h"
 #include "core/time_util.h"
+#include "db/lease.h"
 
 namespace db {
 
@@ -202,13 +203,15 @@ RotateResult RefreshTokenRepository::rotate(const std::string& token_hash, const
 }
 
 void RefreshTokenRepository::delete_expired() {
-    db_.run([&] { db_.stmt(Stmt::REFRESH_DEL_EXPIRED).executeUpdate(); });
+    run_job_exclusively(db_, "refresh_tokens_expiry", kHousekeepingIntervalS,
+                        [&] { db_.run([&] { db_.stmt(Stmt::REFRESH_DEL_EXPIRED).executeUpdate(); }); });
 }
 
 int64_t LoginThrottle::retry_after(const char* scope, const std::string& subject, int64_t max_failures,
                                    int64_t window_s) {
     int64_t wait = 0;
-    db_.run([&] {
+    // Causal: a failure just counted through another host (another Galera node) counts here.
+    db_.run_causal([&] {
         auto& ps = db_.stmt(Stmt::LOGIN_FAIL_SEL);
         ps.setString(1, scope);
         ps.setString(2, subject);
@@ -242,10 +245,12 @@ void LoginThrottle::clear(const char* scope, const std::string& subject) {
 }
 
 void LoginThrottle::delete_old(int64_t window_s) {
-    db_.run([&] {
-        auto& ps = db_.stmt(Stmt::LOGIN_FAIL_DEL_OLD);
-        ps.setInt64(1, window_s);
-        ps.executeUpdate();
+    run_job_exclusively(db_, "login_failures_expiry", kHousekeepingIntervalS, [&] {
+        db_.run([&] {
+            auto& ps = db_.stmt(Stmt::LOGIN_FAIL_DEL_OLD);
+            ps.setInt64(1, window_s);
+            ps.executeUpdate();
+        });
     });
 }
 

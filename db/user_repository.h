@@ -62,6 +62,7 @@ public:
     // Single use: marks the token used and stores `next_hash` in the same family, in one
     // transaction. A token presented a second time revokes its whole family.
     RotateResult rotate(const std::string& token_hash, const std::string& next_hash, int64_t next_expires_at);
+    // Housekeeping: at most once a minute cluster-wide, never twice at once; never throws.
     void delete_expired();
 
 private:
@@ -75,6 +76,7 @@ public:
     int64_t retry_after(const char* scope, const std::string& subject, int64_t max_failures, int64_t window_s);
     void record_failure(const char* scope, const std::string& subject, int64_t window_s);
     void clear(const char* scope, const std::string& subject);
+    // Housekeeping: at most once a minute cluster-wide, never twice at once; never throws.
     void delete_old(int64_t window_s);
 
 private:

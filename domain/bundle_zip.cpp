@@ -452,45 +452,4 @@ ExtractedBundle extract_bundle(const std::string& zip_path, const std::string& d
     return out;
 }
 
-std::string mime_type_for(std::string_view path) {
-    static const std::map<std::string, std::string, std::less<>> types = {
-        {"html", "text/html"},
-        {"htm", "text/html"},
-        {"css", "text/css"},
-        {"js", "application/javascript"},
-        {"mjs", "application/javascript"},
-        {"jsx", "application/javascript"},
-        {"json", "application/json"},
-        {"map", "application/json"},
-        {"png", "image/png"},
-        {"jpg", "image/jpeg"},
-        {"jpeg", "image/jpeg"},
-        {"gif", "image/gif"},
-        {"svg", "image/svg+xml"},
-        {"webp", "image/webp"},
-        {"ico", "image/x-icon"},
-        {"woff", "font/woff"},
-        {"woff2", "font/woff2"},
-        {"ttf", "font/ttf"},
-        {"otf", "font/otf"},
-        {"txt", "text/plain"},
-        {"xml", "application/xml"},
-        {"pdf", "application/pdf"},
-        {"zip", "application/zip"},
-        {"mp3", "audio/mpeg"},
-        {"mp4", "video/mp4"},
-        {"wav", "audio/wav"},
-        {"webm", "video/webm"},
-        {"wasm", "application/wasm"},
-    };
-    std::string_view leaf = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
-    size_t dot = leaf.rfind('.');
-    if (dot == std::string_view::npos || dot == 0) return "application/octet-stream";
-    std::string ext(leaf.substr(dot + 1));
-    for (char& c : ext)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    auto it = types.find(ext);
-    return it == types.end() ? "application/octet-stream" : it->second;
-}
-
 }  // namespace domain

@@ -15,6 +15,8 @@
 
 #include <rapidjson/document.h>
 
+#include "domain/content_type.h"
+
 namespace domain {
 
 struct BundleLimits {
@@ -73,8 +75,5 @@ ExtractedBundle extract_bundle(const std::string& zip_path, const std::string& d
 // A leading UTF-8 byte order mark is skipped. nullopt when the text is not valid
 // JSON or too deep; the root may be any type.
 std::optional<rapidjson::Document> parse_form_json(std::string_view text);
-
-// Content-Type for a bundle file, by extension (case-insensitive).
-std::string mime_type_for(std::string_view path);
 
 }  // namespace domain

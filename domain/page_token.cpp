@@ -38,7 +38,9 @@ bool cursor_ok(const PageCursor& c) {
 
 // The payload is binary, big-endian and length-prefixed: more compact than JSON (the
 // token rides in a URL) and with no escaping whose size depends on the content.
-//   i64 after_change_id | i64 snapshot_cutoff | u16 limit | u16 count | count × (u16 len, bytes)
+//   i64 after_change_id | i64 snapshot_cutoff | u16 limit | u16 count | count × (u16 len, bytes) | u8 shape
+// Tokens issued before the shape existed end after the types; they come from record
+// pulls and continue as such.
 void put_u64(std::string& out, uint64_t v) {
     for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
 }
@@ -96,6 +98,7 @@ std::string encode_page_token(const PageCursor& cursor, std::string_view key) {
         put_u16(payload, t.size());  // at most 255 × 4 bytes, checked by cursor_ok
         payload.append(t);
     }
+    payload.push_back(static_cast<char>(cursor.shape));
 
     std::string token = core::base64url_encode(payload);
     token.push_back('.');
@@ -136,7 +139,12 @@ std::optional<PageCursor> decode_page_token(std::string_view token, std::string_
         if (!c.schema_types.empty() && !(c.schema_types.back() < t)) return std::nullopt;
         c.schema_types.push_back(std::move(t));
     }
-    if (!r.at_end() || !cursor_ok(c)) return std::nullopt;
+    if (!r.at_end()) {
+        std::string shape;
+        if (!r.bytes(1, shape) || !r.at_end() || static_cast<unsigned char>(shape[0]) > 2) return std::nullopt;
+        c.shape = static_cast<RecordShape>(shape[0]);
+    }
+    if (!cursor_ok(c)) return std::nullopt;
     return c;
 }
 

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/sync_request.h"
+
 namespace domain {
 
 // Tokens travel in the query string, and nginx refuses request lines over its 8 KiB
@@ -23,6 +25,8 @@ struct PageCursor {
     // The change counter the pull's first page read (0 before it): later pages read
     // nothing above it, so a pull ends even while pushes keep coming.
     int64_t snapshot_cutoff = 0;
+    // The shape the pull's records come in, kept for its later pages.
+    RecordShape shape = RecordShape::records;
 };
 
 // base64url(payload) "." base64url(HMAC-SHA256(key, "synkronus-page-v1." payload)).

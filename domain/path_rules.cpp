@@ -28,4 +28,13 @@ bool has_control_character(std::string_view s) {
     return false;
 }
 
+bool valid_attachment_id(std::string_view id) {
+    if (id.empty() || id.size() > 255 || id.front() == '.') return false;
+    for (unsigned char c : id)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return false;
+    return true;
+}
+
 }  // namespace domain

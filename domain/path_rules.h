@@ -18,4 +18,10 @@ std::optional<std::string_view> bad_segment(std::string_view path);
 // A byte below 0x20 or DEL.
 bool has_control_character(std::string_view s);
 
+// An attachment id (CONTRACT section 7): 1 to 255 characters of A-Z a-z 0-9 . _ -,
+// not starting with a dot. Such an id is one safe file name on any filesystem.
+bool valid_attachment_id(std::string_view id);
+constexpr const char* kAttachmentIdRule =
+    "attachment_id must be 1 to 255 characters of A-Z a-z 0-9 . _ - and must not start with a dot";
+
 }  // namespace domain

@@ -11,7 +11,9 @@ struct Current {
     bool stored;  // the version in the store, not one written earlier in this push
 };
 
-bool same_content(const StoredState& s, const PushRecord& r) { return s.hash == r.hash && s.deleted == r.deleted; }
+bool same_content(const StoredState& s, const PushRecord& r, const ObservationFields& fields) {
+    return s.hash == r.hash && s.deleted == r.deleted && s.fields == fields;
+}
 
 }  // namespace
 
@@ -38,21 +40,22 @@ PushPlan plan_push(const std::vector<PushRecord>& records, const std::map<std::s
         ++plan.success_count;
         auto it = current.find(r.id);
         const bool exists = it != current.end();
-        if (exists && same_content(it->second.state, r)) continue;
+        const ObservationFields& fields = exists && r.keeps_fields ? it->second.state.fields : r.fields;
+        if (exists && same_content(it->second.state, r, fields)) continue;
         size_t write;
         if (auto w = write_of.find(r.id); w != write_of.end()) {
             write = w->second;
-            plan.writes[write] = &r;
+            plan.writes[write] = PushWrite{&r, fields};
         } else {
             write = plan.writes.size();
             write_of.emplace(r.id, write);
-            plan.writes.push_back(&r);
+            plan.writes.push_back(PushWrite{&r, fields});
         }
         if (exists && r.client_hash && *r.client_hash != it->second.state.hash) {
             if (it->second.stored) plan.overwritten.push_back({r.id, *r.client_hash, write});
             plan.warnings.push_back({r.id, "CONFLICT", conflict_message(r.id)});
         }
-        current.insert_or_assign(r.id, Current{StoredState{r.hash, r.deleted}, false});
+        current.insert_or_assign(r.id, Current{StoredState{r.hash, r.deleted, plan.writes[write].fields}, false});
     }
     return plan;
 }

@@ -16,6 +16,7 @@ namespace domain {
 struct StoredState {
     std::string hash;
     bool deleted = false;
+    ObservationFields fields;
 };
 
 struct PushWarning {
@@ -32,13 +33,20 @@ struct OverwrittenVersion {
     size_t write = 0;         // index into PushPlan::writes of the replacing record
 };
 
+// One row to write: the pushed record with the observation fields it ends with (its
+// own, or the stored ones it keeps).
+struct PushWrite {
+    const PushRecord* record;
+    ObservationFields fields;
+};
+
 struct PushPlan {
     int64_t success_count = 0;  // every valid record, no-ops included
     std::vector<PushWarning> warnings;
     // One record per changed id: the last one pushed for it (an id pushed twice ends as
     // if pushed in two pushes, the later winning), in the order each id first changed.
     // The i-th write takes change id first + i.
-    std::vector<const PushRecord*> writes;
+    std::vector<PushWrite> writes;
     std::vector<OverwrittenVersion> overwritten;
 };
 
@@ -46,7 +54,8 @@ struct PushPlan {
 std::vector<std::string> distinct_ids(const std::vector<PushRecord>& records);
 
 // Applies `records` in pushed order to `stored` (ids absent from it are new):
-// - a record equal to the current state (hash and deleted flag) is a no-op;
+// - a record equal to the current state (hash, deleted flag, created_at, updated_at,
+//   geolocation: everything the client owns) is a no-op;
 // - a record carrying a client hash that differs from the current hash still wins,
 //   with a CONFLICT warning; the stored version is kept once per id;
 // - otherwise it is written.

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <variant>
 
+#include "core/time_util.h"
 #include "core/utf8.h"
 #include "domain/canonical_json.h"
 #include "domain/invalid_input.h"
@@ -34,46 +35,92 @@ std::optional<std::string> text_error(const Value* v, const std::string& name, s
     return std::nullopt;
 }
 
-bool is_uuid(std::string_view s) {
-    if (s.size() != 36) return false;
-    for (size_t i = 0; i < s.size(); ++i) {
-        const bool dash_pos = i == 8 || i == 13 || i == 18 || i == 23;
-        const char c = s[i];
-        const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-        if (dash_pos ? c != '-' : !hex) return false;
+// CONTRACT §7: 1 to 64 of A-Z a-z 0-9 _ - (UUIDs included); case matters.
+bool is_transmission_id(std::string_view s) {
+    if (s.empty() || s.size() > kMaxTransmissionIdChars) return false;
+    for (char c : s) {
+        const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                        c == '-';
+        if (!ok) return false;
     }
     return true;
-}
-
-std::string lowercase(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
 }
 
 void require_object(const rapidjson::Document& body) {
     if (!body.IsObject()) throw InvalidInput({FieldProblem{"body", "must be a JSON object"}});
 }
 
-// Validates one pushed record; on failure returns the FailedRecord instead.
+// A client time: absent or null, else an RFC 3339 date-time stored as given.
+std::optional<std::string> time_error(const Value* v, const std::string& name, std::optional<std::string>& out) {
+    if (v == nullptr || v->IsNull()) return std::nullopt;
+    if (!v->IsString() || v->GetStringLength() > kMaxClientTimeChars || !core::valid_rfc3339(view_of(*v)))
+        return name + " must be an RFC 3339 date-time such as 2026-11-28T21:09:34.123Z";
+    out.emplace(view_of(*v));
+    return std::nullopt;
+}
+
+// geolocation: absent or null, else the object of §7 with its ranges; kept as the
+// canonical JSON of the object, so every number reads back as the same double.
+std::optional<std::string> geolocation_error(const Value* v, std::optional<std::string>& out) {
+    if (v == nullptr || v->IsNull()) return std::nullopt;
+    if (!v->IsObject()) return "geolocation must be null or an object";
+    struct Field {
+        const char* name;
+        bool required;
+        double min, max;
+        const char* range;
+    };
+    static const Field kFields[] = {
+        {"latitude", true, -90, 90, "a number from -90 to 90"},
+        {"longitude", true, -180, 180, "a number from -180 to 180"},
+        {"accuracy", true, 0, HUGE_VAL, "a number >= 0"},
+        {"altitude", false, -HUGE_VAL, HUGE_VAL, "a number or null"},
+        {"altitude_accuracy", false, 0, HUGE_VAL, "a number >= 0 or null"},
+    };
+    std::string problems;
+    for (const auto& f : kFields) {
+        const Value* x = member(*v, f.name);
+        const bool absent = x == nullptr || x->IsNull();
+        if (absent && !f.required) continue;
+        if (absent || !x->IsNumber() || x->GetDouble() < f.min || x->GetDouble() > f.max)
+            problems.append(problems.empty() ? "" : "; ").append("geolocation.").append(f.name)
+                .append(" must be ").append(f.range);
+    }
+    if (!problems.empty()) return problems;
+    std::string json;
+    try {
+        canonical_json(*v, json);
+    } catch (const std::invalid_argument& e) {
+        return std::string("geolocation cannot be canonicalized (") + e.what() + ")";
+    }
+    out = std::move(json);
+    return std::nullopt;
+}
+
+// Validates one pushed item of either shape; on failure returns the FailedRecord.
 std::variant<PushRecord, FailedRecord> parse_record(const Value& v, size_t index) {
     if (!v.IsObject()) return FailedRecord{"", index, InvalidInput::kCode, "record must be an object"};
 
+    const Value* observation_id = member(v, "observation_id");
+    const bool observation = observation_id != nullptr && !observation_id->IsNull();
+    const ShapeNames& names = observation ? kObservationNames : kRecordNames;
     std::vector<std::string> problems;
     const auto check = [&](std::optional<std::string> e) {
         if (e) problems.push_back(std::move(*e));
     };
-    const Value* id = member(v, "id");
-    const Value* schema_type = member(v, "schemaType");
-    const Value* schema_version = member(v, "schemaVersion");
+    const Value* id = member(v, names.id);
+    const Value* schema_type = member(v, names.type);
+    const Value* schema_version = member(v, names.version);
     const Value* data = member(v, "data");
     const Value* deleted = member(v, "deleted");
     const Value* hash = member(v, "hash");
-    check(text_error(id, "id", kMaxRecordIdChars));
-    check(text_error(schema_type, "schemaType", kMaxSchemaTypeChars));
-    check(text_error(schema_version, "schemaVersion", kMaxSchemaVersionChars));
+    if (!observation && (id == nullptr || id->IsNull())) {
+        problems.emplace_back("id or observation_id is required");
+    } else {
+        check(text_error(id, names.id, kMaxRecordIdChars));
+    }
+    check(text_error(schema_type, names.type, kMaxSchemaTypeChars));
+    check(text_error(schema_version, names.version, kMaxSchemaVersionChars));
     if (data == nullptr || data->IsNull()) {
         problems.emplace_back("data is required");
     } else if (!data->IsObject()) {
@@ -84,6 +131,12 @@ std::variant<PushRecord, FailedRecord> parse_record(const Value& v, size_t index
     }
 
     PushRecord rec;
+    const Value* created_at = member(v, "created_at");
+    const Value* updated_at = member(v, "updated_at");
+    const Value* geolocation = member(v, "geolocation");
+    check(time_error(created_at, "created_at", rec.fields.created_at));
+    check(time_error(updated_at, "updated_at", rec.fields.updated_at));
+    check(geolocation_error(geolocation, rec.fields.geolocation));
     if (problems.empty()) {
         try {
             canonical_json(*data, rec.data_json);
@@ -99,6 +152,7 @@ std::variant<PushRecord, FailedRecord> parse_record(const Value& v, size_t index
     }
 
     rec.index = index;
+    rec.observation = observation;
     rec.id.assign(view_of(*id));
     rec.schema_type.assign(view_of(*schema_type));
     rec.schema_version.assign(view_of(*schema_version));
@@ -106,7 +160,21 @@ std::variant<PushRecord, FailedRecord> parse_record(const Value& v, size_t index
     // A non-string hash is not a hash the server ever gave out: treat it as absent.
     if (hash != nullptr && hash->IsString()) rec.client_hash.emplace(view_of(*hash));
     rec.deleted = deleted != nullptr && deleted->IsBool() && deleted->GetBool();
+    // A record-shape client that knows nothing of the observation fields must not
+    // wipe them when it edits an observation.
+    rec.keeps_fields = !observation && created_at == nullptr && updated_at == nullptr && geolocation == nullptr;
     return rec;
+}
+
+// A cursor value: JSON has one number type, so 5.0 or 5e0 is accepted as 5; only
+// integral, non-negative values that fit a change_id pass.
+std::optional<int64_t> cursor_value(const Value& v) {
+    constexpr double kTwoTo63 = 9223372036854775808.0;
+    if (v.IsInt64() && v.GetInt64() >= 0) return v.GetInt64();
+    if (v.IsDouble() && std::isfinite(v.GetDouble()) && v.GetDouble() >= 0 && v.GetDouble() < kTwoTo63 &&
+        std::trunc(v.GetDouble()) == v.GetDouble())
+        return static_cast<int64_t>(v.GetDouble());
+    return std::nullopt;
 }
 
 }  // namespace
@@ -123,8 +191,8 @@ PushRequest parse_push_request(const rapidjson::Document& body, size_t max_recor
     const Value* transmission_id = member(body, "transmission_id");
     if (transmission_id == nullptr || transmission_id->IsNull()) {
         errors.push_back({"transmission_id", "transmission_id is required"});
-    } else if (!transmission_id->IsString() || !is_uuid(view_of(*transmission_id))) {
-        errors.push_back({"transmission_id", "transmission_id must be a UUID"});
+    } else if (!transmission_id->IsString() || !is_transmission_id(view_of(*transmission_id))) {
+        errors.push_back({"transmission_id", "transmission_id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"});
     }
     const Value* client_id = member(body, "client_id");
     if (auto e = text_error(client_id, "client_id", kMaxClientIdChars)) errors.push_back({"client_id", *e});
@@ -139,7 +207,7 @@ PushRequest parse_push_request(const rapidjson::Document& body, size_t max_recor
     if (!errors.empty()) throw InvalidInput(std::move(errors));
 
     PushRequest req;
-    req.transmission_id = lowercase(view_of(*transmission_id));
+    req.transmission_id.assign(view_of(*transmission_id));
     req.client_id.assign(view_of(*client_id));
     req.records.reserve(records->Size());
     for (rapidjson::SizeType i = 0; i < records->Size(); ++i) {
@@ -165,20 +233,34 @@ PullRequest parse_pull_request(const rapidjson::Document& body) {
         req.client_id.assign(view_of(*client_id));
     }
 
-    const Value* after = member(body, "after_change_id");
-    if (after != nullptr && !after->IsNull()) {
-        // JSON has one number type, so 5.0 or 5e0 is accepted as 5; only integral,
-        // non-negative values that fit a change_id pass.
-        constexpr double kTwoTo63 = 9223372036854775808.0;
-        if (after->IsInt64() && after->GetInt64() >= 0) {
-            req.after_change_id = after->GetInt64();
-        } else if (after->IsDouble() && std::isfinite(after->GetDouble()) && after->GetDouble() >= 0 &&
-                   after->GetDouble() < kTwoTo63 && std::trunc(after->GetDouble()) == after->GetDouble()) {
-            req.after_change_id = static_cast<int64_t>(after->GetDouble());
+    // The cursor: after_change_id (§5) or since.version (§7); the one used says which
+    // shape the records come back in.
+    std::optional<int64_t> after, since;
+    const Value* after_v = member(body, "after_change_id");
+    if (after_v != nullptr && !after_v->IsNull()) {
+        after = cursor_value(*after_v);
+        if (!after) errors.push_back({"after_change_id", "after_change_id must be a non-negative integer"});
+    }
+    const Value* since_v = member(body, "since");
+    if (since_v != nullptr && !since_v->IsNull()) {
+        if (!since_v->IsObject()) {
+            errors.push_back({"since", "since must be an object {version, id}"});
         } else {
-            errors.push_back({"after_change_id", "after_change_id must be a non-negative integer"});
+            const Value* version = member(*since_v, "version");
+            const Value* id = member(*since_v, "id");
+            since = 0;
+            if (version != nullptr && !version->IsNull()) {
+                since = cursor_value(*version);
+                if (!since) errors.push_back({"since.version", "since.version must be a non-negative integer"});
+            }
+            if (id != nullptr && !id->IsNull() && !id->IsString())
+                errors.push_back({"since.id", "since.id must be a string"});
         }
     }
+    if (after && since && *after != *since)
+        errors.push_back({"since", "since.version and after_change_id differ; give one cursor"});
+    req.after_change_id = after ? *after : since ? *since : 0;
+    req.shape = since && !after ? RecordShape::observations : after && !since ? RecordShape::records : RecordShape::both;
 
     const Value* types = member(body, "schema_types");
     if (types != nullptr && !types->IsNull()) {

@@ -12,7 +12,9 @@
 
 namespace domain {
 
+inline constexpr size_t kMaxTransmissionIdChars = 64;
 inline constexpr size_t kMaxClientIdChars = 128;
+inline constexpr size_t kMaxClientTimeChars = 64;
 inline constexpr size_t kMaxRecordIdChars = 255;
 inline constexpr size_t kMaxSchemaTypeChars = 255;
 inline constexpr size_t kMaxSchemaVersionChars = 64;
@@ -21,6 +23,30 @@ inline constexpr size_t kMaxSchemaVersionChars = 64;
 // kMaxPageTokenLength.
 inline constexpr size_t kMaxPullFilterBytes = 4096;
 
+// What an observation (CONTRACT §7) owns beyond a record; null when not given.
+struct ObservationFields {
+    std::optional<std::string> created_at, updated_at;  // RFC 3339, as the client wrote them
+    std::optional<std::string> geolocation;             // canonical JSON of the object
+    bool operator==(const ObservationFields&) const = default;
+};
+
+// Which shape pulled records come back in (CONTRACT §7).
+enum class RecordShape : unsigned char { records = 0, observations = 1, both = 2 };
+
+// The field names of the two shapes of one record (CONTRACT §7's table), for
+// reading pushed items and writing pulled ones.
+struct ShapeNames {
+    const char* id;
+    const char* type;
+    const char* version;
+    const char* change_id;
+    const char* last_modified;
+};
+inline constexpr ShapeNames kRecordNames{"id", "schemaType", "schemaVersion", "change_id", "last_modified"};
+inline constexpr ShapeNames kObservationNames{"observation_id", "form_type", "form_version", "version", "synced_at"};
+
+// One pushed item of either shape: a record `{id, schemaType, schemaVersion, ...}`
+// or an observation `{observation_id, form_type, form_version, ...}`.
 struct PushRecord {
     size_t index = 0;  // position in the pushed `records` array
     std::string id, schema_type, schema_version;
@@ -28,6 +54,10 @@ struct PushRecord {
     std::string hash;       // server-computed record_hash
     std::optional<std::string> client_hash;  // the `hash` the client sent, if a string
     bool deleted = false;
+    bool observation = false;  // pushed in the observation shape
+    ObservationFields fields;
+    // A record-shape item without any observation field: the stored ones stay.
+    bool keeps_fields = false;
 };
 
 struct FailedRecord {
@@ -38,7 +68,7 @@ struct FailedRecord {
 };
 
 struct PushRequest {
-    std::string transmission_id;  // lowercase UUID
+    std::string transmission_id;  // 1..64 of A-Z a-z 0-9 _ -, case-sensitive
     std::string client_id;
     // Valid records in pushed order. An id pushed twice appears twice; applying them in
     // order makes the later one win, as if they had come in two pushes.
@@ -52,8 +82,11 @@ PushRequest parse_push_request(const rapidjson::Document& body, size_t max_recor
 
 struct PullRequest {
     std::string client_id;
-    int64_t after_change_id = 0;
+    int64_t after_change_id = 0;  // from after_change_id or since.version
     std::vector<std::string> schema_types;  // sorted, deduplicated; empty = all types
+    // observations for `since`, records for `after_change_id`, both when the body
+    // gives no cursor (or both cursors, with one value).
+    RecordShape shape = RecordShape::both;
 };
 
 // Sorts and deduplicates a schema type filter: the one order in which pulls, page

@@ -7,9 +7,9 @@
 #include "core/etag.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "core/multipart.h"
 #include "domain/bundle_diff.h"
 #include "domain/path_rules.h"
+#include "handlers/upload.h"
 #include "services/bundle_store.h"
 
 namespace handlers {
@@ -124,44 +124,13 @@ std::string accel_encode_path(const std::string& path) {
 }
 
 core::Response bundle_push(Context& ctx, core::Request& req) {
-    const std::string* ct = req.header("content-type");
-    auto boundary = ct ? core::multipart_boundary(*ct) : std::nullopt;
-    if (!boundary)
-        throw ApiError::validation({{"bundle", "the request must be multipart/form-data with the ZIP in the field 'bundle'"}},
-                                   "The request must be multipart/form-data");
-    const int64_t limit = ctx.cfg.integer("body_limit_bundle");
-    BundleStore& s = ctx.bundle_store();
-    auto upload = s.begin_upload();
-    bool seen = false, in_bundle = false, twice = false;
-    core::MultipartParser parser(*boundary, {
-        [&](const core::MultipartPart& p) {
-            in_bundle = p.name == "bundle" && !seen;
-            if (p.name == "bundle" && seen) twice = true;
-            if (in_bundle) seen = true;
-        },
-        [&](const char* data, size_t n) {
-            if (in_bundle) upload->write(data, n);
-        },
-        [&] { in_bundle = false; },
-    });
-    int64_t total = 0;
-    std::string buf(64 * 1024, '\0');
-    try {
-        while (size_t n = req.read_body(buf.data(), buf.size())) {
-            total += static_cast<int64_t>(n);
-            if (total > limit) throw ApiError::too_large("The upload exceeds the limit of " + std::to_string(limit) + " bytes");
-            parser.feed(buf.data(), n);
-        }
-        parser.finish();
-    } catch (const core::MultipartError& e) {
-        throw ApiError::validation({{"bundle", e.what()}}, std::string("The multipart body is malformed: ") + e.what());
-    }
-    if (!seen) throw ApiError::validation({{"bundle", "a ZIP file in the field 'bundle' is required"}});
-    if (twice) throw ApiError::validation({{"bundle", "the field 'bundle' must appear once"}});
+    auto upload = ctx.bundle_store().begin_upload();
+    receive_upload(req, {"bundle", "the ZIP", "a ZIP file"}, ctx.cfg.integer("body_limit_bundle"),
+                   [&](const char* data, size_t n) { upload->write(data, n); });
 
     services::BundlePushResult out;
     try {
-        out = s.push(std::move(upload), req.principal->username);
+        out = ctx.bundle_store().push(std::move(upload), req.principal->username);
     } catch (const domain::BundleError& e) {
         throw ApiError::validation({{"bundle", e.what()}}, e.what());
     }

@@ -15,32 +15,65 @@ using core::ApiError;
 
 namespace {
 
-std::string token_pair_json(Context& ctx, const std::string& username, const std::string& role,
-                            int64_t token_version, const std::string& refresh_token) {
+void write_token_pair(Context& ctx, core::JsonOut& o, const std::string& username, const std::string& role,
+                      int64_t token_version, const std::string& refresh_token) {
     core::AccessClaims c;
     c.sub = username;
     c.role = role;
     c.iat = core::unix_now();
     c.exp = c.iat + ctx.cfg.integer("access_token_ttl");
     c.ver = token_version;
-    core::JsonOut o;
-    o.begin_object();
+    // Unique per issuance: two tokens of one user in the same second still differ,
+    // and a token quoted in a log line names the one issuance logged here.
+    c.jti = core::hex_encode(core::random_bytes(16));
+    core::log::info("access token " + c.jti + " issued to '" + username + "'");
     o.key("token").str(core::jwt_sign_access(c, ctx.jwt_secret));
     o.key("refreshToken").str(refresh_token);
     o.key("expiresAt").num(c.exp);
-    o.end_object();
-    return o.take();
 }
 
 std::string new_refresh_token() { return core::base64url_encode(core::random_bytes(32)); }
 
-ApiError rate_limited(int64_t seconds) {
-    ApiError e(429, "rate-limited", "Too many failed logins; try again later");
-    e.headers.emplace_back("Retry-After", std::to_string(seconds));
-    return e;
+}  // namespace
+
+void write_new_session(Context& ctx, core::JsonOut& o, const std::string& username, const std::string& role,
+                       int64_t token_version) {
+    std::string refresh = new_refresh_token();
+    std::string family = core::hex_encode(core::random_bytes(16));
+    db::RefreshTokenRepository tokens(ctx.database());
+    tokens.store(core::sha256_hex(refresh), family, username, core::unix_now() + ctx.cfg.integer("refresh_token_ttl"));
+    // Housekeeping piggybacks on new sessions, so no cron job is needed.
+    if (core::random_bytes(1)[0] % 32 == 0) {
+        tokens.delete_expired();
+        db::LoginThrottle(ctx.database()).delete_old(ctx.cfg.integer("login_failure_window"));
+    }
+    write_token_pair(ctx, o, username, role, token_version, refresh);
 }
 
-}  // namespace
+// One budget of failed password checks per username and per client address, kept
+// in the database so it holds across workers and hosts. Logins and change-password
+// spend the same budget: both are guesses at the same password.
+void check_password_guess(Context& ctx, const core::Request& req, const std::string& username,
+                          const char* wrong_message, const std::function<bool()>& verify) {
+    db::LoginThrottle throttle(ctx.database());
+    const std::string user = username.substr(0, 128);  // the counter's key column
+    const std::string& addr = req.remote_addr;
+    const int64_t window = ctx.cfg.integer("login_failure_window");
+    int64_t wait = std::max(throttle.retry_after("user", user, ctx.cfg.integer("login_max_failures_user"), window),
+                            throttle.retry_after("addr", addr, ctx.cfg.integer("login_max_failures_addr"), window));
+    if (wait > 0) {
+        ApiError e(429, "rate-limited", "Too many failed password attempts; try again later");
+        e.headers.emplace_back("Retry-After", std::to_string(wait));
+        throw e;
+    }
+    if (!verify()) {
+        throttle.record_failure("user", user, window);
+        throttle.record_failure("addr", addr, window);
+        core::log::info("wrong password for '" + username.substr(0, 64) + "' from " + addr);
+        throw ApiError::unauthorized(wrong_message);
+    }
+    throttle.clear("user", user);
+}
 
 core::Response auth_login(Context& ctx, core::Request& req) {
     auto body = core::parse_json_object(req.body);
@@ -49,37 +82,18 @@ core::Response auth_login(Context& ctx, core::Request& req) {
     auto password = f.required_string("password", 1, 4096);
     f.finish();
 
-    db::LoginThrottle throttle(ctx.database());
-    int64_t window = ctx.cfg.integer("login_failure_window");
-    int64_t wait = std::max(
-        throttle.retry_after("user", username->substr(0, 128), ctx.cfg.integer("login_max_failures_user"), window),
-        throttle.retry_after("addr", req.remote_addr, ctx.cfg.integer("login_max_failures_addr"), window));
-    if (wait > 0) throw rate_limited(wait);
-
     db::UserRepository users(ctx.database());
     std::optional<db::UserRow> user;
-    if (services::valid_username(*username)) user = users.find_by_username(*username);
-    // Verify against a dummy hash for unknown users: same work, same timing.
-    bool ok = core::password_verify(*password, user ? user->password_hash : ctx.dummy_hash()) && user.has_value();
-    if (!ok) {
-        throttle.record_failure("user", username->substr(0, 128), window);
-        throttle.record_failure("addr", req.remote_addr, window);
-        core::log::info("failed login for '" + username->substr(0, 64) + "' from " + req.remote_addr);
-        throw ApiError::unauthorized("Invalid username or password");
-    }
-    throttle.clear("user", *username);
-
-    std::string refresh = new_refresh_token();
-    std::string family = core::hex_encode(core::random_bytes(16));
-    db::RefreshTokenRepository tokens(ctx.database());
-    tokens.store(core::sha256_hex(refresh), family, user->username,
-                 core::unix_now() + ctx.cfg.integer("refresh_token_ttl"));
-    // Housekeeping piggybacks on logins, so no cron job is needed.
-    if (core::random_bytes(1)[0] % 32 == 0) {
-        tokens.delete_expired();
-        throttle.delete_old(window);
-    }
-    return core::Response::json(token_pair_json(ctx, user->username, user->role, user->token_version, refresh));
+    check_password_guess(ctx, req, *username, "Invalid username or password", [&] {
+        if (services::valid_username(*username)) user = users.find_by_username(*username);
+        // Verify against a dummy hash for unknown users: same work, same timing.
+        return core::password_verify(*password, user ? user->password_hash : ctx.dummy_hash()) && user.has_value();
+    });
+    core::JsonOut o;
+    o.begin_object();
+    write_new_session(ctx, o, user->username, user->role, user->token_version);
+    o.end_object();
+    return core::Response::json(o.take());
 }
 
 core::Response auth_refresh(Context& ctx, core::Request& req) {
@@ -101,7 +115,11 @@ core::Response auth_refresh(Context& ctx, core::Request& req) {
     db::UserRepository users(ctx.database());
     auto info = users.auth_info(r.username);
     if (!info) throw ApiError::unauthorized("Invalid or expired refresh token");
-    return core::Response::json(token_pair_json(ctx, r.username, info->role, info->token_version, next));
+    core::JsonOut o;
+    o.begin_object();
+    write_token_pair(ctx, o, r.username, info->role, info->token_version, next);
+    o.end_object();
+    return core::Response::json(o.take());
 }
 
 void forget_auth_cache(Context& ctx, const std::string& username) { ctx.auth_cache.erase(username); }

@@ -30,8 +30,15 @@ services::BundleStore& Context::bundle_store() {
     return *bundle_store_;
 }
 
+services::AttachmentStore& Context::attachment_store() {
+    if (!attachment_store_)
+        attachment_store_ = std::make_unique<services::AttachmentStore>(database(), cfg.str("attachment_dir"));
+    return *attachment_store_;
+}
+
 void Context::drop_connections() {
     bundle_store_.reset();
+    attachment_store_.reset();
     db.reset();
 }
 

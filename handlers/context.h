@@ -13,6 +13,7 @@
 #include "core/http.h"
 #include "core/password.h"
 #include "db/database.h"
+#include "services/attachment_store.h"
 #include "services/bundle_store.h"
 #include "services/user_service.h"
 
@@ -32,6 +33,7 @@ struct Context {
     // The app bundle store of this worker (it holds the worker's cache of parsed
     // manifests); made on first use, after fork.
     services::BundleStore& bundle_store();
+    services::AttachmentStore& attachment_store();
     services::UserService users() { return services::UserService(database(), password_params); }
     // Drops the connection and everything built on it (never share them across fork).
     void drop_connections();
@@ -56,6 +58,7 @@ struct Context {
 private:
     std::string dummy_hash_;
     std::unique_ptr<services::BundleStore> bundle_store_;
+    std::unique_ptr<services::AttachmentStore> attachment_store_;
 };
 
 }  // namespace handlers

@@ -6,10 +6,10 @@
 #include <iostream>
 
 #include "core/fcgi_server.h"
+#include "core/files.h"
 #include "core/log.h"
 #include "handlers/context.h"
 #include "handlers/routes.h"
-#include "services/bundle_store.h"
 #include "services/settings.h"
 
 namespace {
@@ -70,9 +70,10 @@ int main(int argc, char** argv) {
         core::ServerHooks hooks = handlers::build_hooks(ctx);
         hooks.worker_init = [&ctx] {
             ctx.drop_connections();
-            // A worker that starts may be replacing one killed mid-push: its upload and
-            // extraction must not stay in the store.
-            services::clean_bundle_tmp(ctx.cfg.str("bundle_dir"));
+            // A worker that starts may be replacing one killed mid-upload: what it was
+            // receiving or extracting must not stay in the stores.
+            for (const char* store : {"bundle_dir", "attachment_dir"})
+                core::sweep_dead_owners(ctx.cfg.str(store) + "/tmp");
         };
         core::PoolOptions opts;
         opts.listen = ctx.cfg.str("listen");

@@ -66,10 +66,7 @@ core::Response health(Context& ctx, core::Request&) {
     std::string now = core::rfc3339(core::unix_now());
     std::string problem;
     try {
-        ctx.database().run([&] {
-            std::unique_ptr<sql::ResultSet> rs(ctx.database().stmt(db::Stmt::SERVER_VERSION).executeQuery());
-            rs->next();
-        });
+        ctx.database().ping();  // a usable node (Synced, primary component) or 503
     } catch (const std::exception& e) {
         core::log::warn(std::string("health check: database unavailable: ") + e.what());
         return unhealthy(now, "database unavailable");

@@ -5,7 +5,10 @@
 #include "db/error.h"
 #include "domain/invalid_input.h"
 #include "handlers/app_bundle.h"
+#include "handlers/attachments.h"
 #include "handlers/auth.h"
+#include "handlers/export.h"
+#include "handlers/upload.h"
 #include "handlers/meta.h"
 #include "handlers/sync.h"
 #include "handlers/users.h"
@@ -19,6 +22,7 @@ core::Router build_router(Context& ctx) {
     const int64_t json = ctx.cfg.integer("body_limit_json");
     const int64_t sync = ctx.cfg.integer("body_limit_sync");
     const int64_t bundle = ctx.cfg.integer("body_limit_bundle");
+    const int64_t attachment = ctx.cfg.integer("attachment_max_bytes") + kUploadOverheadBytes;
     auto h = [&ctx](core::Response (*fn)(Context&, core::Request&)) {
         return [&ctx, fn](core::Request& r) { return fn(ctx, r); };
     };
@@ -46,6 +50,13 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/app-bundle/download/{path+}", h(bundle_download), Role::read_only});
     r.add({"GET", "/app-bundle/download-zip", h(bundle_download_zip), Role::read_only});
     r.add({"GET", "/app-bundle/changes", h(bundle_changes), Role::read_only});
+    r.add({"GET", "/dataexport/csv", h(dataexport_csv), Role::admin});
+    r.add({"GET", "/dataexport/parquet", h(dataexport_parquet), Role::admin});
+    r.add({"POST", "/attachments/manifest", h(attachment_manifest), Role::read_only, BodyMode::buffered, json});
+    r.add({"PUT", "/attachments/{attachment_id}", h(attachment_put), Role::read_write, BodyMode::streamed, attachment});
+    r.add({"GET", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});
+    r.add({"HEAD", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});
+    r.add({"DELETE", "/attachments/{attachment_id}", h(attachment_delete), Role::admin});
     return r;
 }
 
@@ -64,7 +75,8 @@ core::ServerHooks build_hooks(Context& ctx) {
             switch (e.kind()) {
                 case db::ErrorKind::duplicate: return core::ApiError::conflict("The resource already exists");
                 case db::ErrorKind::lost_connection:
-                case db::ErrorKind::deadlock:
+                case db::ErrorKind::node_unavailable:
+                case db::ErrorKind::deadlock:  // conflicts still colliding after the retries
                 case db::ErrorKind::missing_table:
                     return core::ApiError::unavailable("The database is unavailable; try again shortly");
                 case db::ErrorKind::lock_timeout:

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/time_util.h"
 #include "core/utf8.h"
+#include "db/sync_repository.h"
 #include "domain/page_token.h"
 #include "domain/sync_request.h"
 #include "services/sync_service.h"
@@ -30,6 +31,36 @@ int parse_limit(const core::Request& req) {
     if (n < domain::kMinPullLimit || n > domain::kMaxPullLimit)
         throw ApiError::validation({{"limit", "limit must be an integer from 1 to 500"}});
     return n;
+}
+
+// One pulled record in the shape the pull asked for (CONTRACT §7). Records stored
+// without created_at/updated_at (pushed before observations existed, or by a
+// record-shape client) show their synced_at there: the app needs a time, and that is
+// the best one known. Documented in openapi.yaml.
+void render_record(core::JsonOut& o, const db::StoredRecord& r, domain::RecordShape shape) {
+    using domain::RecordShape;
+    o.begin_object();
+    for (const auto* n : {&domain::kRecordNames, &domain::kObservationNames}) {
+        if (shape != RecordShape::both && (n == &domain::kRecordNames) != (shape == RecordShape::records)) continue;
+        o.key(n->id).str(r.id);
+        o.key(n->type).str(r.schema_type);
+        o.key(n->version).str(r.schema_version);
+        o.key(n->change_id).num(r.change_id);
+        o.key(n->last_modified).str(r.last_modified);
+    }
+    o.key("data").raw(r.data);
+    o.key("hash").str(r.hash);
+    o.key("deleted").boolean(r.deleted);
+    o.key("last_modified_by").str(r.last_modified_by);
+    o.key("origin_client_id").str(r.origin_client_id);
+    if (shape != RecordShape::records) {
+        o.key("created_at").str(r.fields.created_at.value_or(r.last_modified));
+        o.key("updated_at").str(r.fields.updated_at.value_or(r.last_modified));
+        o.key("geolocation");
+        if (r.fields.geolocation) o.raw(*r.fields.geolocation);
+        else o.w().Null();
+    }
+    o.end_object();
 }
 
 }  // namespace
@@ -61,6 +92,7 @@ core::Response sync_pull(Context& ctx, core::Request& req) {
     cursor.limit = parse_limit(req);
     cursor.after_change_id = pull.after_change_id;
     cursor.schema_types = pull.schema_types;
+    cursor.shape = pull.shape;
     if (auto t = req.query_param("schemaType")) {
         // Counted in characters, as the body's schema_types are; invalid UTF-8 is refused
         // here, since it could neither match a stored type nor go into a page token.
@@ -84,25 +116,15 @@ core::Response sync_pull(Context& ctx, core::Request& req) {
     core::JsonOut o;
     o.begin_object();
     o.key("server_time").str(core::rfc3339_ms(core::unix_now_ms()));
+    // The snapshot's counter: the cursor to store after the last page (CONTRACT §7).
+    o.key("current_version").num(page.snapshot_cutoff);
     o.key("records").begin_array();
-    for (const auto& r : page.records) {
-        o.begin_object();
-        o.key("id").str(r.id);
-        o.key("schemaType").str(r.schema_type);
-        o.key("schemaVersion").str(r.schema_version);
-        o.key("data").raw(r.data);
-        o.key("hash").str(r.hash);
-        o.key("deleted").boolean(r.deleted);
-        o.key("change_id").num(r.change_id);
-        o.key("last_modified").str(r.last_modified);
-        o.key("last_modified_by").str(r.last_modified_by);
-        o.key("origin_client_id").str(r.origin_client_id);
-        o.end_object();
-    }
+    for (const auto& r : page.records) render_record(o, r, cursor.shape);
     o.end_array();
     o.key("change_cutoff").num(page.change_cutoff);
     o.key("has_more").boolean(page.has_more);
     if (page.next) o.key("next_page_token").str(domain::encode_page_token(*page.next, page_token_key(ctx)));
+    o.key("sync_format_version").str("1.0");
     o.end_object();
     auto resp = core::Response::json(o.take());
     resp.add_header("Cache-Control", "no-store");

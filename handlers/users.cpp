@@ -3,6 +3,7 @@
 #include "core/api_error.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "db/user_repository.h"
 #include "handlers/auth.h"
 #include "services/user_service.h"
 
@@ -87,10 +88,19 @@ core::Response users_change_password(Context& ctx, core::Request& req) {
     check_password(f, "newPassword", password);
     f.finish();
     const std::string& me = req.principal->username;
-    if (!ctx.users().change_password(me, *current, *password))
-        throw ApiError::unauthorized("The current password is wrong");
+    check_password_guess(ctx, req, me, "The current password is wrong",
+                         [&] { return ctx.users().change_password(me, *current, *password); });
     forget_auth_cache(ctx, me);
-    return core::Response::json(core::message_json("Password changed successfully"));
+    // Every session of the user was revoked with the change; the caller gets a new
+    // one so it stays logged in. Role and token version as the database has them now.
+    auto info = db::UserRepository(ctx.database()).auth_info(me);
+    if (!info) throw ApiError::unauthorized("The account no longer exists");
+    core::JsonOut o;
+    o.begin_object();
+    o.key("message").str("Password changed successfully");
+    write_new_session(ctx, o, me, info->role, info->token_version);
+    o.end_object();
+    return core::Response::json(o.take());
 }
 
 }  // namespace handlers

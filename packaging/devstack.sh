@@ -5,6 +5,8 @@
 #
 # Set before calling: STATE (directory), HTTPS_PORT, HTTP_PORT, DB_PORT; optional
 # WORKERS, BIN (directory of the binaries), SQL_DIR, LOCATIONS_CONF, HTTP_CONF,
+# BUNDLE_DIR (STATE/bundles), ATTACHMENT_DIR (STATE/attachments), STACK_DB_CONF (the config's database lines; the private
+# MariaDB's socket by default).
 # FASTCGI_READ_TIMEOUT (nginx's wait for a worker, e.g. 2s; the fault tests shorten it).
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -18,8 +20,31 @@ DB_USER=${DB_USER:-synkronus}
 
 stack_log() { echo "[stack] $*" >&2; }
 
+# Bundle and attachment files: on storage that every host of a cluster shares.
+stack_bundle_dir() { echo "${BUNDLE_DIR:-$STATE/bundles}"; }
+stack_attachment_dir() { echo "${ATTACHMENT_DIR:-$STATE/attachments}"; }
+
+# One stack per state directory: a second one would unlink the first one's FastCGI
+# socket and start a second MariaDB on its data. The lock is an flock on STATE/.lock
+# held through fd 9 by the calling shell and inherited by the services it starts, so
+# it lasts while any of them runs; the file names the pid of the shell that took it.
+stack_lock() {
+    mkdir -p "$STATE"
+    exec 9<>"$STATE/.lock"
+    if ! flock -n 9; then
+        local pid
+        pid=$(cat "$STATE/.lock" 2>/dev/null)
+        pid=${pid:-unknown}
+        stack_log "$STATE is in use by another instance (pid $pid); stop it first (Ctrl-C in its" \
+            "terminal, or kill $pid), or set STATE to another directory"
+        exec 9>&-
+        return 1
+    fi
+    echo $$ >"$STATE/.lock"
+}
+
 stack_dirs() {
-    mkdir -p "$STATE"/{logs,nginx/body,nginx/fastcgi,nginx/proxy,nginx/uwsgi,nginx/scgi,tls,bundles,mysql-run}
+    mkdir -p "$STATE"/{logs,nginx/body,nginx/fastcgi,nginx/proxy,nginx/uwsgi,nginx/scgi,tls,mysql-run} "$(stack_bundle_dir)" "$(stack_attachment_dir)"
 }
 
 # Self-signed certificate for localhost and 127.0.0.1 (made once, kept).
@@ -81,12 +106,13 @@ stack_write_config() {
 listen = $STATE/fcgi.sock
 socket_mode = 0666
 workers = $WORKERS
-db_socket = $STATE/mysql-run/mysqld.sock
+${STACK_DB_CONF:-db_socket = $STATE/mysql-run/mysqld.sock}
 db_user = $DB_USER
 db_password = $(cat "$STATE/db-password")
 db_name = $DB_NAME
 jwt_secret_file = $STATE/jwt-secret
-bundle_dir = $STATE/bundles
+bundle_dir = $(stack_bundle_dir)
+attachment_dir = $(stack_attachment_dir)
 sql_dir = $SQL_DIR
 argon2_memory_kib = ${ARGON2_MEMORY_KIB:-19456}
 argon2_time_cost = ${ARGON2_TIME_COST:-2}
@@ -95,6 +121,16 @@ CONF
 }
 
 stack_admin() { "$BIN/synkronus-admin" --config "$STATE/synkronus.conf" "$@"; }
+
+# The admin account with the password read from stdin: created, or its password reset.
+stack_set_admin_password() {
+    local password; IFS= read -r password
+    if stack_admin list-users | cut -f1 | grep -qx admin; then
+        printf '%s\n' "$password" | stack_admin reset-password admin >/dev/null
+    else
+        printf '%s\n' "$password" | stack_admin create-user admin admin >/dev/null
+    fi
+}
 
 stack_start_workers() {
     rm -f "$STATE/fcgi.sock"
@@ -109,10 +145,12 @@ stack_start_workers() {
 }
 
 stack_stop_workers() { stack_kill workers.pid; }
+stack_stop_nginx() { stack_kill nginx.pid; }
 
 stack_nginx_conf() {
     sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" \
-        -e "s#/var/lib/synkronus/bundles/#$STATE/bundles/#g" \
+        -e "s#/var/lib/synkronus/bundles/#$(stack_bundle_dir)/#g" \
+        -e "s#/var/lib/synkronus/attachments/#$(stack_attachment_dir)/#g" \
         ${FASTCGI_READ_TIMEOUT:+-e "s#^fastcgi_read_timeout .*#fastcgi_read_timeout $FASTCGI_READ_TIMEOUT;#"} \
         "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
     cp "$HTTP_CONF" "$STATE/nginx/synkronus-http.conf"

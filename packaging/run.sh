@@ -10,10 +10,11 @@ HTTP_PORT=${HTTP_PORT:-8080}
 DB_PORT=${DB_PORT:-3407}
 . "$REPO/packaging/devstack.sh"
 
+# Before the trap: a refused start must leave the running instance alone.
+stack_lock || exit 1
 cleanup() { trap - INT TERM EXIT; echo; stack_log "stopping"; stack_stop; exit 0; }
 trap cleanup INT TERM EXIT
 
-mkdir -p "$STATE"
 stack_dirs && stack_cert && stack_secrets && stack_start_db && stack_setup_db && stack_write_config &&
     stack_admin migrate >/dev/null || { stack_log "start-up failed; logs in $STATE/logs"; exit 1; }
 
@@ -25,11 +26,7 @@ elif [ -s "$STATE/credentials" ]; then
 else
     password=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-20)
 fi
-if stack_admin list-users | cut -f1 | grep -qx admin; then
-    printf '%s\n' "$password" | stack_admin reset-password admin >/dev/null
-else
-    printf '%s\n' "$password" | stack_admin create-user admin admin >/dev/null
-fi
+stack_set_admin_password <<<"$password" || exit 1
 url="https://127.0.0.1:$HTTPS_PORT"
 (umask 077; printf 'url=%s\nusername=admin\npassword=%s\ncacert=%s\n' "$url" "$password" "$STATE/tls/cert.pem" >"$STATE/credentials")
 

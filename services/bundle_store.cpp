@@ -64,12 +64,6 @@ bool parse_bundle_version(std::string_view text, int64_t& out) {
     return true;
 }
 
-int clean_bundle_tmp(const std::string& bundle_dir) {
-    int n = core::sweep_dead_owners(bundle_dir + "/tmp");
-    if (n > 0) core::log::info("removed " + std::to_string(n) + " leftover(s) of dead workers from the bundle store's tmp");
-    return n;
-}
-
 // ---- BundleStore ----
 
 BundleStore::BundleStore(db::Database& db, std::string bundle_dir, int64_t retention,
@@ -220,7 +214,7 @@ void BundleStore::apply_retention() {
     }
     // Files go only after the grace period: a download the worker authorized just
     // before the row was deleted is then long served.
-    for (int64_t v : repo_.retired_due(kRetiredGraceSeconds)) {
+    for (int64_t v : repo_.retired_due(core::kRetiredFileGraceSeconds)) {
         remove_tree(version_dir(v), tmp_dir_);
         remove_tree(version_zip(v), tmp_dir_);
         repo_.forget_retired(v);

@@ -4,7 +4,7 @@
 // Layout (one filesystem, so every move is an atomic rename):
 //   bundle_dir/tmp/             uploads and extractions in progress, named after host and
 //                               pid: each worker, as it starts, removes those of dead
-//                               workers of its host (clean_bundle_tmp), so a worker
+//                               workers of its host (core::sweep_dead_owners), so a worker
 //                               killed mid-push leaves nothing for long
 //   bundle_dir/versions/NNNN/   the extracted files of a version, never changed once published
 //   bundle_dir/versions/NNNN.zip  the archive as pushed
@@ -25,7 +25,7 @@
 //   version from the database, so the next request after the commit, on any
 //   worker or host, serves the new version. A request already answered got the
 //   old version's path; that file is immutable and stays, so it is sent whole.
-// - Retention deletes rows at once but files only kRetiredGraceSeconds later
+// - Retention deletes rows at once but files only core::kRetiredFileGraceSeconds later
 //   (on a later push). A download authorized just before the delete is handed
 //   to nginx within milliseconds; once nginx has opened the file, deleting it
 //   does not cut the transfer. Only a request stalled between the worker's
@@ -96,10 +96,6 @@ struct BundleCheck {
     enum class Repair { none, republished, deactivated, not_repaired } repair = Repair::none;
 };
 
-// Removes what workers of this host that no longer run left in bundle_dir/tmp
-// (a worker killed mid-push): called by every worker as it starts.
-int clean_bundle_tmp(const std::string& bundle_dir);
-
 class BundleStore {
 public:
     // `generation` is a counter shared by the workers of this host; a push or
@@ -137,9 +133,6 @@ public:
     // intact is extracted again into place; an active version that cannot be
     // repaired is deactivated, so clients get no manifest naming missing files.
     std::vector<BundleCheck> check(bool repair);
-
-    // How long a retired version's files stay after its row is deleted.
-    static constexpr int64_t kRetiredGraceSeconds = 30;
 
 private:
     std::string version_dir(int64_t version) const;

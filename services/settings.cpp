@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "db/database.h"
+
 namespace services {
 
 using core::check_any;
@@ -28,6 +30,25 @@ std::vector<core::SettingDecl> setting_decls() {
         {"db_host", "127.0.0.1", "MySQL/MariaDB host (ignored when db_socket is set).", check_any()},
         {"db_port", "3306", "MySQL/MariaDB TCP port.", check_int(1, 65535)},
         {"db_socket", "", "MySQL/MariaDB unix socket path; when set, used instead of host and port.", check_any()},
+        {"db_hosts", "",
+         "Database nodes as host:port, comma-separated (a Galera cluster), tried in this order on connect\n"
+         "and whenever a connection is lost; a node that is not Synced in the primary component is\n"
+         "skipped. List a different node first on each host to spread the load. When set, db_host,\n"
+         "db_port and db_socket are ignored.",
+         [](const std::string& v) -> std::string {
+             if (v.empty()) return "";
+             try {
+                 db::parse_endpoints(v);
+             } catch (const db::Error& e) {
+                 return e.what();
+             }
+             return "";
+         }},
+        {"db_wsrep_sync_wait", "0",
+         "On Galera, the session's wsrep_sync_wait: 1 makes every read wait until the node has applied\n"
+         "all that the cluster committed before it (read-your-writes across hosts, at a round trip per\n"
+         "read). 0 does not wait; pulls stay correct, they may end a few milliseconds behind.",
+         check_int(0, 15)},
         {"db_user", "synkronus", "Database user.", check_any()},
         {"db_password", "", "Database password.", check_any(), true},
         {"db_name", "synkronus", "Database name.", check_any()},
@@ -63,6 +84,22 @@ std::vector<core::SettingDecl> setting_decls() {
          "How long a worker may reuse the active bundle version it read (ms). Pushes and switches on the\n"
          "same host are seen at once; other hosts see them within this time. 0 reads it on every request.",
          check_int(0, 60000)},
+        {"attachment_dir", "/var/lib/synkronus/attachments",
+         "Where attachments are stored (by content hash). Must be shared by all hosts that serve downloads.",
+         check_any()},
+        {"attachment_max_bytes", std::to_string(64 * kMiB),
+         "Largest attachment, in bytes (nginx's client_max_body_size for /attachments/ must allow it).",
+         check_int(1, 4096 * kMiB)},
+        {"attachment_accel_prefix", "/_synkronus_attachment/",
+         "Internal nginx location that serves attachment files (X-Accel-Redirect); must match the nginx snippet.",
+         check_any()},
+        {"public_base_url", "",
+         "Scheme, host and port that attachment download_url values start with (e.g. https://sync.example.org).\n"
+         "Empty: https:// and the Host the client called, which is what the device can reach.",
+         [](const std::string& v) -> std::string {
+             if (v.empty() || v.rfind("https://", 0) == 0 || v.rfind("http://", 0) == 0) return "";
+             return "must start with https:// (or http://)";
+         }},
         {"sync_max_records", "1000", "Most records one push may carry.", check_int(1, 100000)},
         {"idempotency_ttl", "86400", "How long a push's response is kept for replay, in seconds.",
          check_int(60, 30 * 86400)},
@@ -104,9 +141,15 @@ core::Config load_config(const std::string& path, bool file_required, bool requi
 
 db::Settings db_settings_from(const core::Config& cfg) {
     db::Settings s;
-    s.host = cfg.str("db_host");
-    s.port = static_cast<int>(cfg.integer("db_port"));
-    s.socket = cfg.str("db_socket");
+    if (!cfg.str("db_hosts").empty()) {
+        s.nodes = db::parse_endpoints(cfg.str("db_hosts"));
+    } else {
+        s.nodes.assign(1, db::Endpoint{});
+        s.nodes[0].host = cfg.str("db_host");
+        s.nodes[0].port = static_cast<int>(cfg.integer("db_port"));
+        s.nodes[0].socket = cfg.str("db_socket");
+    }
+    s.wsrep_sync_wait = static_cast<int>(cfg.integer("db_wsrep_sync_wait"));
     s.user = cfg.str("db_user");
     s.password = cfg.str("db_password");
     s.name = cfg.str("db_name");

@@ -19,7 +19,52 @@
 // the transmission row is claimed before the counter lock, and the writes are a
 // batched primary-key read and multi-row upserts. Pushes that carry no valid
 // records (all records invalid) do not take the lock at all.
+//
+// On a Galera cluster (several hosts, each writing to its own node)
+// ------------------------------------------------------------------
+// The counter row's FOR UPDATE lock is local to one node: two pushes on two nodes
+// both take it, both read counter = C and both write ids C+1... But both also
+// UPDATE the counter row, so their write-sets carry the same key, and certification
+// (run by every node in the same global order) commits the first and fails the
+// second with errno 1213; db::Database::transaction reruns it (bounded, jittered),
+// and the rerun reads C+n from the counter. A push whose write-set was certified
+// after another push's therefore read that push's counter value: commit order
+// equals counter order, cluster-wide, just as on one server.
+//
+// Every node applies (and commits) write-sets in that global order, also with
+// several applier threads (commit order is enforced), so what a node shows at any
+// moment is a prefix of the global order. A pull reads the counter and then the
+// records up to it; both reads see prefixes, the second at least as long as the
+// first, and every record with change_id <= the counter read is in the first
+// prefix. So a pull on any node never returns, or advances a cursor past, a change
+// id that could still commit below it: a cursor taken on one host is valid on all.
+//
+// What a node may lag is the end of the prefix: a push acknowledged by another node
+// can be missing from a pull here for the few milliseconds until this node applies
+// it; the pull then ends at a lower change_cutoff and the next pull returns it.
+// wsrep_sync_wait = 1 (db_wsrep_sync_wait) would make each read wait for the node
+// to catch up (read-your-writes across hosts) at a cluster round trip per read. It
+// is not needed for the cursor, only for freshness, so the default is 0: a phone
+// pulls after it pushes and gets its own records back at the latest on the next
+// pull either way, and `make bench-cluster` shows what waiting costs.
+//
+// A push whose connection is lost during COMMIT has an unknown outcome; the
+// transaction is not rerun (db/database.h) and the client gets a 503 and repeats the
+// push under the same transmission_id, on any host. The transmission row commits
+// atomically with the records: if the first attempt committed, the repeat's INSERT
+// of that row meets it (a duplicate key locally, or a certification conflict that is
+// retried until this node has applied it and the duplicate shows), and the stored
+// response is replayed; if it did not commit, the repeat applies the push. Either
+// way the push is applied exactly once.
+//
+// Later pages of one pull are bounded by the first page's snapshot (carried in the
+// page token) AND by the counter of the node serving the page: a token issued on a
+// node that is ahead may come back to a node that has not applied everything up to
+// the first snapshot yet, and bounding by that node's own counter keeps the page a
+// prefix of what it has applied.
 #include "services/sync_service.h"
+
+#include <algorithm>
 
 #include "core/json.h"
 #include "core/time_util.h"
@@ -27,11 +72,13 @@
 
 namespace services {
 
-std::string render_push_response(int64_t now_ms, const std::vector<domain::FailedRecord>& failed,
-                                 int64_t success_count, const std::vector<domain::PushWarning>& warnings) {
+std::string render_push_response(int64_t now_ms, int64_t current_version,
+                                 const std::vector<domain::FailedRecord>& failed, int64_t success_count,
+                                 const std::vector<domain::PushWarning>& warnings) {
     core::JsonOut o;
     o.begin_object();
     o.key("server_time").str(core::rfc3339_ms(now_ms));
+    o.key("current_version").num(current_version);
     o.key("success_count").num(success_count);
     o.key("failed_records").begin_array();
     for (const auto& f : failed)
@@ -56,6 +103,9 @@ std::string SyncService::apply(const domain::PushRequest& req, const db::PushOri
         // no other push can change them before we commit.
         counter = repo_.lock_counter();
         stored = repo_.lock_records(ids);
+    } else {
+        // Nothing to write: the transaction's snapshot holds a committed counter value.
+        counter = repo_.read_counter();
     }
     const auto plan = domain::plan_push(req.records, stored);
     if (!plan.writes.empty()) {
@@ -63,9 +113,10 @@ std::string SyncService::apply(const domain::PushRequest& req, const db::PushOri
         // Keep the versions about to be overwritten, with the change that replaces them.
         for (const auto& v : plan.overwritten) repo_.keep_overwritten(v, origin, first + static_cast<int64_t>(v.write));
         repo_.upsert(plan.writes, first, origin);
-        repo_.set_counter(counter + static_cast<int64_t>(plan.writes.size()));
+        counter += static_cast<int64_t>(plan.writes.size());
+        repo_.set_counter(counter);
     }
-    return render_push_response(origin.now_ms, req.failed, plan.success_count, plan.warnings);
+    return render_push_response(origin.now_ms, counter, req.failed, plan.success_count, plan.warnings);
 }
 
 PushReply SyncService::push(const domain::PushRequest& req, const std::string& fingerprint,
@@ -111,7 +162,8 @@ PullPage SyncService::pull(const domain::PageCursor& cursor) {
         // No transaction is needed: records and the counter commit together, so every
         // record with change_id <= the counter read here (or by the first page) is
         // committed and visible to the next statement, and nothing above it is read.
-        page.snapshot_cutoff = cursor.snapshot_cutoff > 0 ? cursor.snapshot_cutoff : repo_.read_counter();
+        page.snapshot_cutoff = repo_.read_counter();
+        if (cursor.snapshot_cutoff > 0) page.snapshot_cutoff = std::min(page.snapshot_cutoff, cursor.snapshot_cutoff);
         const size_t limit = static_cast<size_t>(cursor.limit);
         page.records = repo_.read_changes(cursor.after_change_id, page.snapshot_cutoff, cursor.schema_types, limit + 1);
         if (page.records.size() > limit) {
@@ -130,7 +182,8 @@ PullPage SyncService::pull(const domain::PageCursor& cursor) {
 }
 
 void SyncService::delete_expired_transmissions() {
-    db_.run([&] { repo_.delete_expired_transmissions(); });
+    // Never twice at once, at most once a minute across hosts (db/lease.h); never throws.
+    repo_.delete_expired_transmissions();
 }
 
 }  // namespace services

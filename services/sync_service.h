@@ -58,7 +58,10 @@ private:
 };
 
 // The response body of a push (stored for replays).
-std::string render_push_response(int64_t now_ms, const std::vector<domain::FailedRecord>& failed,
-                                 int64_t success_count, const std::vector<domain::PushWarning>& warnings);
+// `current_version` is the counter when the push committed: its own last change, or
+// the highest committed change it saw when it changed nothing.
+std::string render_push_response(int64_t now_ms, int64_t current_version,
+                                 const std::vector<domain::FailedRecord>& failed, int64_t success_count,
+                                 const std::vector<domain::PushWarning>& warnings);
 
 }  // namespace services

@@ -13,6 +13,7 @@
 #include "db/database.h"
 #include "db/migrate.h"
 #include "services/bundle_store.h"
+#include "services/attachment_store.h"
 #include "services/settings.h"
 #include "services/user_service.h"
 
@@ -30,6 +31,9 @@ int usage() {
                  "  check [--repair]             compare the app bundle store with the database;\n"
                  "                               --repair re-publishes damaged versions from their\n"
                  "                               kept ZIP, or deactivates an active one it cannot repair\n"
+                 "  attachments list             stored attachments; 'unreferenced' when no record's data names one\n"
+                 "  attachments delete ID        as DELETE /attachments/ID (clients see a delete in the manifest)\n"
+                 "  attachments check            every stored attachment's file exists with its size and hash\n"
                  "Passwords are read from the first line of standard input, or prompted\n"
                  "for on a terminal; never on the command line, where ps would show them.\n";
     return 2;
@@ -87,6 +91,30 @@ int check_store(db::Database& database, const core::Config& cfg, bool repair) {
 int refuse(const std::string& why) {
     std::cerr << "synkronus-admin: " << why << "\n";
     return 1;
+}
+
+int attachments(db::Database& database, const core::Config& cfg, const std::vector<std::string>& args) {
+    services::AttachmentStore store(database, cfg.str("attachment_dir"));
+    const std::string& sub = args[1];
+    if (sub == "list" && args.size() == 2) {
+        for (const auto& a : store.live())
+            std::cout << a.attachment_id << "\t" << a.size << "\t" << a.content_type << "\t" << a.sha256
+                      << (store.referenced(a.attachment_id) ? "" : "\tunreferenced") << "\n";
+        return 0;
+    }
+    if (sub == "delete" && args.size() == 3) {
+        if (!store.remove(args[2], "synkronus-admin")) return refuse("no attachment '" + args[2] + "'");
+        std::cout << "deleted attachment '" << args[2] << "'\n";
+        return 0;
+    }
+    if (sub == "check" && args.size() == 2) {
+        auto problems = store.check();
+        for (const auto& p : problems) std::cerr << "synkronus-admin: attachment '" << p.attachment_id << "': " << p.what << "\n";
+        if (!problems.empty()) return 1;
+        std::cout << store.live().size() << " attachment(s) checked, all files present with their hash\n";
+        return 0;
+    }
+    return usage();
 }
 
 }  // namespace
@@ -153,6 +181,7 @@ int main(int argc, char** argv) {
             for (const auto& u : users.list()) std::cout << u.username << "\t" << u.role << "\t" << u.created_at << "\n";
             return 0;
         }
+        if (cmd == "attachments" && args.size() >= 2) return attachments(database, cfg, args);
         return usage();
     } catch (const core::ConfigError& e) {
         std::cerr << "synkronus-admin: " << e.what() << "\n";

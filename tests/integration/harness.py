@@ -121,6 +121,29 @@ def worker_pids():
     return [int(p) for p in out.split()]
 
 
+def worker_bytes_written():
+    """Bytes the workers have written (any fd) since they started: a file sent
+    through a worker would show here, one sent by nginx from disk does not."""
+    total = 0
+    for pid in worker_pids():
+        with open("/proc/%d/io" % pid) as f:
+            for line in f:
+                if line.startswith("wchar:"):
+                    total += int(line.split()[1])
+    return total
+
+
+def worker_peak_rss():
+    """The largest peak resident set (VmHWM, bytes) of any worker."""
+    peak = 0
+    for pid in worker_pids():
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+    return peak
+
+
 def wait_until(fn, timeout=20.0, interval=0.1):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -141,6 +164,8 @@ def assert_problem(testcase, reply, status, slug):
     testcase.assertEqual(p["status"], status)
     testcase.assertIn("title", p)
     testcase.assertIn("detail", p)
+    # The current mobile app shows `message`, the same text (CONTRACT §7).
+    testcase.assertEqual(p.get("message"), p["detail"], p)
     return p
 
 

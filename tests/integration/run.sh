@@ -11,11 +11,12 @@ export WORKERS=${WORKERS:-3}
 export ARGON2_MEMORY_KIB=${ARGON2_MEMORY_KIB:-8192} ARGON2_TIME_COST=${ARGON2_TIME_COST:-1}
 . "$REPO/packaging/devstack.sh"
 
+stack_lock || exit 1
 cleanup() { stack_stop; }
 trap cleanup EXIT INT TERM
 
-rm -rf "$STATE"
-mkdir -p "$STATE"
+# A fresh stack each run; the lock file stays (it is held).
+find "$STATE" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 stack_up || { echo "could not start the test stack; logs:"; tail -n 30 "$STATE"/logs/*.log; exit 1; }
 export ADMIN_PASSWORD=admin-password-for-tests
 printf '%s\n' "$ADMIN_PASSWORD" | stack_admin create-user admin admin >/dev/null || exit 1

@@ -1,4 +1,5 @@
-"""Runs the integration test modules and prints one closing line 'N passed, N failed'."""
+"""Runs the integration test modules (or those of the directory given second) and
+prints one closing line 'N passed, N failed'."""
 import os
 import sys
 import unittest
@@ -6,6 +7,9 @@ import unittest
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
+if len(sys.argv) > 2:
+    here = os.path.abspath(sys.argv[2])
+    sys.path.insert(0, here)
 loader = unittest.TestLoader()
 # TEST_ORDER=reverse runs every class's methods in reverse name order: a test that
 # passes only after another one ran first shows up.
@@ -32,5 +36,5 @@ failed_ids |= {t.id() for t in result.unexpectedSuccesses}
 failed = len(failed_ids)
 skipped = len(result.skipped)
 passed = result.testsRun - failed - skipped
-print(f"\nintegration: {passed} passed, {failed} failed, {skipped} skipped")
+print(f"\n{os.path.basename(here)}: {passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(0 if failed == 0 and result.testsRun > 0 else 1)

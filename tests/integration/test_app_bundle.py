@@ -765,16 +765,6 @@ class BytesBypassWorkers(Base):
     could finish before a slow client does); the stopped workers show that serving
     the body needs none of them."""
 
-    @staticmethod
-    def worker_bytes_written():
-        total = 0
-        for pid in h.worker_pids():
-            with open("/proc/%d/io" % pid) as f:
-                for line in f:
-                    if line.startswith("wchar:"):
-                        total += int(line.split()[1])
-        return total
-
     def test_large_download_with_all_workers_stopped(self):
         big = os.urandom(8 << 20)
         m = push_ok(bundle_files("bypass", {"app/video.bin": big}))
@@ -783,9 +773,9 @@ class BytesBypassWorkers(Base):
 
         # 1. The workers together write a few KiB for an 8 MiB download.
         self.assertEqual(get(url).status, 200)  # warm the worker caches
-        before = self.worker_bytes_written()
+        before = h.worker_bytes_written()
         r = get(url)
-        after = self.worker_bytes_written()
+        after = h.worker_bytes_written()
         self.assertEqual(r.body, big)
         self.assertLess(after - before, 64 * 1024)
 

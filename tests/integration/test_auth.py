@@ -106,6 +106,25 @@ class Login(Base):
         a, b = h.login(name, pw), h.login(name, pw)
         self.assertNotEqual(a["refreshToken"], b["refreshToken"])
 
+    def test_tokens_of_one_second_differ_by_a_logged_jti(self):
+        name, pw = h.make_user("read-only")
+        # A login and a refresh in the same second: same sub, role, ver, iat and exp.
+        while True:
+            login = h.login(name, pw)
+            r = refresh_reply(login["refreshToken"])
+            self.assertEqual(r.status, 200, r)
+            (_, a), (_, b) = jwt_parts(login["token"]), jwt_parts(r.json["token"])
+            if a["iat"] == b["iat"]:
+                break
+        self.assertNotEqual(login["token"], r.json["token"])
+        self.assertRegex(a["jti"], "^[0-9a-f]{32}$")
+        self.assertNotEqual(a["jti"], b["jti"])
+        # The issuance is logged with its jti, so a token in a log line names it.
+        with open(os.path.join(h.STATE, "logs", "workers.log")) as f:
+            log = f.read()
+        for jti in (a["jti"], b["jti"]):
+            self.assertIn(f"access token {jti} issued to '{name}'", log)
+
     def test_validation_errors_name_fields(self):
         cases = [
             ({}, {"username", "password"}),

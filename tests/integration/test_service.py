@@ -92,12 +92,12 @@ class RoutingErrors(unittest.TestCase):
         self.assertEqual(r.status, 405, r)
         self.assertEqual(r.header("content-type"), "application/problem+json")
         self.assertEqual(r.json["status"], 405)
-        self.assertEqual(r.header("allow"), "GET")
+        self.assertEqual(r.header("allow"), "GET, HEAD")
         self.assertEqual(r.header("x-api-version-used"), API_VERSION)
 
         r = h.request("PUT", "/users", {"x": 1})
         self.assertEqual(r.status, 405, r)
-        self.assertEqual(sorted(m.strip() for m in r.header("allow").split(",")), ["GET", "POST"])
+        self.assertEqual(sorted(m.strip() for m in r.header("allow").split(",")), ["GET", "HEAD", "POST"])
 
         r = h.request("GET", "/auth/login")
         self.assertEqual(r.status, 405, r)

@@ -20,7 +20,7 @@ RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 RECORD_KEYS = {"id", "schemaType", "schemaVersion", "data", "hash", "deleted", "change_id",
                "last_modified", "last_modified_by", "origin_client_id"}
-PUSH_KEYS = {"server_time", "success_count", "failed_records", "warnings"}
+PUSH_KEYS = {"server_time", "current_version", "success_count", "failed_records", "warnings"}
 
 
 def utype(prefix="T"):
@@ -137,6 +137,7 @@ class PushTests(SyncBase):
         self.assertEqual(set(body), PUSH_KEYS, body)
         self.assertRegex(body["server_time"], RFC3339)
         self.assertEqual(body["success_count"], 2)
+        self.assertEqual(body["current_version"], db_counter())  # its own last change
         self.assertEqual(body["failed_records"], [])
         self.assertEqual(body["warnings"], [])
         # Empty lists are [] in the bytes, never null or missing.
@@ -203,9 +204,10 @@ class PushTests(SyncBase):
         t = utype()
         tid = str(uuid.uuid4())
         cases = [
-            ({"transmission_id": "not-a-uuid", "client_id": "c", "records": []}, ["transmission_id"]),
-            ({"transmission_id": tid + "0", "client_id": "c", "records": []}, ["transmission_id"]),
-            ({"transmission_id": tid.replace("-", ""), "client_id": "c", "records": []}, ["transmission_id"]),
+            ({"transmission_id": "not a uuid", "client_id": "c", "records": []}, ["transmission_id"]),
+            ({"transmission_id": "x" * 65, "client_id": "c", "records": []}, ["transmission_id"]),
+            ({"transmission_id": tid + "{}", "client_id": "c", "records": []}, ["transmission_id"]),
+            ({"transmission_id": "", "client_id": "c", "records": []}, ["transmission_id"]),
             ({"transmission_id": 12345, "client_id": "c", "records": []}, ["transmission_id"]),
             ({"client_id": "c", "records": []}, ["transmission_id"]),
             ({"transmission_id": tid, "client_id": "", "records": []}, ["client_id"]),
@@ -216,7 +218,7 @@ class PushTests(SyncBase):
             ({"transmission_id": tid, "client_id": "c", "records": "[]"}, ["records"]),
             ({"transmission_id": tid, "client_id": "c"}, ["records"]),
             ({"transmission_id": tid, "client_id": "c", "records": [rec(uid(), t)] * 1001}, ["records"]),
-            ({"transmission_id": "x", "client_id": "", "records": 5}, ["transmission_id", "client_id", "records"]),
+            ({"transmission_id": "x.y", "client_id": "", "records": 5}, ["transmission_id", "client_id", "records"]),
         ]
         before = (db_counter(), h.sql("SELECT COUNT(*) FROM sync_transmissions")[0][0])
         for body, fields in cases:
@@ -425,11 +427,15 @@ class PushTests(SyncBase):
         self.assertEqual(now[twice], state[twice])
         self.assertEqual(h.sql(f"SELECT COUNT(*) FROM sync_transmissions WHERE transmission_id = '{tid}'"),
                          [["1"]])
-        # The same transmission_id written in upper case is the same transmission, and
-        # its body is not byte for byte the stored one: 409, nothing applied.
+        # Transmission ids are case-sensitive (CONTRACT §7): in upper case it is another
+        # push, applied as such (its stale hash overwrites v2 again, with a warning).
         upper = push_raw(self.token, raw.replace(tid.encode(), tid.upper().encode()))
-        h.assert_problem(self, upper, 409, "conflict")
-        self.assertEqual(db_counter(), counter)
+        self.assertEqual(upper.status, 200, upper)
+        self.assertIsNone(upper.header("x-idempotent-replay"))
+        # rid, and `twice` (first then second: two changes of one row, as in two pushes).
+        self.assertEqual(upper.json["current_version"], counter + 2)
+        self.assertEqual(db_counter(), counter + 2)
+        self.assertEqual([w["id"] for w in upper.json["warnings"]], [rid])
 
     def test_idempotent_replay_concurrent(self):
         t = utype()
@@ -539,7 +545,10 @@ class PullTests(SyncBase):
         self.assertEqual(r.header("content-type"), "application/json")
         self.assertEqual(r.header("x-api-version-used"), "1.0.0")
         body = r.json
-        self.assertEqual(set(body), {"server_time", "records", "change_cutoff", "has_more"}, body)
+        self.assertEqual(set(body), {"server_time", "current_version", "records", "change_cutoff", "has_more",
+                                     "sync_format_version"}, body)
+        self.assertEqual(body["current_version"], body["change_cutoff"])
+        self.assertEqual(body["sync_format_version"], "1.0")
         self.assertRegex(body["server_time"], RFC3339)
         self.assertEqual(body["records"], [])
         self.assertIn(b'"records":[]', r.body.replace(b" ", b""))

@@ -369,17 +369,36 @@ class ResetPassword(Base):
 
 
 class ChangePassword(Base):
+    def assert_changed(self, reply):
+        """200 with the contract's message and a new session for the caller."""
+        self.assertEqual(reply.status, 200, reply)
+        self.assertEqual(reply.header("content-type"), "application/json")
+        body = reply.json
+        self.assertEqual(set(body), {"message", "token", "refreshToken", "expiresAt"}, body)
+        self.assertEqual(body["message"], "Password changed successfully")
+        self.assertIsInstance(body["expiresAt"], int)
+        self.assertGreater(body["expiresAt"], time.time())
+        return body
+
     def test_change_with_current_password(self):
         name, pw = h.make_user("read-only")
         pair = h.login(name, pw)
+        other = h.login(name, pw)  # another device of the same user
         changed = time.time()
         r = h.request("POST", "/users/change-password", {"currentPassword": pw, "newPassword": "changed-pass-1"},
                       token=pair["token"])
-        self.assert_message(r, "Password changed successfully")
-        # Changing a password revokes the user's tokens.
-        r = h.request("POST", "/auth/refresh", {"refreshToken": pair["refreshToken"]})
-        h.assert_problem(self, r, 401, "unauthorized")
-        self.wait_refused(pair["token"], changed)
+        fresh = self.assert_changed(r)
+        # Changing a password revokes the user's tokens, the caller's old ones and
+        # every other session's; only the pair in the answer works.
+        for old in (pair, other):
+            r = h.request("POST", "/auth/refresh", {"refreshToken": old["refreshToken"]})
+            h.assert_problem(self, r, 401, "unauthorized")
+            self.wait_refused(old["token"], changed)
+        self.assertEqual(h.probe(fresh["token"]).status, 403)  # valid, not an admin
+        claims = json.loads(base64.urlsafe_b64decode(fresh["token"].split(".")[1] + "=="))
+        self.assertEqual((claims["sub"], claims["role"]), (name, "read-only"))
+        r = h.request("POST", "/auth/refresh", {"refreshToken": fresh["refreshToken"]})
+        self.assertEqual(r.status, 200, r)
         self.assertTrue(h.login(name, "changed-pass-1")["token"])
 
     def test_change_with_old_password_alias(self):
@@ -387,8 +406,30 @@ class ChangePassword(Base):
         token = h.login(name, pw)["token"]
         r = h.request("POST", "/users/change-password", {"oldPassword": pw, "newPassword": "changed-pass-2"},
                       token=token)
-        self.assert_message(r, "Password changed successfully")
+        self.assert_changed(r)
         self.assertTrue(h.login(name, "changed-pass-2")["token"])
+
+    def test_wrong_current_passwords_are_rate_limited_like_logins(self):
+        name, pw = h.make_user("read-only")
+        pair = h.login(name, pw)
+        # The limit is login_max_failures_user (10 in the test stack) per username,
+        # counted in the database: failures through any worker add up.
+        statuses = [h.request("POST", "/users/change-password",
+                              {"currentPassword": "wrong-password", "newPassword": "changed-pass-6"},
+                              token=pair["token"]).status for _ in range(10)]
+        self.assertEqual(statuses, [401] * 10)
+        r = h.request("POST", "/users/change-password", {"currentPassword": pw, "newPassword": "changed-pass-6"},
+                      token=pair["token"])
+        h.assert_problem(self, r, 429, "rate-limited")
+        self.assertTrue(r.header("retry-after").isdigit(), r)
+        self.assertTrue(0 < int(r.header("retry-after")) <= 900, r)
+        # One budget with logins: guessing here blocks guessing there, too.
+        h.assert_problem(self, h.request("POST", "/auth/login", {"username": name, "password": pw}), 429,
+                         "rate-limited")
+        # Nothing changed while blocked: the session and the old password stay.
+        self.assertEqual(h.probe(pair["token"]).status, 403)
+        h.sql(f"DELETE FROM login_failures WHERE subject = '{name}'")
+        self.assertTrue(h.login(name, pw)["token"])
 
     def test_wrong_current_password_is_401(self):
         name, pw = h.make_user("read-only")
@@ -429,7 +470,7 @@ class ChangePassword(Base):
         token = h.login(a_name, a_pw)["token"]
         r = h.request("POST", "/users/change-password",
                       {"currentPassword": a_pw, "newPassword": "changed-pass-5", "username": b_name}, token=token)
-        self.assert_message(r, "Password changed successfully")
+        self.assert_changed(r)
         self.assertTrue(h.login(b_name, b_pw)["token"])
         self.assertTrue(h.login(a_name, "changed-pass-5")["token"])
 

@@ -139,6 +139,13 @@ check "the shipped config is the declaration the packaged binary prints" \
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/secret"
 check "the shipped config passes --check-config (with a secret)" \
     sh -c "SYNKRONUS_JWT_SECRET_FILE='$WORK/secret' '$ROOT/usr/sbin/synkronus-fcgi' --config '$conf' --check-config >/dev/null"
+packaged_commit() {  # GET /version's build.commit; the package is built from a copy without .git
+    local c
+    c=$(cat "$REPO/.build-commit" 2>/dev/null) && echo "$c" | grep -qxE '[0-9a-f]{12}' ||
+        { echo "  no commit in $REPO/.build-commit"; return 1; }
+    grep -qaF "$c" "$ROOT/usr/sbin/synkronus-fcgi" || { echo "  $c is not in the packaged binary"; return 1; }
+}
+check "the packaged binary carries the commit it was built from" packaged_commit
 socket_path=$(unit_key "$sock" ListenStream)
 one_socket() {
     [ "$(conf_key listen)" = "$socket_path" ] &&
@@ -147,12 +154,17 @@ one_socket() {
 check "socket unit, config 'listen' and every fastcgi_pass name one socket ($socket_path)" one_socket
 socket_for_nginx() { [ "$(unit_key "$sock" SocketGroup)" = www-data ] && [ "$(unit_key "$sock" SocketMode)" = 0660 ]; }
 check "nginx (www-data) may connect to the socket" socket_for_nginx
-bundle_dir=$(conf_key bundle_dir)
-bundles_agree() {
-    grep -q "alias $bundle_dir/versions/;" "$ROOT/etc/nginx/snippets/synkronus.conf" &&
-        unit_key "$svc" StateDirectory | tr ' ' '\n' | sed 's|^|/var/lib/|' | grep -qx "$bundle_dir"
+# store_agrees KEY SUBDIR: the snippet serves files from the store the config names,
+# and the unit makes that store one of its state directories.
+store_agrees() {
+    local dir; dir=$(conf_key "$1")
+    grep -q "alias $dir/$2/;" "$ROOT/etc/nginx/snippets/synkronus.conf" &&
+        unit_key "$svc" StateDirectory | tr ' ' '\n' | sed 's|^|/var/lib/|' | grep -qx "$dir"
 }
-check "the snippet serves bundles from bundle_dir ($bundle_dir), a state directory of the unit" bundles_agree
+check "the snippet serves bundles from bundle_dir ($(conf_key bundle_dir)), a state directory of the unit" \
+    store_agrees bundle_dir versions
+check "the snippet serves attachments from attachment_dir ($(conf_key attachment_dir)), a state directory of the unit" \
+    store_agrees attachment_dir files
 site_ok() {
     grep -q 'include snippets/synkronus.conf;' "$ROOT/etc/nginx/sites-available/synkronus" &&
         ! grep -q fastcgi_pass "$ROOT/etc/nginx/sites-available/synkronus"

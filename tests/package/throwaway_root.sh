@@ -15,6 +15,7 @@
 set -u
 DEB=$1 WORK=$2 REPO=$3
 README=$REPO/debian/README.Debian
+. "$REPO/tests/package/readme.sh"
 # Below the ephemeral port range (32768-60999), where a busy host's outgoing
 # connections could take them.
 HTTPS_PORT=28444 HTTP_PORT=28081
@@ -112,8 +113,8 @@ login_ok() {
 mode_of() { in_root stat -c '%a %U:%G' "$1"; }
 sql() { in_root mariadb -N -e "$1" synkronus; }
 
-# Every line the test runs for a step must be in README.Debian, word for word
-# (leading blanks aside), so the README is what was tested.
+# The commands this test emulates (there is no systemd here) must be in
+# README.Debian, word for word (leading blanks aside); tests/systemd runs them.
 readme_has() {
     local line missing=0
     while IFS= read -r line; do
@@ -123,13 +124,13 @@ readme_has() {
     done <<<"$1"
     return $missing
 }
-# Runs a README block in the root with bash -e, with STDIN as its input (what
-# the admin types at a prompt); DBPASS carries over between blocks.
-run_readme() {  # run_readme BLOCK [STDIN]
-    readme_has "$1" || return 1
-    in_root bash -ec "DBPASS='${DBPASS:-}'; $1"$'\n''echo "DBPASS=$DBPASS" >/tmp/dbpass' \
-        <<<"${2:-}" >>"$log/readme.log" 2>&1 || { tail -n 20 "$log/readme.log"; return 1; }
-    DBPASS=$(sed -n 's/^DBPASS=//p' "$(r /tmp/dbpass)")
+# Runs step N of README.Debian as written (tests/package/readme.sh) in the root,
+# in a fresh bash -e, with STDIN as its input (what the admin types at a prompt).
+run_readme() {  # run_readme N [STDIN]
+    local cmds
+    cmds=$(readme_commands "$README" "From install to a working HTTPS endpoint" "$1") ||
+        { echo "  README.Debian has no step $1"; return 1; }
+    in_root bash -ec "$cmds" <<<"${2:-}" >>"$log/readme.log" 2>&1 || { tail -n 20 "$log/readme.log"; return 1; }
 }
 dpkg_in_root() {
     in_root dpkg "$@" >>"$log/dpkg.log" 2>&1 || { tail -n 20 "$log/dpkg.log"; return 1; }
@@ -143,9 +144,9 @@ check "system user synkronus with home /var/lib/synkronus" system_user
 check "config 0640 root:synkronus" test "$(mode_of /etc/synkronus/synkronus.conf)" = "640 root:synkronus"
 check "JWT secret generated: 0640 root:synkronus, 256 random bits" \
     sh -c "[ '$(mode_of /etc/synkronus/jwt-secret)' = '640 root:synkronus' ] && grep -qxE '[0-9a-f]{64}' '$(r /etc/synkronus/jwt-secret)'"
-check "units enabled: socket for sockets.target, pool for multi-user.target" \
-    test -L "$(r /etc/systemd/system/sockets.target.wants/synkronus-fcgi.socket)" -a \
-         -L "$(r /etc/systemd/system/multi-user.target.wants/synkronus-fcgi.service)"
+check "units not enabled before the database is configured" \
+    test ! -L "$(r /etc/systemd/system/sockets.target.wants/synkronus-fcgi.socket)" -a \
+         ! -L "$(r /etc/systemd/system/multi-user.target.wants/synkronus-fcgi.service)"
 check "the nginx site is left disabled" test ! -e "$(r /etc/nginx/sites-enabled/synkronus)" -a ! -L "$(r /etc/nginx/sites-enabled/synkronus)"
 verify_units() {
     local man=yes   # Documentation=man:... is checked where man pages can be read
@@ -159,34 +160,21 @@ check "systemd-analyze verify accepts the installed units" verify_units
 
 echo "--- README.Debian steps 2 to 8"
 ADMIN_PW=admin-password-from-the-package-test
-check "step 2: database and user" run_readme "$(cat <<'STEP'
-DBPASS=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-mariadb <<SQL
-CREATE DATABASE synkronus CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
-CREATE USER 'synkronus'@'localhost' IDENTIFIED BY '$DBPASS';
-GRANT ALL PRIVILEGES ON synkronus.* TO 'synkronus'@'localhost';
-SQL
-STEP
-)"
-check "step 3: config set and checked" run_readme "$(cat <<'STEP'
-sed -i -e "s|^# db_socket = .*|db_socket = /run/mysqld/mysqld.sock|" \
--e "s|^# db_password = .*|db_password = $DBPASS|" \
--e "s|^workers = .*|workers = 4|" /etc/synkronus/synkronus.conf
-synkronus-fcgi --check-config
-STEP
-)"
-check "step 4: migrate" run_readme "synkronus-admin migrate"
-check "step 5: the first admin" run_readme "synkronus-admin create-user admin admin" "$ADMIN_PW"
-# systemctl start synkronus-fcgi.service, emulated:
-check "step 6: the pool starts" sh -c "grep -qF 'systemctl start synkronus-fcgi.service' '$README'" && start_pool && sleep 0.5
+check "step 2: database, user, password into the config" run_readme 2
+check "step 3: config set and checked" run_readme 3
+check "step 4: migrate" run_readme 4
+check "step 5: the first admin" run_readme 5 "$ADMIN_PW"
+# systemctl enable --now synkronus-fcgi.socket synkronus-fcgi.service, emulated:
+check "step 6: the pool starts" readme_has "systemctl enable --now synkronus-fcgi.socket synkronus-fcgi.service" && start_pool && sleep 0.5
 check "step 6: the pool runs the 4 workers configured" test "$(pool_workers)" = 4
 # The admin edits the site; here the ports also move off 80/443, which are not ours on a shared host,
 # and Debian's default site goes, for the same reason. "apt install ssl-cert" makes the snakeoil pair.
 in_root make-ssl-cert generate-default-snakeoil --force-overwrite >>"$log/ssl-cert.log" 2>&1
-sed -i -e "s/listen 80;/listen 127.0.0.1:$HTTP_PORT;/; s/listen 443 ssl;/listen 127.0.0.1:$HTTPS_PORT ssl;/" \
+sed -i -e "s/listen 80;/listen 127.0.0.1:$HTTP_PORT;/; s/listen 443 ssl http2;/listen 127.0.0.1:$HTTPS_PORT ssl http2;/" \
     -e '/listen \[::\]/d' "$(r /etc/nginx/sites-available/synkronus)"
 rm -f "$(r /etc/nginx/sites-enabled/default)"
-check "step 7: the site enabled" run_readme "ln -s /etc/nginx/sites-available/synkronus /etc/nginx/sites-enabled/synkronus"
+check "step 7: the site enabled" readme_has "ln -s /etc/nginx/sites-available/synkronus /etc/nginx/sites-enabled/synkronus" &&
+    in_root ln -s /etc/nginx/sites-available/synkronus /etc/nginx/sites-enabled/synkronus
 # nginx -t && systemctl reload nginx, with nginx started instead of reloaded:
 check "step 7: nginx -t, nginx started" sh -c "grep -qF 'nginx -t && systemctl reload nginx' '$README' &&
     chroot '$root' nginx -t -q && chroot '$root' nginx"

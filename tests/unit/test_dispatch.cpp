@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(router_errors_carry_the_version_header) {
     auto r = call("DELETE", "/public");
     BOOST_TEST(r.status == 405);
     BOOST_TEST(r.content_type == "application/problem+json");
-    BOOST_TEST(header_of(r, "Allow") == "GET");
+    BOOST_TEST(header_of(r, "Allow") == "GET, HEAD");
     BOOST_TEST(header_of(r, "x-api-version-used") == core::kApiVersion);
 }
 

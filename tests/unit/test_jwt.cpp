@@ -67,6 +67,23 @@ BOOST_AUTO_TEST_CASE(valid_token_round_trips) {
     BOOST_TEST(out.ver == 7);
 }
 
+BOOST_AUTO_TEST_CASE(jti_is_signed_and_read_back) {
+    auto a = claims(), b = claims();
+    a.jti = "0123456789abcdef0123456789abcdef";
+    b.jti = "fedcba9876543210fedcba9876543210";
+    std::string ta = core::jwt_sign_access(a, kSecret), tb = core::jwt_sign_access(b, kSecret);
+    // Same user, same second: only the jti tells the two issuances apart.
+    BOOST_TEST(ta != tb);
+    core::AccessClaims out;
+    BOOST_TEST(core::jwt_verify_access(ta, kSecret, kNow, out) == core::JwtStatus::ok);
+    BOOST_TEST(out.jti == a.jti);
+    // Tokens issued before jti existed stay valid until they expire.
+    core::AccessClaims old;
+    BOOST_TEST(core::jwt_verify_access(core::jwt_sign_access(claims(), kSecret), kSecret, kNow, old) ==
+               core::JwtStatus::ok);
+    BOOST_TEST(old.jti.empty());
+}
+
 BOOST_AUTO_TEST_CASE(signed_token_carries_the_contract_claims) {
     std::string token = core::jwt_sign_access(claims(), kSecret);
     std::string header, payload;

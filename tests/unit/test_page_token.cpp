@@ -70,6 +70,33 @@ BOOST_AUTO_TEST_CASE(round_trip) {
                std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_shape_travels_with_the_token) {
+    for (auto shape : {domain::RecordShape::records, domain::RecordShape::observations, domain::RecordShape::both}) {
+        auto c = sample();
+        c.shape = shape;
+        const auto d = domain::decode_page_token(domain::encode_page_token(c, kKey), kKey);
+        BOOST_REQUIRE(d.has_value());
+        BOOST_TEST((d->shape == shape));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(tokens_without_a_shape_continue_as_record_pulls) {
+    // The layout issued before observations: no shape byte after the types.
+    const auto token_of = [](const std::string& payload) {
+        return core::base64url_encode(payload) + "." +
+               core::base64url_encode(core::hmac_sha256(kKey, "synkronus-page-v1." + payload));
+    };
+    std::string payload = std::string(8, '\0') + std::string(7, '\0') + '\x05' + std::string("\0\x32\0\0", 4);
+    auto d = domain::decode_page_token(token_of(payload), kKey);
+    BOOST_REQUIRE(d.has_value());
+    BOOST_TEST((d->shape == domain::RecordShape::records));
+    BOOST_TEST(d->snapshot_cutoff == 5);
+    BOOST_TEST(d->limit == 50);
+    BOOST_TEST(domain::decode_page_token(token_of(payload + '\x02'), kKey).has_value());
+    BOOST_TEST(!domain::decode_page_token(token_of(payload + '\x03'), kKey).has_value());  // no such shape
+    BOOST_TEST(!domain::decode_page_token(token_of(payload + "\x01\x01"), kKey).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(round_trip_edges) {
     domain::PageCursor c;
     c.after_change_id = 0;

@@ -35,6 +35,8 @@ BOOST_AUTO_TEST_CASE(required_fields_and_content_type) {
     BOOST_TEST(std::string(d["title"].GetString()) == "Not Found");
     BOOST_TEST(d["status"].GetInt() == 404);
     BOOST_TEST(std::string(d["detail"].GetString()) == "No user named 'x'");
+    // The current mobile app shows `message`: the same text (CONTRACT §7).
+    BOOST_TEST(std::string(d["message"].GetString()) == "No user named 'x'");
     BOOST_TEST(!d.HasMember("instance"));
     BOOST_TEST(!d.HasMember("errors"));  // only validation problems carry errors
 }
@@ -48,6 +50,7 @@ BOOST_AUTO_TEST_CASE(validation_errors_array) {
     BOOST_TEST(std::string(d["type"].GetString()) == "https://synkronus.org/docs/errors/validation");
     BOOST_TEST(d["status"].GetInt() == 400);
     BOOST_TEST(d["detail"].IsString());
+    BOOST_TEST(std::string(d["message"].GetString()) == d["detail"].GetString());
     BOOST_REQUIRE(d["errors"].IsArray());
     BOOST_REQUIRE(d["errors"].Size() == 2u);
     BOOST_TEST(std::string(d["errors"][0]["field"].GetString()) == "username");

@@ -64,15 +64,31 @@ BOOST_AUTO_TEST_CASE(unknown_path_is_404) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(head_is_served_by_the_get_route) {
+    core::Router r;
+    r.add({"GET", "/files/{path+}", named("get"), std::nullopt});
+    r.add({"POST", "/files/{path+}", named("post"), std::nullopt});
+    r.add({"POST", "/login", named("login"), std::nullopt});
+    auto m = r.match("HEAD", "/files/a/b.js");
+    BOOST_TEST(run(m) == "get");
+    BOOST_TEST(m.params.at("path") == "a/b.js");
+    // Only GET routes take HEAD: a POST-only path still says what it allows.
+    auto e = expect_api_error([&] { r.match("HEAD", "/login"); });
+    BOOST_TEST(e.status() == 405);
+    BOOST_TEST(header_of(e, "Allow") == "POST");
+    e = expect_api_error([&] { r.match("HEAD", "/nope"); });
+    BOOST_TEST(e.status() == 404);
+}
+
 BOOST_AUTO_TEST_CASE(wrong_method_is_405_with_allow) {
     auto r = sample_router();
     auto e = expect_api_error([&] { r.match("PUT", "/users"); });
     BOOST_TEST(e.status() == 405);
-    BOOST_TEST(header_of(e, "Allow") == "GET, POST");
+    BOOST_TEST(header_of(e, "Allow") == "GET, HEAD, POST");
 
     e = expect_api_error([&] { r.match("POST", "/health"); });
     BOOST_TEST(e.status() == 405);
-    BOOST_TEST(header_of(e, "Allow") == "GET");
+    BOOST_TEST(header_of(e, "Allow") == "GET, HEAD");
 
     // /users/create is both the literal POST route and a DELETE /users/{username} match.
     e = expect_api_error([&] { r.match("GET", "/users/create"); });
@@ -93,7 +109,7 @@ BOOST_AUTO_TEST_CASE(wrong_method_is_405_with_allow) {
     two.add({"POST", "/a/{x}", named("post"), std::nullopt});
     e = expect_api_error([&] { two.match("PUT", "/a/b"); });
     BOOST_TEST(e.status() == 405);
-    BOOST_TEST(header_of(e, "Allow") == "GET, POST");
+    BOOST_TEST(header_of(e, "Allow") == "GET, HEAD, POST");
     BOOST_TEST(run(two.match("GET", "/a/b")) == "literal");
     BOOST_TEST(run(two.match("GET", "/a/c")) == "param");
 }

@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(valid_push) {
          "last_modified_by": "mallory", "origin_client_id": "elsewhere", "extra": [1]},
         {"id": "r2", "schemaType": "visit", "schemaVersion": "1", "data": {}, "deleted": true, "hash": 5}
     ])")), 1000);
-    BOOST_TEST(req.transmission_id == "3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+    BOOST_TEST(req.transmission_id == kUuid);  // as given: case matters (CONTRACT §7)
     BOOST_TEST(req.client_id == "tablet-7");
     BOOST_TEST(req.failed.empty());
     BOOST_REQUIRE_EQUAL(req.records.size(), 2u);
@@ -116,12 +116,20 @@ BOOST_AUTO_TEST_CASE(transmission_id) {
     BOOST_TEST(with("null") == Fields{"transmission_id"});
     BOOST_TEST(with("12") == Fields{"transmission_id"});
     BOOST_TEST(with(R"("")") == Fields{"transmission_id"});
-    BOOST_TEST(with(R"("not-a-uuid")") == Fields{"transmission_id"});
-    BOOST_TEST(with(R"("3f2504e04f8911d39a0c0305e82c3301")") == Fields{"transmission_id"});
     BOOST_TEST(with(R"("{3f2504e0-4f89-11d3-9a0c-0305e82c3301}")") == Fields{"transmission_id"});
-    BOOST_TEST(with(R"("3f2504e0-4f89-11d3-9a0c-0305e82c330g")") == Fields{"transmission_id"});
-    BOOST_TEST(with(R"("3f2504e0-4f89-11d3-9a0c0-305e82c3301")") == Fields{"transmission_id"});
     BOOST_TEST(with(R"("3f2504e0-4f89-11d3-9a0c-0305e82c3301 ")") == Fields{"transmission_id"});
+    BOOST_TEST(with(R"("a.b")") == Fields{"transmission_id"});
+    BOOST_TEST(with(R"("a/b")") == Fields{"transmission_id"});
+    BOOST_TEST(with(R"("caf\u00e9")") == Fields{"transmission_id"});
+    BOOST_TEST(with("\"" + std::string(65, 'a') + "\"") == Fields{"transmission_id"});
+    // 1 to 64 of A-Z a-z 0-9 _ -: the app's 16-character ids, UUIDs of any case, ours.
+    for (const std::string& ok : std::vector<std::string>{"a", "Zx9kQ2mN4pL7rT1w", "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+                                                          "not-a-uuid", "3f2504e04f8911d39a0c0305e82c3301",
+                                                          "under_score", std::string(64, 'Z')}) {
+        const auto req = domain::parse_push_request(
+            parse(R"({"transmission_id":")" + ok + R"(","client_id":"c","records":[]})"), 10);
+        BOOST_TEST(req.transmission_id == ok);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(client_id) {
@@ -175,8 +183,8 @@ BOOST_AUTO_TEST_CASE(record_field_checks) {
     };
     const std::string long_id(256, 'i');
     const std::vector<Case> cases = {
-        {R"({"schemaType":"t","schemaVersion":"1","data":{}})", "", "id is required"},
-        {R"({"id":null,"schemaType":"t","schemaVersion":"1","data":{}})", "", "id is required"},
+        {R"({"schemaType":"t","schemaVersion":"1","data":{}})", "", "id or observation_id is required"},
+        {R"({"id":null,"schemaType":"t","schemaVersion":"1","data":{}})", "", "id or observation_id is required"},
         {R"({"id":7,"schemaType":"t","schemaVersion":"1","data":{}})", "", "id must be a string"},
         {R"({"id":"","schemaType":"t","schemaVersion":"1","data":{}})", "", "id must be 1 to 255 characters"},
         {R"({"id":")" + long_id + R"(","schemaType":"t","schemaVersion":"1","data":{}})", long_id,
@@ -257,6 +265,75 @@ BOOST_AUTO_TEST_CASE(hash_is_over_canonical_data) {
     BOOST_TEST(a.records.at(0).hash == domain::record_hash_canonical(R"({"m":[100],"n":1.5})", "t", "1"));
 }
 
+BOOST_AUTO_TEST_CASE(observations_and_records_mixed) {
+    const auto req = domain::parse_push_request(parse(push_body(R"([
+        {"observation_id": "obs_1764000000000_1", "form_type": "visit", "form_version": "2", "data": {"n": 1},
+         "created_at": "2026-11-28T21:09:34.123Z", "updated_at": "2026-11-28T22:09:34+02:00",
+         "geolocation": {"latitude": 47.3769, "longitude": 8.5417, "accuracy": 12.5, "altitude": null,
+                         "altitude_accuracy": 3.0}, "deleted": false, "hash": "seen"},
+        {"id": "r1", "schemaType": "visit", "schemaVersion": "2", "data": {"n": 1}},
+        {"id": "r2", "schemaType": "visit", "schemaVersion": "2", "data": {}, "geolocation": null},
+        {"schemaType": "visit", "schemaVersion": "2", "data": {}}
+    ])")), 1000);
+    BOOST_REQUIRE_EQUAL(req.records.size(), 3u);
+    const auto& o = req.records[0];
+    BOOST_TEST(o.observation);
+    BOOST_TEST(o.id == "obs_1764000000000_1");
+    BOOST_TEST(o.schema_type == "visit");
+    BOOST_TEST(o.schema_version == "2");
+    // The hash is §5's, so the same content hashes alike in both shapes.
+    BOOST_TEST(o.hash == req.records[1].hash);
+    BOOST_TEST(o.client_hash.value() == "seen");
+    BOOST_TEST(o.fields.created_at.value() == "2026-11-28T21:09:34.123Z");
+    BOOST_TEST(o.fields.updated_at.value() == "2026-11-28T22:09:34+02:00");  // as given
+    BOOST_TEST(o.fields.geolocation.value() ==
+               R"({"accuracy":12.5,"altitude":null,"altitude_accuracy":3,"latitude":47.3769,"longitude":8.5417})");
+    BOOST_TEST(!o.keeps_fields);
+    BOOST_TEST(!req.records[1].observation);
+    BOOST_TEST(req.records[1].keeps_fields);  // no observation field: the stored ones stay
+    BOOST_TEST(!req.records[2].keeps_fields);  // geolocation given (null): it is set
+    BOOST_REQUIRE_EQUAL(req.failed.size(), 1u);
+    BOOST_TEST(req.failed[0].index == 3u);
+    BOOST_TEST(req.failed[0].error == "id or observation_id is required");
+}
+
+BOOST_AUTO_TEST_CASE(observation_field_checks) {
+    const auto obs = [](const std::string& fields) {
+        return failure_of(R"({"observation_id":"obs_1_1","form_type":"t","form_version":"1","data":{})" + fields +
+                          "}");
+    };
+    BOOST_TEST(obs("").error.empty());
+    BOOST_TEST(obs(R"(,"created_at":null,"updated_at":null,"geolocation":null)").error.empty());
+    BOOST_TEST(obs(R"(,"geolocation":{"latitude":-90,"longitude":180,"accuracy":0})").error.empty());
+    BOOST_TEST(obs(R"(,"created_at":"2024-02-29T23:59:60.5z")").error.empty());
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"(,"created_at":"yesterday")", "created_at must be an RFC 3339 date-time such as 2026-11-28T21:09:34.123Z"},
+        {R"(,"created_at":"2026-02-29T10:00:00Z")", "created_at must be an RFC 3339"},
+        {R"(,"created_at":"2026-11-28 21:09:34Z")", "created_at must be an RFC 3339"},
+        {R"(,"created_at":"2026-11-28T21:09:34")", "created_at must be an RFC 3339"},
+        {R"(,"created_at":"2026-11-28T24:00:00Z")", "created_at must be an RFC 3339"},
+        {R"(,"updated_at":1764000000)", "updated_at must be an RFC 3339"},
+        {R"(,"geolocation":"47,8")", "geolocation must be null or an object"},
+        {R"(,"geolocation":{"latitude":91,"longitude":0,"accuracy":1})", "geolocation.latitude must be a number from -90 to 90"},
+        {R"(,"geolocation":{"latitude":0,"longitude":-180.5,"accuracy":1})", "geolocation.longitude must be"},
+        {R"(,"geolocation":{"latitude":0,"longitude":0,"accuracy":-1})", "geolocation.accuracy must be a number >= 0"},
+        {R"(,"geolocation":{"latitude":"0","longitude":0,"accuracy":1})", "geolocation.latitude must be"},
+        {R"(,"geolocation":{"longitude":0,"accuracy":1})", "geolocation.latitude must be"},
+        {R"(,"geolocation":{"latitude":0,"longitude":0,"accuracy":1,"altitude":"high"})", "geolocation.altitude must be a number or null"},
+        {R"(,"geolocation":{"latitude":0,"longitude":0,"accuracy":1,"altitude_accuracy":-2})", "geolocation.altitude_accuracy must be a number >= 0 or null"},
+    };
+    for (const auto& [fields, error] : cases) {
+        const auto f = obs(fields);
+        BOOST_TEST(f.id == "obs_1_1", fields);  // reported with its observation_id
+        BOOST_TEST(f.error.rfind(error, 0) == 0u, fields << " -> " << f.error);
+    }
+    // The observation's own field names in its reasons.
+    const auto f = failure_of(R"({"observation_id":"o","data":{}})");
+    BOOST_TEST(f.error == "form_type is required; form_version is required");
+    BOOST_TEST(failure_of(R"({"observation_id":5,"form_type":"t","form_version":"1","data":{}})").error ==
+               "observation_id must be a string");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(sync_pull_request)
@@ -308,6 +385,34 @@ BOOST_AUTO_TEST_CASE(bad_fields) {
     }
     BOOST_TEST(pull_errors(R"({"after_change_id":-1,"schema_types":1})") ==
                (Fields{"client_id", "after_change_id", "schema_types"}));
+}
+
+BOOST_AUTO_TEST_CASE(cursor_and_shape) {
+    using domain::RecordShape;
+    auto r = domain::parse_pull_request(parse(R"({"client_id":"c"})"));
+    BOOST_TEST((r.shape == RecordShape::both));
+    BOOST_TEST(r.after_change_id == 0);
+    r = domain::parse_pull_request(parse(R"({"client_id":"c","after_change_id":7})"));
+    BOOST_TEST((r.shape == RecordShape::records));
+    BOOST_TEST(r.after_change_id == 7);
+    r = domain::parse_pull_request(parse(R"({"client_id":"c","since":{"version":0}})"));
+    BOOST_TEST((r.shape == RecordShape::observations));
+    BOOST_TEST(r.after_change_id == 0);
+    r = domain::parse_pull_request(parse(R"({"client_id":"c","since":{"version":9,"id":"obs_1_2"}})"));
+    BOOST_TEST((r.shape == RecordShape::observations));
+    BOOST_TEST(r.after_change_id == 9);
+    r = domain::parse_pull_request(parse(R"({"client_id":"c","since":{}})"));
+    BOOST_TEST((r.shape == RecordShape::observations));
+    r = domain::parse_pull_request(parse(R"({"client_id":"c","since":null,"after_change_id":null})"));
+    BOOST_TEST((r.shape == RecordShape::both));
+    r = domain::parse_pull_request(parse(R"({"client_id":"c","since":{"version":4},"after_change_id":4})"));
+    BOOST_TEST((r.shape == RecordShape::both));
+    BOOST_TEST(r.after_change_id == 4);
+    BOOST_TEST(pull_errors(R"({"client_id":"c","since":{"version":4},"after_change_id":5})") == Fields{"since"});
+    BOOST_TEST(pull_errors(R"({"client_id":"c","since":4})") == Fields{"since"});
+    BOOST_TEST(pull_errors(R"({"client_id":"c","since":{"version":-1}})") == Fields{"since.version"});
+    BOOST_TEST(pull_errors(R"({"client_id":"c","since":{"version":"3"}})") == Fields{"since.version"});
+    BOOST_TEST(pull_errors(R"({"client_id":"c","since":{"version":1,"id":5}})") == Fields{"since.id"});
 }
 
 BOOST_AUTO_TEST_CASE(filter_size_is_bounded) {

@@ -1,0 +1,106 @@
+#include "db/export_repository.h"
+
+#include <cppconn/exception.h>
+
+#include <memory>
+
+#include "core/log.h"
+
+namespace db {
+
+namespace {
+
+// Reads inside the snapshot are never retried: a reconnect would lose the snapshot.
+template <typename Fn>
+auto in_snapshot(Fn&& fn) {
+    try {
+        return fn();
+    } catch (const sql::SQLException& e) {
+        rethrow_sql(e);
+    }
+}
+
+std::optional<std::string> nullable(sql::ResultSet& rs, int col) {
+    if (rs.isNull(col)) return std::nullopt;
+    return std::string(rs.getString(col));
+}
+
+}  // namespace
+
+void ExportRepository::begin_snapshot() {
+    // The snapshot starts here, so an idle connection that went stale may be
+    // replaced once (Database::run) without losing anything.
+    db_.run([&] { db_.stmt(Stmt::EXPORT_SNAPSHOT_BEGIN).execute(); });
+}
+
+void ExportRepository::end_snapshot() {
+    in_snapshot([&] { db_.stmt(Stmt::EXPORT_SNAPSHOT_END).execute(); });
+}
+
+void ExportRepository::abandon_snapshot() noexcept {
+    try {
+        db_.conn().rollback();
+    } catch (...) {
+        core::log::warn("could not roll back the export snapshot; dropping the connection");
+        db_.reset();
+    }
+}
+
+std::optional<std::string> ExportRepository::next_form_type(const std::optional<std::string>& after) {
+    return in_snapshot([&]() -> std::optional<std::string> {
+        auto& ps = db_.stmt(after ? Stmt::EXPORT_NEXT_TYPE : Stmt::EXPORT_FIRST_TYPE);
+        if (after) ps.setString(1, *after);
+        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+        if (!rs->next()) return std::nullopt;
+        return nullable(*rs, 1);
+    });
+}
+
+ExportPage ExportRepository::data_page(const std::string& form_type, int64_t after, int limit,
+                                       const std::function<void(std::string_view)>& fn) {
+    return in_snapshot([&] {
+        auto& ps = db_.stmt(Stmt::EXPORT_SEL_DATA_PAGE);
+        ps.setString(1, form_type);
+        ps.setInt64(2, after);
+        ps.setInt(3, limit);
+        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+        ExportPage page;
+        while (rs->next()) {
+            page.last_change_id = rs->getInt64(1);
+            ++page.rows;
+            sql::SQLString data = rs->getString(2);
+            fn(std::string_view(data.c_str(), data.length()));
+        }
+        return page;
+    });
+}
+
+ExportPage ExportRepository::record_page(const std::string& form_type, int64_t after, int limit,
+                                         const std::function<void(const domain::ExportRecord&)>& fn) {
+    return in_snapshot([&] {
+        auto& ps = db_.stmt(Stmt::EXPORT_SEL_ROW_PAGE);
+        ps.setString(1, form_type);
+        ps.setInt64(2, after);
+        ps.setInt(3, limit);
+        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+        ExportPage page;
+        domain::ExportRecord r;
+        while (rs->next()) {
+            page.last_change_id = rs->getInt64(1);
+            ++page.rows;
+            r.observation_id = rs->getString(2);
+            r.form_version = rs->getString(3);
+            r.created_at = nullable(*rs, 4);
+            r.updated_at = nullable(*rs, 5);
+            r.synced_at = rs->getString(6);
+            r.deleted = rs->getInt(7) != 0;
+            r.geolocation = nullable(*rs, 8);
+            r.last_modified_by = rs->getString(9);
+            r.data = rs->getString(10);
+            fn(r);
+        }
+        return page;
+    });
+}
+
+}  // namespace db

@@ -1,0 +1,71 @@
+// The attachment store (a service, beside the bundle store and built from the
+// same parts in core/files.h): immutable files named by the client, stored once
+// per content under attachment_dir, their record in the database
+// (db/attachment_repository.h). No HTTP here.
+//
+// Layout (one filesystem, so publishing is an atomic rename):
+//   attachment_dir/tmp/              uploads in progress
+//   attachment_dir/files/ab/abcd…    the file whose SHA-256 is abcd…, never changed
+//
+// A file is in place (fsynced, renamed, directory fsynced) before the row naming
+// it commits, and uploads place files under the change counter lock, which
+// retention also takes before it removes a file: a file that a live row names is
+// never removed. A deletion marks the row and retires the file (unless another
+// id has the same bytes); the file goes kRetiredFileGraceSeconds later, on a
+// later upload or deletion, so a download authorized just before the deletion is
+// handed to nginx, which opens the file long before then.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/files.h"
+#include "db/attachment_repository.h"
+
+namespace services {
+
+using AttachmentUpload = core::TempFile;
+
+class AttachmentStore {
+public:
+    AttachmentStore(db::Database& db, std::string attachment_dir);
+
+    std::unique_ptr<AttachmentUpload> begin_upload();
+
+    using PutResult = db::AttachmentRepository::PutResult;
+    // Stores the upload under `id` (see db::AttachmentRepository::put), then runs
+    // retention. Whatever is not stored leaves nothing behind.
+    PutResult put(const std::string& id, std::unique_ptr<AttachmentUpload> upload, const std::string& content_type,
+                  const std::string& by);
+    // The live attachment `id`, or nullopt (never uploaded, or deleted).
+    std::optional<db::AttachmentRow> find(const std::string& id);
+    // False when there is no live attachment `id`.
+    bool remove(const std::string& id, const std::string& by);
+    db::AttachmentRepository::Changes changes_since(int64_t since) { return repo_.changes_since(since); }
+
+    // Where a file lives, relative to attachment_dir/files: "ab/abcd…".
+    static std::string relative_path(const std::string& sha256);
+    std::string file_path(const std::string& sha256) const;
+
+    // synkronus-admin.
+    std::vector<db::AttachmentRow> live() { return repo_.live(); }
+    bool referenced(const std::string& id) { return repo_.referenced(id); }
+    struct Problem {
+        std::string attachment_id;
+        std::string what;
+    };
+    // Every live attachment's file exists with its size and hash.
+    std::vector<Problem> check();
+
+    // Removes retired files whose grace period has passed, and stale uploads.
+    void apply_retention();
+
+private:
+    db::AttachmentRepository repo_;
+    std::string dir_;
+    std::string tmp_dir_;
+    std::string files_dir_;
+};
+
+}  // namespace services

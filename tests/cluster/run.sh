@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Cluster tests (`make test-cluster`): three Galera nodes, two app hosts and the front
+# balancer of packaging/cluster.sh on loopback, then every tests/cluster/test_*.py.
+# Usage: tests/cluster/run.sh [test_module_pattern]. Ports PORT_BASE (31500) .. +300.
+set -u
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+export CLUSTER=${CLUSTER:-$REPO/tests/tmp/cluster}
+export PORT_BASE=${PORT_BASE:-31500}
+export WORKERS=${WORKERS:-2}
+export ARGON2_MEMORY_KIB=${ARGON2_MEMORY_KIB:-8192} ARGON2_TIME_COST=${ARGON2_TIME_COST:-1}
+. "$REPO/packaging/cluster.sh"
+
+trap cluster_stop EXIT INT TERM
+rm -rf "$CLUSTER"
+mkdir -p "$CLUSTER"
+cluster_up || { echo "could not start the cluster; logs:"; tail -n 20 "$CLUSTER"/logs/*.log; exit 1; }
+export ADMIN_PASSWORD=admin-password-for-tests
+host_do 1 stack_set_admin_password <<<"$ADMIN_PASSWORD" || exit 1
+# The integration harness, pointed at the front balancer.
+export REPO STATE=$CLUSTER BASE_URL=$(sed -n 's/^front=//p' "$CLUSTER/endpoints") CACERT=$CLUSTER/tls/cert.pem
+export PYTHONPATH=$REPO/tests/integration
+
+/usr/bin/python3 "$REPO/tests/integration/runner.py" "${1:-test_*.py}" "$REPO/tests/cluster"
+rc=$?
+if [ $rc -ne 0 ]; then
+    for h in 1 2; do echo "--- host$h worker log ---"; tail -n 20 "$CLUSTER/host$h/logs/workers.log"; done
+fi
+exit $rc

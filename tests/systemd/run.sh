@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# `make test-systemd`: the package under a real systemd, as an administrator
+# runs it. A debootstrap'ed Debian 12 boots in systemd-nspawn (systemd as PID 1;
+# no systemd or D-Bus is needed on this host); the built .deb is installed with
+# its Recommends (MariaDB, nginx), then debian/README.Debian is followed step by
+# step with the commands read from the README itself, indentation included, each
+# step in a fresh shell. Then: the API over HTTPS, the sandbox, the worker
+# count, crashes, a clean stop, a reboot, and a purge that leaves nothing.
+# Usage: tests/systemd/run.sh [DEBDIR]   (default build/deb; needs root)
+# The README and helpers are those of DEBDIR/source, the tree the package was
+# built from (packaging/build-deb.sh keeps it).
+# The container shares this host's network: it takes ports 80, 443 and 3306.
+# The debootstrap'ed root is cached in build/systemd/base (SYSTEMD_TEST_CACHE),
+# and the downloaded .debs in build/systemd/archives; every run boots a fresh
+# overlay over it, so nothing a run does reaches the cache.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+DEBDIR=$(cd "${1:-$REPO/build/deb}" && pwd) || exit 1
+SRC=$REPO
+[ -d "$DEBDIR/source/debian" ] && SRC=$DEBDIR/source
+DEB=$(ls "$DEBDIR"/synkronus-fcgi_*.deb 2>/dev/null | head -n 1)
+[ -n "$DEB" ] || { echo "no synkronus-fcgi .deb in $DEBDIR (run make deb)"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "needs root (debootstrap, mounts, systemd-nspawn)"; exit 1; }
+# The overlay mounts live and die with a private mount namespace.
+if [ -z "${SYNKRONUS_SYSTEMD_TEST_NS:-}" ]; then
+    exec env SYNKRONUS_SYSTEMD_TEST_NS=1 unshare --mount --propagation private "$0" "$@"
+fi
+README=$SRC/debian/README.Debian
+. "$SRC/tests/package/readme.sh"
+INSTALL=$(printf '%s' "From install to a working HTTPS endpoint")
+CACHE=${SYSTEMD_TEST_CACHE:-$REPO/build/systemd}
+ADMIN_PW=admin-password-from-the-systemd-test
+COMMIT=$(cat "$SRC/.build-commit" 2>/dev/null || echo "(no .build-commit in $SRC)")
+started=$(date +%s)
+
+failures=0 passes=0
+section() { echo; echo "=== $*"; }
+pass() { echo "ok    $*"; passes=$((passes + 1)); }
+fail() { echo "FAIL  $*"; failures=$((failures + 1)); }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; return 1; fi; }
+finish() {
+    echo
+    echo "systemd: $passes passed, $failures failed in $(($(date +%s) - started)) s"
+    [ "$failures" = 0 ]
+}
+
+WORK=$(mktemp -d /tmp/synkronus-systemd.XXXXXX)
+ROOT=$WORK/root LOG=$WORK/log
+mkdir -p "$ROOT" "$LOG" "$WORK/layer" "$CACHE/archives"
+nspawn_pid="" pid1=""
+
+# --- the container -----------------------------------------------------------
+
+# The base root: Debian 12 as debootstrap makes it, with this host's apt sources.
+SUITE=bookworm
+INCLUDE=systemd-sysv,dbus,procps,curl,ca-certificates
+make_base() {
+    local base=$CACHE/base stamp="$SUITE minbase $INCLUDE" mirror
+    [ "$(cat "$base/.systemd-test-base" 2>/dev/null)" = "$stamp" ] && return 0
+    mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n 1)
+    echo "debootstrap $SUITE into $base (once per cache)"
+    rm -rf "$base" "$base.tmp"
+    debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$base.tmp" "${mirror:-http://deb.debian.org/debian}" \
+        >"$LOG/debootstrap.log" 2>&1 || { tail -n 20 "$LOG/debootstrap.log"; return 1; }
+    rm -f "$base.tmp/etc/apt/sources.list"
+    cp /etc/apt/sources.list "$base.tmp/etc/apt/" 2>/dev/null
+    cp /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources "$base.tmp/etc/apt/sources.list.d/" 2>/dev/null
+    echo "$stamp" >"$base.tmp/.systemd-test-base"
+    mv "$base.tmp" "$base"
+}
+
+# A fresh writable overlay over the base, on a tmpfs (overlayfs refuses an
+# upper layer on overlayfs, which / is in many CI containers).
+make_root() {
+    mount -t tmpfs -o size=3g tmpfs "$WORK/layer" && mkdir "$WORK/layer/upper" "$WORK/layer/work" &&
+        mount -t overlay overlay -o "lowerdir=$CACHE/base,upperdir=$WORK/layer/upper,workdir=$WORK/layer/work" "$ROOT"
+}
+
+boot() {
+    systemd-nspawn -D "$ROOT" -M synkronus-test -b --register=no --keep-unit --console=pipe \
+        --bind="$CACHE/archives:/var/cache/apt/archives" >>"$LOG/console.log" 2>&1 </dev/null &
+    nspawn_pid=$! pid1=""
+    local c
+    for _ in $(seq 1 200); do
+        for c in $(pgrep -P "$nspawn_pid"); do
+            [ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ] && pid1=$c
+        done
+        [ -n "$pid1" ] && break
+        kill -0 "$nspawn_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$pid1" ] || { tail -n 30 "$LOG/console.log"; return 1; }
+    local state
+    # systemctl needs PID 1's private bus, which comes up a moment after PID 1.
+    for _ in $(seq 1 100); do [ -S "/proc/$pid1/root/run/systemd/private" ] && break; sleep 0.1; done
+    state=$(timeout 120 nsenter -t "$pid1" -a systemctl is-system-running --wait 2>/dev/null)
+    [ "$state" = running ] && return 0
+    echo "  system state: $state"
+    in_ct systemctl --failed --no-pager --no-legend
+    in_ct journalctl -b --no-pager -q -n 20 -u "*.service" -p warning
+    return 1
+}
+in_ct() {
+    nsenter -t "$pid1" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root TERM=dumb \
+        DEBIAN_FRONTEND=noninteractive "$@"
+}
+# SIGTERM makes systemd-nspawn power the container off cleanly. Killing
+# systemd-nspawn would orphan the container, still holding its ports: the last
+# resort is SIGKILL to the container's PID 1, which ends its whole PID namespace.
+nspawn_exited() {  # nspawn_exited SECONDS: waits that long for systemd-nspawn to end
+    for _ in $(seq 1 $(($1 * 10))); do kill -0 "$nspawn_pid" 2>/dev/null || return 0; sleep 0.1; done
+    return 1
+}
+kill_ct() {
+    [ -n "$pid1" ] && kill -KILL "$pid1" 2>/dev/null
+    nspawn_exited 10 || kill -KILL "$nspawn_pid" 2>/dev/null
+    wait "$nspawn_pid" 2>/dev/null
+    nspawn_pid=""
+}
+shutdown_ct() {
+    [ -n "$nspawn_pid" ] || return 0
+    kill -TERM "$nspawn_pid" 2>/dev/null
+    nspawn_exited 90 || { echo "the container did not power off within 90 s: killed"; kill_ct; return 1; }
+    wait "$nspawn_pid" 2>/dev/null
+    nspawn_pid=""
+}
+reboot_ct() {
+    in_ct systemctl reboot
+    local rc
+    nspawn_exited 90 || { echo "  the container did not reboot within 90 s"; kill_ct; return 1; }
+    wait "$nspawn_pid"; rc=$?
+    nspawn_pid=""
+    [ $rc = 133 ] || { echo "  systemd-nspawn exited with $rc, not 133 (reboot)"; return 1; }
+    boot
+}
+cleanup() {
+    shutdown_ct
+    umount "$ROOT" "$WORK/layer" 2>/dev/null
+    if [ "$failures" != 0 ]; then
+        echo "logs of the failed run:"; for f in "$LOG"/*.log; do echo "--- $f"; tail -n 40 "$f"; done
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# --- helpers -----------------------------------------------------------------
+
+# run_step N [STDIN]: README.Debian's step N, as written, in a fresh shell
+# in root's home directory (where step 1's .deb lies); stops at the first error.
+run_step() {
+    local cmds
+    cmds=$(readme_commands "$README" "$INSTALL" "$1") || { echo "  README.Debian has no step $1"; return 1; }
+    run_commands "$cmds" "${2:-}"
+}
+run_commands() {
+    [ -n "$1" ] || { echo "  no such command in README.Debian"; return 1; }
+    echo "### $1" >>"$LOG/readme.log"
+    in_ct bash -ec "cd /root"$'\n'"$1" <<<"${2:-}" >>"$LOG/readme.log" 2>&1 || { tail -n 20 "$LOG/readme.log"; return 1; }
+}
+# The README command of SECTION that matches PATTERN.
+readme_command() { readme_commands "$README" "$1" | grep -E -- "$2"; }
+
+unit() { in_ct systemctl show -p "$2" --value "$1"; }
+main_pid() { unit synkronus-fcgi.service MainPID; }
+workers() { in_ct pgrep -P "$(main_pid)" | sort -n; }
+worker_count() { workers | wc -l; }
+wait_for() {  # wait_for SECONDS COMMAND...: until COMMAND succeeds
+    local n=$(($1 * 10)); shift
+    for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    "$@"
+}
+health_ok() { curl -sk --max-time 10 --resolve sync.example.org:443:127.0.0.1 https://sync.example.org/health | grep -q '"status": *"ok"'; }
+http_code() { curl -sk -o /dev/null --max-time 10 -w '%{http_code}' --resolve sync.example.org:443:127.0.0.1 "https://sync.example.org$1"; }
+n_workers() {
+    [ "$(worker_count)" = "$1" ] && return 0
+    echo "  supervisor $(main_pid), workers: $(workers | tr '\n' ' ')"; return 1
+}
+
+# --- the run -----------------------------------------------------------------
+
+section "boot Debian 12 under systemd-nspawn"
+make_base || { fail "debootstrap"; finish; exit; }
+make_root || { fail "the overlay root"; finish; exit; }
+cp "$DEB" "$ROOT/root/"
+# The administrator answers "yes" to apt, and reads step 8's "add -k".
+echo 'APT::Get::Assume-Yes "true";' >"$ROOT/etc/apt/apt.conf.d/90test-assume-yes"
+echo insecure >"$ROOT/root/.curlrc"
+echo "127.0.0.1 sync.example.org" >>"$ROOT/etc/hosts"
+ports_free() {  # the container's MariaDB and nginx would fail on a taken port
+    python3 -c '
+import socket, sys
+taken = []
+for port in (80, 443, 3306):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as nginx and MariaDB: TIME_WAIT is no owner
+    try:
+        s.bind(("0.0.0.0", port))
+    except OSError:
+        taken.append(str(port))
+    s.close()
+if taken:
+    print("  taken on this host: " + " ".join(taken))
+sys.exit(1 if taken else 0)'
+}
+check "ports 80, 443 and 3306 are free (the container shares this host's network)" ports_free || { finish; exit; }
+check "the container boots: systemctl is-system-running says running" boot || { finish; exit; }
+check "apt-get update inside (the host's apt sources)" sh -c "nsenter -t $pid1 -a apt-get update -qq >'$LOG/apt.log' 2>&1"
+
+section "README.Debian step 1: install with the Recommends"
+check "step 1: apt install ./$(basename "$DEB")" run_step 1
+check "MariaDB and nginx came with it" in_ct dpkg-query -W mariadb-server nginx
+not_enabled() {
+    local u
+    for u in synkronus-fcgi.socket synkronus-fcgi.service; do
+        [ "$(in_ct systemctl is-enabled $u)" = disabled ] && [ "$(unit $u ActiveState)" = inactive ] ||
+            { echo "  $u: $(in_ct systemctl is-enabled $u), $(unit $u ActiveState)"; return 1; }
+    done
+}
+
+section "before the database is configured: nothing runs, nothing starts at boot"
+check "socket and pool are installed, not enabled and not started" not_enabled
+check "the container reboots" reboot_ct || { finish; exit; }
+check "after the reboot, neither socket nor pool was started" not_enabled
+check "no pool ever ran: no restarts, no failed unit, the system is 'running'" \
+    test "$(unit synkronus-fcgi.service NRestarts)/$(in_ct systemctl is-system-running)" = 0/running
+
+section "README.Debian steps 2 to 8, each in a fresh shell"
+check "step 2: database, user, password into the config" run_step 2
+check "step 3: the rest of the config, checked" run_step 3
+check "step 4: migrate" run_step 4
+check "step 5: the first admin" run_step 5 "$ADMIN_PW"
+check "step 6: the pool starts" run_step 6
+check "step 6: socket and pool enabled for boot" \
+    test "$(in_ct systemctl is-enabled synkronus-fcgi.socket synkronus-fcgi.service | sort -u)" = enabled
+check "step 6: the 4 workers of step 3 run" wait_for 10 n_workers 4
+check "step 7: the site enabled, nginx reloaded" run_step 7
+step8=$(readme_commands "$README" "$INSTALL" 8)
+check "step 8: health and login, as written" run_commands "${step8//the password from step 5/$ADMIN_PW}"
+check "step 8: /health answered ok" grep -q '"status": *"ok"' "$LOG/readme.log"
+check "step 8: the login answered a refresh token" grep -q '"refreshToken"' "$LOG/readme.log"
+
+section "the API over HTTPS"
+check "health, login, push, pull and /version through nginx" \
+    python3 "$HERE/api_check.py" 127.0.0.1 443 admin "$ADMIN_PW" "$COMMIT"
+default_site_gone() {  # http://127.0.0.1/ is this server: redirected to HTTPS, served there
+    local got
+    got=$(curl -s -o /dev/null --max-time 10 -w '%{http_code} %{redirect_url}' http://127.0.0.1/health)
+    [ "$got" = "301 https://127.0.0.1/health" ] || { echo "  http://127.0.0.1/health: $got"; return 1; }
+    curl -sk --max-time 10 https://127.0.0.1/health | grep -q '"status": *"ok"'
+}
+check "http://127.0.0.1/ is this server, not Debian's default site" default_site_gone
+
+section "the sandbox"
+exposure_ok() {
+    local e
+    e=$(in_ct systemd-analyze security synkronus-fcgi.service 2>/dev/null |
+        sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+    echo "  exposure: ${e:-?}"
+    [ -n "$e" ] && awk -v e="$e" 'BEGIN { exit !(e <= 1.5) }'
+}
+check "systemd-analyze security: exposure at most 1.5" exposure_ok
+# Writes as the service's user in the mount namespace of a running worker.
+as_worker() { in_ct nsenter -t "$(workers | head -n 1)" -m setpriv --reuid=synkronus --regid=synkronus --clear-groups "$@"; }
+read_only_there() {
+    local p out rc=0
+    for p in /run/lock /run /dev/shm /dev/mqueue /etc /var/lib /usr; do
+        out=$(as_worker touch "$p/synkronus-sandbox-probe" 2>&1) &&
+            { echo "  the worker can write $p"; rc=1; continue; }
+        echo "$out" | grep -q 'Read-only file system' || { echo "  $p: $out"; rc=1; }
+    done
+    return $rc
+}
+check "the worker cannot write /run/lock, /run, /dev/shm, /dev/mqueue, /etc, /var/lib, /usr (read-only)" read_only_there
+check "the worker can write its state directory" \
+    as_worker sh -c 'touch /var/lib/synkronus/bundles/probe && rm /var/lib/synkronus/bundles/probe'
+
+section "scaling, crashes"
+set_workers() { in_ct sed -i "s|^workers = .*|workers = $1|" /etc/synkronus/synkronus.conf; }
+set_workers 3
+check "Scaling: 'workers = 3' and the README's restart" run_commands "$(readme_command 'Scaling: the number of workers' 'systemctl restart')"
+check "3 workers run after the restart" wait_for 10 n_workers 3
+check "and serve" wait_for 10 health_ok
+supervisor=$(main_pid) victim=$(workers | head -n 1)
+in_ct kill -KILL "$victim"
+worker_replaced() { n_workers 3 && ! workers | grep -qx "$victim"; }
+check "a worker killed with SIGKILL is replaced by the supervisor" wait_for 10 worker_replaced
+check "by the same supervisor" test "$(main_pid)" = "$supervisor"
+in_ct kill -KILL "$supervisor"
+supervisor_back() {
+    [ "$(unit synkronus-fcgi.service ActiveState)" = active ] && [ "$(main_pid)" != "$supervisor" ] &&
+        [ "$(main_pid)" != 0 ] && n_workers 3
+}
+check "the supervisor killed with SIGKILL is restarted by systemd, with 3 workers" wait_for 30 supervisor_back
+check "systemd counts one restart" test "$(unit synkronus-fcgi.service NRestarts)" = 1
+check "and it serves" wait_for 10 health_ok
+
+section "stop and start, as README.Debian says"
+since=$(in_ct date '+%Y-%m-%d %H:%M:%S')
+check "Stopping: the README's stop" run_commands "$(readme_command 'Stopping and starting' 'systemctl stop')"
+stopped() {
+    [ "$(unit synkronus-fcgi.service ActiveState)" = inactive ] && [ "$(unit synkronus-fcgi.socket ActiveState)" = inactive ]
+}
+check "pool and socket are stopped" stopped
+clean_stop() {
+    [ "$(unit synkronus-fcgi.service Result)" = success ] || { echo "  result $(unit synkronus-fcgi.service Result)"; return 1; }
+    ! in_ct journalctl -q --no-pager -u synkronus-fcgi.service --since "$since" | grep -E 'SIGKILL|timed out|code=killed'
+}
+check "the stop was clean: every process ended on SIGTERM, result success" clean_stop
+check "no socket file is left" in_ct test ! -e /run/synkronus/fcgi.sock
+check "a request meanwhile gets 502 from nginx" test "$(http_code /health)" = 502
+sleep 1
+check "and the pool stays stopped" stopped
+check "Stopping and starting: the README's start" run_commands "$(readme_command 'Stopping and starting' 'systemctl start')"
+check "it serves again" wait_for 15 health_ok
+
+section "a reboot"
+check "the container reboots" reboot_ct || { finish; exit; }
+check "after the reboot it serves over HTTPS" wait_for 30 health_ok
+check "with the 3 workers of the config" wait_for 10 n_workers 3
+check "the login still works" python3 "$HERE/api_check.py" 127.0.0.1 443 admin "$ADMIN_PW" "$COMMIT"
+
+section "purge"
+check "Removing: the README's purge" run_commands "$(readme_command Removing 'apt purge')"
+leftovers() {
+    local left
+    left=$(in_ct find / -xdev -path /var/lib/mysql -prune -o -path /root -prune -o -name '*synkronus*' -print 2>/dev/null)
+    [ -z "$left" ] || { echo "$left" | sed 's/^/  left: /'; return 1; }
+}
+check "no synkronus file is left (outside MariaDB's data, which keeps the database)" leftovers
+check "no socket file, no /run/synkronus" in_ct test ! -e /run/synkronus
+check "no system user or group synkronus" sh -c "! nsenter -t $pid1 -a getent passwd synkronus && ! nsenter -t $pid1 -a getent group synkronus"
+check "no database user synkronus" test "$(in_ct mariadb -N -e "SELECT COUNT(*) FROM mysql.user WHERE user = 'synkronus'")" = 0
+check "the database itself is kept" test "$(in_ct mariadb -N -e "SHOW DATABASES LIKE 'synkronus'")" = synkronus
+check "no unit of the package is known to systemd" \
+    sh -c "[ -z \"\$(nsenter -t $pid1 -a systemctl list-unit-files --no-legend 'synkronus*')\" ]"
+check "nginx still runs its config" in_ct sh -c 'nginx -t -q && systemctl reload nginx'
+check "the system is 'running', no failed unit" test "$(in_ct systemctl is-system-running)" = running
+
+finish

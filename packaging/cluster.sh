@@ -252,13 +252,7 @@ cluster_main() {
     trap cleanup INT TERM EXIT
     cluster_up || { cluster_log "start-up failed; logs in $CLUSTER/logs and $CLUSTER/host*/logs"; exit 1; }
     local password
-    if [ -n "${ADMIN_PASSWORD:-}" ]; then
-        password=$ADMIN_PASSWORD
-    elif [ -s "$CLUSTER/credentials" ]; then
-        password=$(sed -n 's/^password=//p' "$CLUSTER/credentials")
-    else
-        password=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-20)
-    fi
+    password=$(stack_choose_admin_password "$CLUSTER/credentials")
     host_do 1 stack_set_admin_password <<<"$password" || exit 1
     (umask 077; printf 'url=https://127.0.0.1:%s\nusername=admin\npassword=%s\ncacert=%s\n' \
         "$(front_https_port)" "$password" "$CLUSTER/tls/cert.pem" >"$CLUSTER/credentials")

@@ -123,6 +123,18 @@ CONF
 stack_admin() { "$BIN/synkronus-admin" --config "$STATE/synkronus.conf" "$@"; }
 
 # The admin account with the password read from stdin: created, or its password reset.
+# The admin password of a dev stack: ADMIN_PASSWORD if given, else the one kept in
+# the credentials file $1 from an earlier run, else a new random one.
+stack_choose_admin_password() {
+    if [ -n "${ADMIN_PASSWORD:-}" ]; then
+        printf '%s\n' "$ADMIN_PASSWORD"
+    elif [ -s "$1" ]; then
+        sed -n 's/^password=//p' "$1"
+    else
+        openssl rand -base64 18 | tr -d '/+=' | cut -c1-20
+    fi
+}
+
 stack_set_admin_password() {
     local password; IFS= read -r password
     if stack_admin list-users | cut -f1 | grep -qx admin; then

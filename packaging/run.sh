@@ -19,13 +19,7 @@ stack_dirs && stack_cert && stack_secrets && stack_start_db && stack_setup_db &&
     stack_admin migrate >/dev/null || { stack_log "start-up failed; logs in $STATE/logs"; exit 1; }
 
 # The admin account: ADMIN_PASSWORD if given, else one generated on first run.
-if [ -n "${ADMIN_PASSWORD:-}" ]; then
-    password=$ADMIN_PASSWORD
-elif [ -s "$STATE/credentials" ]; then
-    password=$(sed -n 's/^password=//p' "$STATE/credentials")
-else
-    password=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-20)
-fi
+password=$(stack_choose_admin_password "$STATE/credentials")
 stack_set_admin_password <<<"$password" || exit 1
 url="https://127.0.0.1:$HTTPS_PORT"
 (umask 077; printf 'url=%s\nusername=admin\npassword=%s\ncacert=%s\n' "$url" "$password" "$STATE/tls/cert.pem" >"$STATE/credentials")

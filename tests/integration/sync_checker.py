@@ -231,7 +231,9 @@ class Pusher:
                 self.records += n
                 # Deleting a record the server never had stores nothing; every other
                 # record of an acknowledged push must be stored (live or as a tombstone).
-                self.acknowledged.append((body["transmission_id"], [x["id"] for x in records if not x["deleted"]]))
+                # An observation's id is its observation_id (CONTRACT §7).
+                live = [x.get("id", x.get("observation_id")) for x in records if not x["deleted"]]
+                self.acknowledged.append((body["transmission_id"], live))
                 with self.lock:
                     self.shared_ids.extend(fresh)
         except Exception as e:

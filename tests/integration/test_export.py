@@ -129,7 +129,7 @@ class ExportAccessTest(unittest.TestCase):
     def test_only_get_is_routed(self):
         r = h.request("POST", "/dataexport/csv", token=h.admin_token())
         self.assertEqual(r.status, 405, r)
-        self.assertEqual(r.header("allow"), "GET")
+        self.assertEqual(r.header("allow"), "GET, HEAD")
 
 
 class ExportContentTest(unittest.TestCase):

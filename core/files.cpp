@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,9 +19,16 @@ namespace core {
 
 namespace fs = std::filesystem;
 
+void throw_errno(const std::string& what) {
+    const int e = errno;
+    std::string text = what + ": " + std::strerror(e);
+    if (e == ENOSPC || e == EDQUOT) throw StorageFull(text);
+    throw std::runtime_error(text);
+}
+
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
+[[noreturn]] void fail(const std::string& what) { throw_errno(what); }
 
 std::string parent_of(const std::string& path) {
     size_t slash = path.rfind('/');
@@ -68,8 +76,50 @@ bool path_exists(const std::string& path) {
     return ::lstat(path.c_str(), &st) == 0;
 }
 
+bool is_directory(const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool hash_file(const std::string& path, std::string& sha256_hex, uint64_t& size) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return false;
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return false;
+    }
+    Sha256 sha;
+    std::vector<char> buf(64 * 1024);
+    size = 0;
+    for (;;) {
+        ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            ::close(fd);
+            return false;
+        }
+        if (n == 0) break;
+        sha.update(buf.data(), static_cast<size_t>(n));
+        size += static_cast<uint64_t>(n);
+    }
+    ::close(fd);
+    sha256_hex = sha.final_hex();
+    return true;
+}
+
+std::string owner_tag() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || !host[0]) std::strcpy(host, "localhost");
+    // Dots separate the fields; a host name's own dots would make it ambiguous.
+    std::string h = host;
+    for (char& c : h)
+        if (c == '.' || c == '/') c = '_';
+    return h + "." + std::to_string(::getpid()) + ".";
+}
+
 std::string random_name(const std::string& dir, const std::string& prefix, const std::string& suffix) {
-    return dir + "/" + prefix + hex_encode(random_bytes(8)) + suffix;
+    return dir + "/" + prefix + owner_tag() + hex_encode(random_bytes(8)) + suffix;
 }
 
 void remove_tree(const std::string& path, const std::string& tmp_dir) {
@@ -100,6 +150,35 @@ void sweep_stale(const std::string& dir, int64_t older_than_s) {
         std::error_code ec;
         fs::remove_all(dir + "/" + n, ec);
     }
+}
+
+int sweep_dead_owners(const std::string& dir) {
+    std::string mine = owner_tag();
+    const std::string host = mine.substr(0, mine.find('.') + 1);  // "<host>."
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return 0;
+    std::vector<std::string> dead;
+    while (dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        // "<prefix><host>.<pid>.<hex>[suffix]"; the prefix has no dot.
+        size_t at = n.find(host);
+        if (at == std::string::npos || n.find('.') < at) continue;
+        size_t pid_start = at + host.size(), pid_end = n.find('.', pid_start);
+        if (pid_end == std::string::npos || pid_end == pid_start) continue;
+        std::string pid_text = n.substr(pid_start, pid_end - pid_start);
+        if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
+        pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+        if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        dead.push_back(n);
+    }
+    ::closedir(d);
+    for (const auto& n : dead) {
+        std::error_code ec;
+        fs::remove_all(dir + "/" + n, ec);
+        if (ec) log::warn("could not remove " + dir + "/" + n + ": " + ec.message());
+    }
+    if (!dead.empty()) log::info("removed " + std::to_string(dead.size()) + " leftover(s) of dead workers from " + dir);
+    return static_cast<int>(dead.size());
 }
 
 TempGuard::~TempGuard() {

@@ -6,11 +6,24 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 #include "core/crypto.h"
 
 namespace core {
+
+// The filesystem is full (ENOSPC, EDQUOT): nothing the client did wrong, nothing it
+// can fix; the store stays as it was and the request may be retried once an
+// administrator has freed space.
+class StorageFull : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Throws StorageFull when errno says the disk is full, else std::runtime_error;
+// either names `what` and errno's text.
+[[noreturn]] void throw_errno(const std::string& what);
 
 // How long a store keeps a file after no record names it any more: a download the
 // server authorized just before is handed to nginx within milliseconds, and once
@@ -28,14 +41,26 @@ void fsync_dir(const std::string& path);
 // Flushes everything written on the filesystem of `path` (one call for a whole tree).
 void sync_filesystem_of(const std::string& path);
 bool path_exists(const std::string& path);
-// dir + "/" + prefix + 16 random hex digits + suffix.
+bool is_directory(const std::string& path);
+// The SHA-256 (lowercase hex) and size of a regular file; false when it is missing,
+// not a regular file or unreadable.
+bool hash_file(const std::string& path, std::string& sha256_hex, uint64_t& size);
+// dir + "/" + prefix + owner_tag() + 16 random hex digits + suffix. The owner tag
+// lets sweep_dead_owners() tell a dead process's leftovers from live uploads.
 std::string random_name(const std::string& dir, const std::string& prefix, const std::string& suffix = {});
+// "<host>.<pid>." of the calling process.
+std::string owner_tag();
 // Removes a file or tree: first renamed into tmp_dir so it vanishes from its place at
 // once (another process may be doing the same: a missing path is fine), then deleted.
 void remove_tree(const std::string& path, const std::string& tmp_dir);
 // Removes entries of `dir` not modified for `older_than_s` seconds (leftovers of
 // processes that died mid-upload).
 void sweep_stale(const std::string& dir, int64_t older_than_s);
+// Removes entries of `dir` (named by random_name) whose owner was a process of this
+// host that no longer runs: what a worker killed mid-upload left behind. Entries of
+// live processes and of other hosts (a shared store) are left alone; sweep_stale
+// bounds those. Returns how many were removed.
+int sweep_dead_owners(const std::string& dir);
 
 // Deletes a path (file or tree) on scope exit unless released.
 class TempGuard {

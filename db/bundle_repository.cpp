@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include <cppconn/datatype.h>
+
 namespace db {
 
 using RS = std::unique_ptr<sql::ResultSet>;
@@ -136,6 +138,19 @@ SwitchResult BundleRepository::activate(int64_t version) {
         result = SwitchResult::switched;
     });
     return result;
+}
+
+bool BundleRepository::deactivate(int64_t version) {
+    bool done = false;
+    db_.transaction([&] {
+        RS rs(db_.stmt(Stmt::BUNDLE_STATE_LOCK).executeQuery());
+        done = rs->next() && !rs->isNull(2) && rs->getInt64(2) == version;
+        if (!done) return;
+        auto& up = db_.stmt(Stmt::BUNDLE_STATE_SET_ACTIVE);
+        up.setNull(1, sql::DataType::INTEGER);
+        up.executeUpdate();
+    });
+    return done;
 }
 
 std::vector<int64_t> BundleRepository::retire_beyond(int64_t keep) {

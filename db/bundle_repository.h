@@ -68,6 +68,8 @@ public:
 
     // Makes `version` the active one: one row update under the state row lock.
     SwitchResult activate(int64_t version);
+    // Leaves no version active, if `version` still is (false when it was not).
+    bool deactivate(int64_t version);
 
     // Retention: deletes the rows of every version beyond the newest `keep`, except
     // the active one, and records them as retired. Returns the retired versions.

@@ -16,8 +16,8 @@ namespace db {
 ErrorKind classify_errno(int code) {
     switch (code) {
         case 1062: return ErrorKind::duplicate;
-        case 1213:  // also a Galera certification conflict, on COMMIT or after a brute-force abort
-        case 1205: return ErrorKind::deadlock;
+        case 1213: return ErrorKind::deadlock;  // also a Galera certification conflict, on COMMIT or after a brute-force abort
+        case 1205: return ErrorKind::lock_timeout;
         case 1047: return ErrorKind::node_unavailable;  // WSREP has not yet prepared node for application use
         case 2002:
         case 2003:
@@ -172,6 +172,9 @@ void Database::connect_first_usable() {
             st->execute("SET time_zone = '+00:00'");
             st->execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
             st->execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'");
+            // Row locks (InnoDB) and table/metadata locks (LOCK TABLES, DDL) alike.
+            const std::string wait = std::to_string(settings_.lock_wait_timeout_s);
+            st->execute("SET SESSION innodb_lock_wait_timeout = " + wait + ", lock_wait_timeout = " + wait);
             if (settings_.wsrep_sync_wait > 0)
                 st->execute("SET SESSION wsrep_sync_wait = " + std::to_string(settings_.wsrep_sync_wait));
             if (i > 0 || settings_.nodes.size() > 1)
@@ -320,8 +323,9 @@ void Database::transaction(const std::function<void()>& fn, int attempts) {
                 fn();
                 committing = true;
                 // Not conn_->commit(): Connector/C++ 1.1 ignores the result of mysql_commit(),
-                // so a COMMIT refused by Galera certification (1213) looked like success and
-                // the push was answered 200 but never stored. A COMMIT statement throws.
+                // so a COMMIT refused by Galera certification (1213), or cut by the server
+                // dying (test_faults), looked like success and the push was answered 200 but
+                // never stored. A COMMIT statement throws.
                 std::unique_ptr<sql::Statement>(conn_->createStatement())->execute("COMMIT");
                 conn_->setAutoCommit(true);
                 return;

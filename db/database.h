@@ -42,6 +42,10 @@ struct Settings {
     std::string name;
     int connect_timeout_s = 5;
     int rw_timeout_s = 60;
+    // How long a statement waits for a lock before the request gives up (503). Below
+    // nginx's fastcgi_read_timeout, so a worker is never left waiting on a lock for a
+    // client nginx has already answered with 504.
+    int lock_wait_timeout_s = 20;
     int wsrep_sync_wait = 0;  // SESSION wsrep_sync_wait on Galera nodes (0: never wait)
 };
 

@@ -8,7 +8,8 @@ namespace db {
 
 enum class ErrorKind {
     duplicate,        // 1062 duplicate key
-    deadlock,         // 1213 deadlock or Galera certification conflict, 1205 lock wait timeout: retry
+    deadlock,         // 1213 deadlock or Galera certification conflict: retry
+    lock_timeout,     // 1205 lock wait timeout: a lock held too long; retrying would wait as long again
     lost_connection,  // 2002/2003/2006/2013/2055, server shutdown: reconnect
     node_unavailable, // 1047 (a Galera node not ready), or no usable node at all: go to another node
     missing_table,    // 1146: migrations not applied

@@ -320,7 +320,7 @@ Fd open_parent(int root, const std::string& name) {
         std::string seg(segs[i]);
         bool created = ::mkdirat(dir.get(), seg.c_str(), 0755) == 0;
         if (!created && errno != EEXIST)
-            throw std::runtime_error("creating directory for " + name + ": " + std::strerror(errno));
+            core::throw_errno("creating directory for " + name);
         Fd next(::openat(dir.get(), seg.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (next.get() < 0)
             throw std::runtime_error("opening directory for " + name + ": " + std::strerror(errno));
@@ -334,7 +334,7 @@ Fd create_file(int root, const std::string& name) {
     Fd parent = open_parent(root, name);
     std::string leaf(split_segments(name).back());
     Fd fd(::openat(parent.get(), leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (fd.get() < 0) throw std::runtime_error("creating bundle file " + name + ": " + std::strerror(errno));
+    if (fd.get() < 0) core::throw_errno("creating bundle file " + name);
     ::fchmod(fd.get(), 0644);
     return fd;
 }

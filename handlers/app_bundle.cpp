@@ -33,6 +33,17 @@ bool preview_requested(const core::Request& req) {
     return v && (*v == "true" || *v == "1");
 }
 
+// The database names a version whose files are not in the store (as after a purge
+// and reinstall that kept the database): a clear 503 instead of a manifest whose
+// files 404. Not the client's doing, and not over until an administrator acts.
+[[noreturn]] void files_missing(const BundleVersionInfo& info) {
+    core::log::error("app bundle version " + info.name +
+                     " is in the database but not (completely) in bundle_dir; run 'synkronus-admin check'");
+    throw ApiError::unavailable("The files of app bundle version " + info.name +
+                                " are missing from the bundle store; an administrator must run "
+                                "'synkronus-admin check --repair'");
+}
+
 // The version a download reads: the active one, or the newest with ?preview=true.
 std::shared_ptr<const BundleVersionInfo> serving_version(Context& ctx, bool preview) {
     BundleStore& s = ctx.bundle_store();
@@ -42,6 +53,7 @@ std::shared_ptr<const BundleVersionInfo> serving_version(Context& ctx, bool prev
     auto info = s.version_info(*v, preview ? h.newest_manifest_hash : h.active_manifest_hash);
     // Retired between the two reads: as if it had never been there.
     if (!info) throw ApiError::not_found("No app bundle version is active");
+    if (!s.on_disk(*info)) files_missing(*info);
     return info;
 }
 
@@ -148,12 +160,16 @@ core::Response bundle_manifest(Context& ctx, core::Request& req) {
         body = empty_manifest_json();
         hash = core::sha256_hex("");
     }
-    if (auto r = core::not_modified(req, hash)) return *r;
+    // Read before the 304: a client told its manifest is current would fetch files
+    // that are not there.
+    std::shared_ptr<const BundleVersionInfo> info;
     if (h.active) {
-        auto info = s.version_info(*h.active, h.active_manifest_hash);
+        info = s.version_info(*h.active, h.active_manifest_hash);
         if (!info) throw ApiError::unavailable("The active app bundle version changed; try again");
-        body = info->manifest_json;
+        if (!s.on_disk(*info)) files_missing(*info);
     }
+    if (auto r = core::not_modified(req, hash)) return *r;
+    if (info) body = info->manifest_json;
     auto r = core::Response::json(std::move(body));
     r.add_header("ETag", core::strong_etag(hash));
     r.add_header("Cache-Control", "no-cache");
@@ -169,6 +185,7 @@ core::Response bundle_download(Context& ctx, core::Request& req) {
     auto info = serving_version(ctx, preview);
     auto it = info->files.find(path);
     if (it == info->files.end()) throw ApiError::not_found("No such file in app bundle version " + info->name);
+    if (!ctx.bundle_store().on_disk(*info, path)) files_missing(*info);
     return file_response(ctx, req, info->name + "/" + domain::accel_encode_path(path), it->second.mime_type,
                          it->second.sha256, preview);
 }

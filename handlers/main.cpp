@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "core/fcgi_server.h"
+#include "core/files.h"
 #include "core/log.h"
 #include "handlers/context.h"
 #include "handlers/routes.h"
@@ -67,7 +68,13 @@ int main(int argc, char** argv) {
         ctx.drop_connections();  // never share a connection across fork
         core::Router router = handlers::build_router(ctx);
         core::ServerHooks hooks = handlers::build_hooks(ctx);
-        hooks.worker_init = [&ctx] { ctx.drop_connections(); };
+        hooks.worker_init = [&ctx] {
+            ctx.drop_connections();
+            // A worker that starts may be replacing one killed mid-upload: what it was
+            // receiving or extracting must not stay in the stores.
+            for (const char* store : {"bundle_dir", "attachment_dir"})
+                core::sweep_dead_owners(ctx.cfg.str(store) + "/tmp");
+        };
         core::PoolOptions opts;
         opts.listen = ctx.cfg.str("listen");
         opts.socket_mode = static_cast<int>(std::strtol(ctx.cfg.str("socket_mode").c_str(), nullptr, 8));

@@ -39,18 +39,49 @@ std::string_view openapi_document() {
     return std::string_view(synkronus_openapi_start, static_cast<size_t>(synkronus_openapi_end - synkronus_openapi_start));
 }
 
+namespace {
+
+// Why the service cannot serve what the database says it has, or "" when it can.
+std::string store_problem(Context& ctx) {
+    services::BundleStore& s = ctx.bundle_store();
+    db::BundleHeads h = s.heads();
+    if (!h.active) return "";
+    auto info = s.version_info(*h.active, h.active_manifest_hash);
+    if (!info || s.on_disk(*info)) return "";
+    return "app bundle store: the files of the active version " + info->name + " are missing";
+}
+
+core::Response unhealthy(const std::string& now, const std::string& error) {
+    core::JsonOut o;
+    o.begin_object().key("status").str("error").key("error").str(error).key("timestamp").str(now).end_object();
+    auto r = core::Response::json(o.take(), 503);
+    r.add_header("Retry-After", "5");
+    r.add_header("Cache-Control", "no-store");
+    return r;
+}
+
+}  // namespace
+
 core::Response health(Context& ctx, core::Request&) {
     std::string now = core::rfc3339(core::unix_now());
-    core::JsonOut o;
+    std::string problem;
     try {
         ctx.database().ping();  // a usable node (Synced, primary component) or 503
     } catch (const std::exception& e) {
         core::log::warn(std::string("health check: database unavailable: ") + e.what());
-        o.begin_object().key("status").str("error").key("error").str("database unavailable").key("timestamp").str(now).end_object();
-        auto r = core::Response::json(o.take(), 503);
-        r.add_header("Retry-After", "5");
-        return r;
+        return unhealthy(now, "database unavailable");
     }
+    try {
+        problem = store_problem(ctx);
+    } catch (const std::exception& e) {
+        core::log::warn(std::string("health check: app bundle store: ") + e.what());
+        return unhealthy(now, "database unavailable");
+    }
+    if (!problem.empty()) {
+        core::log::warn("health check: " + problem);
+        return unhealthy(now, problem);
+    }
+    core::JsonOut o;
     o.begin_object().key("status").str("ok").key("timestamp").str(now).key("version").str(SYNKRONUS_VERSION).end_object();
     auto r = core::Response::json(o.take());
     r.add_header("Cache-Control", "no-store");

@@ -1,5 +1,6 @@
 #include "handlers/routes.h"
 
+#include "core/files.h"
 #include "core/log.h"
 #include "db/error.h"
 #include "domain/invalid_input.h"
@@ -78,9 +79,17 @@ core::ServerHooks build_hooks(Context& ctx) {
                 case db::ErrorKind::deadlock:  // conflicts still colliding after the retries
                 case db::ErrorKind::missing_table:
                     return core::ApiError::unavailable("The database is unavailable; try again shortly");
+                case db::ErrorKind::lock_timeout:
+                    return core::ApiError::unavailable("The database is busy; try again shortly");
                 case db::ErrorKind::too_large: return core::ApiError::too_large("A value is too large to store");
                 default: return core::ApiError::internal();
             }
+        } catch (const core::StorageFull& e) {
+            // 503 (a contract slug, and what clients already retry later), not 507:
+            // the condition is the server's and passes once space is freed.
+            core::log::error(std::string("storage full: ") + e.what());
+            return core::ApiError::unavailable("The server's file storage is full; nothing was stored. "
+                                               "Try again after an administrator has freed space");
         } catch (const std::exception& e) {
             core::log::error(std::string("unhandled error: ") + e.what());
             return core::ApiError::internal();

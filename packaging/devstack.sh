@@ -7,6 +7,7 @@
 # WORKERS, BIN (directory of the binaries), SQL_DIR, LOCATIONS_CONF, HTTP_CONF,
 # BUNDLE_DIR (STATE/bundles), ATTACHMENT_DIR (STATE/attachments), STACK_DB_CONF (the config's database lines; the private
 # MariaDB's socket by default).
+# FASTCGI_READ_TIMEOUT (nginx's wait for a worker, e.g. 2s; the fault tests shorten it).
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BIN=${BIN:-$REPO/build}
@@ -161,7 +162,9 @@ stack_stop_nginx() { stack_kill nginx.pid; }
 stack_nginx_conf() {
     sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" \
         -e "s#/var/lib/synkronus/bundles/#$(stack_bundle_dir)/#g" \
-        -e "s#/var/lib/synkronus/attachments/#$(stack_attachment_dir)/#g" "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
+        -e "s#/var/lib/synkronus/attachments/#$(stack_attachment_dir)/#g" \
+        ${FASTCGI_READ_TIMEOUT:+-e "s#^fastcgi_read_timeout .*#fastcgi_read_timeout $FASTCGI_READ_TIMEOUT;#"} \
+        "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
     cp "$HTTP_CONF" "$STATE/nginx/synkronus-http.conf"
     cp /etc/nginx/fastcgi_params "$STATE/nginx/fastcgi_params"
     sed -e "s#@STATE@#$STATE#g" -e "s#@HTTPS_PORT@#$HTTPS_PORT#g" -e "s#@HTTP_PORT@#$HTTP_PORT#g" \

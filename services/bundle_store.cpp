@@ -226,6 +226,92 @@ void BundleStore::sweep_tmp() {
     core::sweep_stale(tmp_dir_, kStaleTmpSeconds);
 }
 
+bool BundleStore::on_disk(const BundleVersionInfo& info, const std::string& path) const {
+    const std::string dir = version_dir(info.version);
+    if (!core::is_directory(dir) || !core::path_exists(version_zip(info.version))) return false;
+    return path.empty() || core::path_exists(dir + "/" + path);
+}
+
+std::vector<std::string> BundleStore::problems_of(const BundleVersionInfo& info) {
+    std::vector<std::string> out;
+    std::string sha;
+    uint64_t size = 0;
+    if (!core::hash_file(version_zip(info.version), sha, size)) out.push_back("its ZIP is missing");
+    else if (sha != info.zip_sha256) out.push_back("its ZIP does not match the hash recorded when it was pushed");
+    if (!core::is_directory(version_dir(info.version))) {
+        out.push_back("its directory is missing");
+        return out;
+    }
+    size_t missing = 0, altered = 0;
+    std::string first;
+    for (const auto& [path, f] : info.files) {
+        bool ok = core::hash_file(version_dir(info.version) + "/" + path, sha, size);
+        if (!ok) ++missing;
+        else if (sha != f.sha256 || size != f.size) ++altered;
+        if ((!ok || sha != f.sha256 || size != f.size) && first.empty()) first = path;
+    }
+    if (missing) out.push_back(std::to_string(missing) + " of its " + std::to_string(info.files.size()) +
+                               " files missing (first: " + first + ")");
+    if (altered) out.push_back(std::to_string(altered) + " of its files altered");
+    return out;
+}
+
+bool BundleStore::republish(const BundleVersionInfo& info) {
+    std::string sha;
+    uint64_t size = 0;
+    if (!core::hash_file(version_zip(info.version), sha, size) || sha != info.zip_sha256) return false;
+    make_dir(tmp_dir_);
+    const std::string stage = random_name(tmp_dir_, "repair-", ".d");
+    make_dir(stage);
+    core::TempGuard guard(stage);
+    domain::ExtractedBundle extracted;
+    try {
+        extracted = domain::extract_bundle(version_zip(info.version), stage);
+    } catch (const domain::BundleError& e) {
+        core::log::warn("app bundle version " + info.name + ": its ZIP is refused now: " + e.what());
+        return false;
+    }
+    // The same ZIP gives the same files; compare anyway, so what is published is
+    // exactly what the manifest names.
+    if (extracted.files.size() != info.files.size()) return false;
+    for (const auto& f : extracted.files) {
+        auto it = info.files.find(f.path);
+        if (it == info.files.end() || it->second.sha256 != f.sha256 || it->second.size != f.size) return false;
+    }
+    core::sync_filesystem_of(stage);
+    remove_tree(version_dir(info.version), tmp_dir_);
+    if (::rename(stage.c_str(), version_dir(info.version).c_str()) != 0) fail("republishing " + version_dir(info.version));
+    guard.release();
+    core::fsync_dir(versions_dir_);
+    return true;
+}
+
+std::vector<BundleCheck> BundleStore::check(bool repair) {
+    std::vector<BundleCheck> out;
+    for (const auto& entry : repo_.list()) {
+        BundleCheck c;
+        c.version = entry.version;
+        c.active = entry.active;
+        auto info = version_info(entry.version);
+        if (!info) continue;  // retired meanwhile
+        c.problems = problems_of(*info);
+        if (!c.problems.empty() && repair) {
+            if (republish(*info) && problems_of(*info).empty()) {
+                c.repair = BundleCheck::Repair::republished;
+                core::log::warn("app bundle version " + info->name + " re-published from its ZIP");
+            } else if (c.active && repo_.deactivate(entry.version)) {
+                c.repair = BundleCheck::Repair::deactivated;
+                core::log::warn("app bundle version " + info->name + " deactivated: its files are missing");
+            } else {
+                c.repair = BundleCheck::Repair::not_repaired;
+            }
+            if (c.repair != BundleCheck::Repair::not_repaired) changed();
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 std::shared_ptr<const BundleVersionInfo> BundleStore::remember(const db::BundleVersionRow& row) {
     domain::Manifest m = domain::parse_manifest_json(row.manifest);
     auto info = std::make_shared<BundleVersionInfo>();

@@ -2,13 +2,19 @@
 // record in the database (db/bundle_repository.h). No HTTP here.
 //
 // Layout (one filesystem, so every move is an atomic rename):
-//   bundle_dir/tmp/             uploads and extractions in progress
+//   bundle_dir/tmp/             uploads and extractions in progress, named after host and
+//                               pid: each worker, as it starts, removes those of dead
+//                               workers of its host (core::sweep_dead_owners), so a worker
+//                               killed mid-push leaves nothing for long
 //   bundle_dir/versions/NNNN/   the extracted files of a version, never changed once published
 //   bundle_dir/versions/NNNN.zip  the archive as pushed
 //
 // A version's files are in place before its row commits, and its row is deleted
 // before its files are (after a grace period), so any version the database names
-// has its files on disk.
+// has its files on disk. Only something outside the server breaks that (a purge
+// and reinstall that kept the database, a restored backup of one but not the
+// other): serving checks that the files it names are there (on_disk) and
+// check() finds and repairs the rest.
 //
 // Concurrency, across workers and hosts:
 // - Pushes extract outside any lock, then allocate, check core fields against
@@ -81,6 +87,15 @@ struct BundlePushResult {
     std::string manifest_json;
 };
 
+// What check() found for one stored version.
+struct BundleCheck {
+    int64_t version = 0;
+    bool active = false;
+    // Empty when the files on disk match the database; else one line per problem.
+    std::vector<std::string> problems;
+    enum class Repair { none, republished, deactivated, not_repaired } repair = Repair::none;
+};
+
 class BundleStore {
 public:
     // `generation` is a counter shared by the workers of this host; a push or
@@ -109,12 +124,23 @@ public:
     // The forms of a stored version, read from its directory (cached).
     std::shared_ptr<const std::map<std::string, domain::FormDef>> forms(int64_t version);
 
+    // Whether the files the database names for `info` are on disk: its directory
+    // and ZIP, and with `path` that file (a manifest path) too. One or two stat()s.
+    bool on_disk(const BundleVersionInfo& info, const std::string& path = {}) const;
+
+    // Compares every stored version's files with the database (every file's size
+    // and hash, the ZIP's hash). With `repair`, a damaged version whose kept ZIP is
+    // intact is extracted again into place; an active version that cannot be
+    // repaired is deactivated, so clients get no manifest naming missing files.
+    std::vector<BundleCheck> check(bool repair);
 
 private:
     std::string version_dir(int64_t version) const;
     std::string version_zip(int64_t version) const;
     void apply_retention();
     void sweep_tmp();
+    std::vector<std::string> problems_of(const BundleVersionInfo& info);
+    bool republish(const BundleVersionInfo& info);
     std::shared_ptr<const BundleVersionInfo> remember(const db::BundleVersionRow& row);
 
     void changed();

@@ -52,6 +52,10 @@ std::vector<core::SettingDecl> setting_decls() {
         {"db_user", "synkronus", "Database user.", check_any()},
         {"db_password", "", "Database password.", check_any(), true},
         {"db_name", "synkronus", "Database name.", check_any()},
+        {"db_lock_wait_timeout", "20",
+         "Seconds a request waits for a database lock (a long transaction or LOCK TABLES elsewhere)\n"
+         "before it gives up with 503. Keep it below nginx's fastcgi_read_timeout (60 s).",
+         check_int(1, 3600)},
         {"jwt_secret", "",
          "Secret that signs tokens, at least 32 bytes. Prefer jwt_secret_file; the server refuses to start without one.",
          check_any(), true},
@@ -149,6 +153,7 @@ db::Settings db_settings_from(const core::Config& cfg) {
     s.user = cfg.str("db_user");
     s.password = cfg.str("db_password");
     s.name = cfg.str("db_name");
+    s.lock_wait_timeout_s = static_cast<int>(cfg.integer("db_lock_wait_timeout"));
     return s;
 }
 

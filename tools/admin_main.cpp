@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "db/database.h"
 #include "db/migrate.h"
+#include "services/bundle_store.h"
 #include "services/attachment_store.h"
 #include "services/settings.h"
 #include "services/user_service.h"
@@ -27,6 +28,9 @@ int usage() {
                  "  set-role USER ROLE\n"
                  "  delete-user USER\n"
                  "  list-users\n"
+                 "  check [--repair]             compare the app bundle store with the database;\n"
+                 "                               --repair re-publishes damaged versions from their\n"
+                 "                               kept ZIP, or deactivates an active one it cannot repair\n"
                  "  attachments list             stored attachments; 'unreferenced' when no record's data names one\n"
                  "  attachments delete ID        as DELETE /attachments/ID (clients see a delete in the manifest)\n"
                  "  attachments check            every stored attachment's file exists with its size and hash\n"
@@ -52,6 +56,36 @@ std::string read_password(const std::string& prompt) {
     }
     if (!pw.empty() && pw.back() == '\r') pw.pop_back();
     return pw;
+}
+
+// Exit 0 when the store matches the database (after repairs), 1 when not.
+int check_store(db::Database& database, const core::Config& cfg, bool repair) {
+    services::BundleStore store(database, cfg.str("bundle_dir"), cfg.integer("bundle_retention"));
+    auto results = store.check(repair);
+    int left = 0;
+    for (const auto& c : results) {
+        std::cout << "app bundle version " << services::bundle_version_name(c.version) << (c.active ? " (active)" : "");
+        if (c.problems.empty()) {
+            std::cout << ": ok\n";
+            continue;
+        }
+        std::cout << ":";
+        for (const auto& p : c.problems) std::cout << " " << p << ";";
+        switch (c.repair) {
+            case services::BundleCheck::Repair::republished: std::cout << " repaired: re-published from its ZIP\n"; break;
+            case services::BundleCheck::Repair::deactivated:
+                std::cout << " deactivated: no kept ZIP to repair it from; push or switch to another version\n";
+                break;
+            case services::BundleCheck::Repair::not_repaired:
+                std::cout << " not repaired: no kept ZIP to repair it from\n";
+                ++left;
+                break;
+            case services::BundleCheck::Repair::none: std::cout << " (check --repair to repair)\n"; ++left; break;
+        }
+    }
+    if (results.empty()) std::cout << "no app bundle version is stored\n";
+    std::cout << (left ? std::to_string(left) + " version(s) with problems\n" : "the app bundle store matches the database\n");
+    return left ? 1 : 0;
 }
 
 int refuse(const std::string& why) {
@@ -105,6 +139,8 @@ int main(int argc, char** argv) {
             std::cout << r.applied.size() << " migration(s) applied, " << r.already.size() << " already applied\n";
             return 0;
         }
+        if (cmd == "check" && (args.size() == 1 || (args.size() == 2 && args[1] == "--repair")))
+            return check_store(database, cfg, args.size() == 2);
         services::UserService users(database, services::password_params_from(cfg));
         if (cmd == "create-user" && args.size() == 3) {
             if (!services::valid_username(args[1])) return refuse(services::kUsernameRule);

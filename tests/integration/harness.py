@@ -101,10 +101,11 @@ def token_for(role="read-write"):
     return login(name, pw)["token"]
 
 
-def stack(*functions):
-    """Runs devstack.sh functions (e.g. 'stack_stop_db') against the test stack."""
+def stack(*functions, env=None):
+    """Runs devstack.sh functions (e.g. 'stack_stop_db') against the test stack, with
+    `env` added to the environment (e.g. SYNKRONUS_<KEY> overrides for the workers)."""
     script = ". " + os.path.join(REPO, "packaging/devstack.sh") + "; " + " && ".join(functions)
-    subprocess.run(["bash", "-c", script], check=True, env=os.environ.copy())
+    subprocess.run(["bash", "-c", script], check=True, env={**os.environ, **(env or {})})
 
 
 def sql(query):

@@ -124,14 +124,21 @@ class RequestsNginxRefuses(Base):
 
 
 class Files(Base):
-    def test_file_missing_behind_x_accel_is_404_problem(self):
+    def test_file_missing_from_the_store_is_503_naming_the_version(self):
+        # The worker looks before it hands the file to nginx (X-Accel-Redirect): a file
+        # the database names but the store lacks is the store and the database
+        # disagreeing (issue 11), not a 404 that says the file does not exist.
         version, files = self.newest("missing-file")
         on_disk = os.path.join(h.STATE, "bundles", "versions", version, "app", "js", "main.js")
         kept = on_disk + ".kept"
         shutil.move(on_disk, kept)
         try:
             r = h.request("GET", download_url("app/js/main.js", preview=True), token=h.admin_token())
-            self.assert_nginx_problem(r, 404, "not-found")
+            p = h.assert_problem(self, r, 503, "unavailable")
+            self.assertIn(f"app bundle version {version} are missing", p["detail"])
+            # The version's other files are still served.
+            r = h.request("GET", download_url("app/index.html", preview=True), token=h.admin_token())
+            self.assertEqual(r.status, 200, r)
         finally:
             shutil.move(kept, on_disk)
 

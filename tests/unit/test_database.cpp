@@ -37,7 +37,6 @@ BOOST_AUTO_TEST_CASE(bad_db_hosts_are_refused_naming_the_entry) {
 
 BOOST_AUTO_TEST_CASE(galera_errors_are_classified_for_retry_and_failover) {
     BOOST_TEST(static_cast<int>(db::classify_errno(1213)) == static_cast<int>(db::ErrorKind::deadlock));
-    BOOST_TEST(static_cast<int>(db::classify_errno(1205)) == static_cast<int>(db::ErrorKind::deadlock));
     BOOST_TEST(static_cast<int>(db::classify_errno(1047)) == static_cast<int>(db::ErrorKind::node_unavailable));
     BOOST_TEST(static_cast<int>(db::classify_errno(2013)) == static_cast<int>(db::ErrorKind::lost_connection));
 }

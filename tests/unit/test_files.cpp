@@ -1,0 +1,104 @@
+// core/files: what a crash or a full disk leaves, and how it is told apart.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include "core/files.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TmpDir {
+    std::string path;
+    TmpDir() {
+        char tmpl[] = "/tmp/synk-files-XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~TmpDir() { fs::remove_all(path); }
+};
+
+void touch(const std::string& p) { std::ofstream(p) << "x"; }
+
+// A pid that surely runs no process: a child that has exited and been reaped.
+pid_t dead_pid() {
+    pid_t p = ::fork();
+    if (p == 0) ::_exit(0);
+    ::waitpid(p, nullptr, 0);
+    return p;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(files)
+
+BOOST_AUTO_TEST_CASE(sweep_dead_owners_removes_only_leftovers_of_dead_processes_of_this_host) {
+    TmpDir d;
+    const std::string mine = core::owner_tag();  // "<host>.<pid>."
+    const std::string host = mine.substr(0, mine.find('.'));
+    const std::string dead = host + "." + std::to_string(dead_pid()) + ".";
+    // What a worker killed mid-push leaves: an upload and a half-extracted tree.
+    touch(d.path + "/push-" + dead + "00ff.zip");
+    fs::create_directories(d.path + "/push-" + dead + "11ee.d/app/js");
+    touch(d.path + "/push-" + dead + "11ee.d/app/js/main.js");
+    // Live: this process's own upload, a name made by random_name, another host's.
+    touch(d.path + "/push-" + mine + "22dd.zip");
+    const std::string named = core::random_name(d.path, "gone-");
+    touch(named);
+    const std::string other = d.path + "/push-otherhost." + std::to_string(dead_pid()) + ".33cc.zip";
+    touch(other);
+    touch(d.path + "/unrelated");
+
+    BOOST_TEST(core::sweep_dead_owners(d.path) == 2);
+    BOOST_TEST(!fs::exists(d.path + "/push-" + dead + "00ff.zip"));
+    BOOST_TEST(!fs::exists(d.path + "/push-" + dead + "11ee.d"));
+    BOOST_TEST(fs::exists(d.path + "/push-" + mine + "22dd.zip"));
+    BOOST_TEST(fs::exists(named));
+    BOOST_TEST(fs::exists(other));
+    BOOST_TEST(fs::exists(d.path + "/unrelated"));
+    BOOST_TEST(core::sweep_dead_owners(d.path) == 0);
+    BOOST_TEST(core::sweep_dead_owners(d.path + "/missing") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(random_name_carries_the_owner_tag) {
+    std::string n = core::random_name("/x", "push-", ".zip");
+    BOOST_TEST(n.rfind("/x/push-" + core::owner_tag(), 0) == 0);
+    BOOST_TEST(n.size() == std::string("/x/push-").size() + core::owner_tag().size() + 16 + 4);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_is_storage_full_other_errors_are_not) {
+    int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    BOOST_REQUIRE(full >= 0);
+    BOOST_CHECK_THROW(core::write_all(full, "abc", 3, "test file"), core::StorageFull);
+    ::close(full);
+    int ro = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    try {
+        core::write_all(ro, "abc", 3, "test file");
+        BOOST_FAIL("writing a read-only descriptor succeeded");
+    } catch (const core::StorageFull&) {
+        BOOST_FAIL("EBADF taken for a full disk");
+    } catch (const std::runtime_error& e) {
+        BOOST_TEST(std::string(e.what()).find("test file") != std::string::npos);
+    }
+    ::close(ro);
+}
+
+BOOST_AUTO_TEST_CASE(hash_file_reports_size_and_hash_or_absence) {
+    TmpDir d;
+    std::ofstream(d.path + "/f") << "abc";
+    std::string sha;
+    uint64_t size = 0;
+    BOOST_TEST(core::hash_file(d.path + "/f", sha, size));
+    BOOST_TEST(size == 3u);
+    BOOST_TEST(sha == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    BOOST_TEST(!core::hash_file(d.path + "/missing", sha, size));
+    BOOST_TEST(!core::hash_file(d.path, sha, size));  // a directory
+}
+
+BOOST_AUTO_TEST_SUITE_END()

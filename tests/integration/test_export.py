@@ -422,8 +422,9 @@ class ExportMemoryTest(unittest.TestCase):
         self.assertGreater(cpu[serving], os.sysconf("SC_CLK_TCK"))  # it did the work: more than 1 s of CPU
         self.assertGreater(size, self.LIMIT_MIB * 2**20)
         self.assertGreater(info.file_size, 2 * self.LIMIT_MIB * 2**20)
-        for pid in pids:
-            self.assertLess(after[pid], self.LIMIT_MIB * 1024, f"worker {pid} peaked at {after[pid] / 1024:.1f} MiB")
+        if not h.SANITIZED:
+            for pid in pids:
+                self.assertLess(after[pid], self.LIMIT_MIB * 1024, f"worker {pid} peaked at {after[pid] / 1024:.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ echo "== unit tests ($BIN/unit-tests)"
 
 echo "== integration tests against $BIN"
 # Own state directory, so a plain `make test` stack is never reused or wiped.
-STATE=$REPO/tests/tmp/stack-asan BIN=$BIN "$REPO/tests/integration/run.sh" "${2:-test_*.py}" || rc=1
+STATE=$REPO/tests/tmp/stack-asan BIN=$BIN SANITIZED=1 "$REPO/tests/integration/run.sh" "${2:-test_*.py}" || rc=1
 
 if [ -n "$(ls -A "$REPORTS")" ]; then
     echo "== sanitizer reports (each fails the run):"

@@ -1,8 +1,8 @@
 // Why the manifest's since_version cursor never skips
 // ----------------------------------------------------
 // An upload or a deletion takes its version from the same counter row as record
-// pushes (sync_counter; the argument for records is at the top of
-// db/sync_repository.cpp). In one transaction it locks that row (SELECT ... FOR
+// pushes (sync_counter, db/change_counter.h; the argument for records is at the
+// top of services/sync_service.cpp). In one transaction it locks that row (SELECT ... FOR
 // UPDATE), writes the attachment row with version = counter + 1, raises the
 // counter and commits: the row and the raised counter become visible together,
 // and writers commit one at a time in version order. A manifest reads the counter
@@ -16,6 +16,8 @@
 
 #include <memory>
 
+#include "db/change_counter.h"
+
 namespace db {
 
 using RS = std::unique_ptr<sql::ResultSet>;
@@ -25,19 +27,6 @@ namespace {
 AttachmentRow read_row(sql::ResultSet& rs) {
     return AttachmentRow{rs.getString(1), rs.getString(2), rs.getInt64(3), rs.getString(4), rs.getInt(5) != 0,
                          rs.getInt64(6)};
-}
-
-// Locks the change counter until COMMIT and returns the next version.
-int64_t lock_next_version(Database& db) {
-    RS rs(db.stmt(Stmt::SYNC_COUNTER_LOCK).executeQuery());
-    if (!rs->next()) throw Error(ErrorKind::missing_table, 0, "sync_counter row missing");
-    return rs->getInt64(1) + 1;
-}
-
-void raise_counter(Database& db, int64_t version) {
-    auto& add = db.stmt(Stmt::SYNC_COUNTER_ADD);
-    add.setInt64(1, version);
-    add.executeUpdate();
 }
 
 std::optional<AttachmentRow> select_one(Database& db, Stmt which, const std::string& id) {
@@ -67,7 +56,7 @@ AttachmentRepository::PutResult AttachmentRepository::put(const AttachmentRow& r
                                                           const std::function<void()>& place) {
     PutResult result = PutResult::stored;
     db_.transaction([&] {
-        const int64_t version = lock_next_version(db_);
+        const int64_t version = lock_change_counter(db_) + 1;
         auto existing = select_one(db_, Stmt::ATT_SEL_ONE_FOR_UPDATE, row.attachment_id);
         if (existing && !existing->deleted) {
             result = existing->sha256 == row.sha256 ? PutResult::unchanged : PutResult::conflict;
@@ -82,7 +71,7 @@ AttachmentRepository::PutResult AttachmentRepository::put(const AttachmentRow& r
         ps.setInt64(5, version);
         ps.setString(6, by);
         ps.executeUpdate();
-        raise_counter(db_, version);
+        set_change_counter(db_, version);
         // The bytes are live again: a pending removal of the same file is void.
         auto& unretire = db_.stmt(Stmt::ATT_RETIRED_DEL);
         unretire.setString(1, row.sha256);
@@ -96,7 +85,7 @@ bool AttachmentRepository::remove(const std::string& id, const std::string& by) 
     bool removed = false;
     db_.transaction([&] {
         removed = false;
-        const int64_t version = lock_next_version(db_);
+        const int64_t version = lock_change_counter(db_) + 1;
         auto existing = select_one(db_, Stmt::ATT_SEL_ONE_FOR_UPDATE, id);
         if (!existing || existing->deleted) return;
         auto& ps = db_.stmt(Stmt::ATT_MARK_DELETED);
@@ -104,7 +93,7 @@ bool AttachmentRepository::remove(const std::string& id, const std::string& by) 
         ps.setString(2, by);
         ps.setString(3, id);
         ps.executeUpdate();
-        raise_counter(db_, version);
+        set_change_counter(db_, version);
         if (!sha_is_live(db_, existing->sha256)) {
             auto& ret = db_.stmt(Stmt::ATT_RETIRED_INS);
             ret.setString(1, existing->sha256);
@@ -120,10 +109,7 @@ AttachmentRepository::Changes AttachmentRepository::changes_since(int64_t since)
     // A transaction only for its snapshot: the counter and the rows are read in one.
     db_.transaction([&] {
         out = {};
-        {
-            RS rs(db_.stmt(Stmt::SYNC_COUNTER_SEL).executeQuery());
-            out.current_version = rs->next() ? rs->getInt64(1) : 0;
-        }
+        out.current_version = read_change_counter(db_);
         auto& ps = db_.stmt(Stmt::ATT_SEL_CHANGES);
         ps.setInt64(1, since);
         ps.setInt64(2, out.current_version);
@@ -168,7 +154,7 @@ std::vector<std::string> AttachmentRepository::retired_due(int64_t grace_seconds
 
 void AttachmentRepository::retire_file(const std::string& sha256, const std::function<void()>& remove_file) {
     db_.transaction([&] {
-        lock_next_version(db_);  // only the lock: uploads place files under it
+        lock_change_counter(db_);  // only the lock: uploads place files under it
         if (!sha_is_live(db_, sha256)) remove_file();
         auto& del = db_.stmt(Stmt::ATT_RETIRED_DEL);
         del.setString(1, sha256);

@@ -56,50 +56,46 @@ std::optional<std::string> ExportRepository::next_form_type(const std::optional<
     });
 }
 
-ExportPage ExportRepository::data_page(const std::string& form_type, int64_t after, int limit,
-                                       const std::function<void(std::string_view)>& fn) {
+ExportPage ExportRepository::page(Stmt which, const std::string& form_type, int64_t after, int limit,
+                                  const std::function<void(sql::ResultSet&)>& row) {
     return in_snapshot([&] {
-        auto& ps = db_.stmt(Stmt::EXPORT_SEL_DATA_PAGE);
+        auto& ps = db_.stmt(which);
         ps.setString(1, form_type);
         ps.setInt64(2, after);
         ps.setInt(3, limit);
         std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
         ExportPage page;
         while (rs->next()) {
-            page.last_change_id = rs->getInt64(1);
+            page.last_change_id = rs->getInt64(1);  // both statements start with change_id
             ++page.rows;
-            sql::SQLString data = rs->getString(2);
-            fn(std::string_view(data.c_str(), data.length()));
+            row(*rs);
         }
         return page;
     });
 }
 
+ExportPage ExportRepository::data_page(const std::string& form_type, int64_t after, int limit,
+                                       const std::function<void(std::string_view)>& fn) {
+    return page(Stmt::EXPORT_SEL_DATA_PAGE, form_type, after, limit, [&](sql::ResultSet& rs) {
+        sql::SQLString data = rs.getString(2);
+        fn(std::string_view(data.c_str(), data.length()));
+    });
+}
+
 ExportPage ExportRepository::record_page(const std::string& form_type, int64_t after, int limit,
                                          const std::function<void(const domain::ExportRecord&)>& fn) {
-    return in_snapshot([&] {
-        auto& ps = db_.stmt(Stmt::EXPORT_SEL_ROW_PAGE);
-        ps.setString(1, form_type);
-        ps.setInt64(2, after);
-        ps.setInt(3, limit);
-        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-        ExportPage page;
-        domain::ExportRecord r;
-        while (rs->next()) {
-            page.last_change_id = rs->getInt64(1);
-            ++page.rows;
-            r.observation_id = rs->getString(2);
-            r.form_version = rs->getString(3);
-            r.created_at = nullable(*rs, 4);
-            r.updated_at = nullable(*rs, 5);
-            r.synced_at = rs->getString(6);
-            r.deleted = rs->getInt(7) != 0;
-            r.geolocation = nullable(*rs, 8);
-            r.last_modified_by = rs->getString(9);
-            r.data = rs->getString(10);
-            fn(r);
-        }
-        return page;
+    domain::ExportRecord r;
+    return page(Stmt::EXPORT_SEL_ROW_PAGE, form_type, after, limit, [&](sql::ResultSet& rs) {
+        r.observation_id = rs.getString(2);
+        r.form_version = rs.getString(3);
+        r.created_at = nullable(rs, 4);
+        r.updated_at = nullable(rs, 5);
+        r.synced_at = rs.getString(6);
+        r.deleted = rs.getInt(7) != 0;
+        r.geolocation = nullable(rs, 8);
+        r.last_modified_by = rs.getString(9);
+        r.data = rs.getString(10);
+        fn(r);
     });
 }
 

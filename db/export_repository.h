@@ -41,6 +41,11 @@ public:
                            const std::function<void(const domain::ExportRecord&)>& fn);
 
 private:
+    // One page of `which` (change_id first) for `form_type` after `after`; `row`
+    // reads the rest of each row.
+    ExportPage page(Stmt which, const std::string& form_type, int64_t after, int limit,
+                    const std::function<void(sql::ResultSet&)>& row);
+
     Database& db_;
 };
 

@@ -6,6 +6,7 @@
 #include <cppconn/datatype.h>
 
 #include "core/time_util.h"
+#include "db/change_counter.h"
 #include "db/lease.h"
 
 namespace db {
@@ -99,23 +100,11 @@ void SyncRepository::delete_expired_transmissions() {
                         [&] { db_.run([&] { db_.stmt(Stmt::SYNC_TX_DEL_EXPIRED).executeUpdate(); }); });
 }
 
-int64_t SyncRepository::lock_counter() {
-    RS rs(db_.stmt(Stmt::SYNC_COUNTER_LOCK).executeQuery());
-    if (!rs->next()) throw Error(ErrorKind::missing_table, 0, "sync_counter row missing");
-    return rs->getInt64(1);
-}
+int64_t SyncRepository::lock_counter() { return lock_change_counter(db_); }
 
-int64_t SyncRepository::read_counter() {
-    RS rs(db_.stmt(Stmt::SYNC_COUNTER_SEL).executeQuery());
-    if (!rs->next()) throw Error(ErrorKind::missing_table, 0, "sync_counter row missing");
-    return rs->getInt64(1);
-}
+int64_t SyncRepository::read_counter() { return read_change_counter(db_); }
 
-void SyncRepository::set_counter(int64_t last_change_id) {
-    auto& add = db_.stmt(Stmt::SYNC_COUNTER_ADD);
-    add.setInt64(1, last_change_id);
-    add.executeUpdate();
-}
+void SyncRepository::set_counter(int64_t last_change_id) { set_change_counter(db_, last_change_id); }
 
 std::map<std::string, domain::StoredState> SyncRepository::lock_records(const std::vector<std::string>& ids) {
     std::map<std::string, domain::StoredState> stored;

@@ -20,6 +20,29 @@ DB_USER=${DB_USER:-synkronus}
 
 stack_log() { echo "[stack] $*" >&2; }
 
+# A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice from its
+# ephemeral range, which the fixed ports of the docs and of other stacks are not in).
+stack_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Free ports for each of HTTPS_PORT, HTTP_PORT and DB_PORT the caller left unset (or
+# empty), exported: a test stack must start on a machine where another program holds
+# any fixed port. A port is only free when chosen; nginx's or MariaDB's bind failing on
+# one taken meanwhile fails the start-up, which says so in its log.
+stack_choose_ports() {
+    local v p
+    for v in HTTPS_PORT HTTP_PORT DB_PORT; do
+        [ -n "${!v:-}" ] && continue
+        p=$(stack_free_port) || return 1
+        # Three distinct ports, even if the kernel hands the same one out twice.
+        while [ "$p" = "${HTTPS_PORT:-}" ] || [ "$p" = "${HTTP_PORT:-}" ] || [ "$p" = "${DB_PORT:-}" ]; do
+            p=$(stack_free_port) || return 1
+        done
+        export "$v=$p"
+    done
+}
+
 # Bundle and attachment files: on storage that every host of a cluster shares.
 stack_bundle_dir() { echo "${BUNDLE_DIR:-$STATE/bundles}"; }
 stack_attachment_dir() { echo "${ATTACHMENT_DIR:-$STATE/attachments}"; }
@@ -144,12 +167,25 @@ stack_set_admin_password() {
     fi
 }
 
+# The pids of the supervisor's live children (its workers), zombies left out.
+stack_worker_pids() {
+    local sup pid
+    sup=$(cat "$STATE/workers.pid" 2>/dev/null) || return 0
+    for pid in $(pgrep -P "$sup"); do
+        [ "$(sed 's/.*) //; s/ .*//' "/proc/$pid/stat" 2>/dev/null)" = Z ] || echo "$pid"
+    done
+}
+
+# Returns once the socket exists and the supervisor has forked its whole pool (the
+# `workers` of the config, SYNKRONUS_WORKERS if set): whoever reads the worker pids
+# next (a test, a bench) sees every one of them, not the first few.
 stack_start_workers() {
     rm -f "$STATE/fcgi.sock"
     setsid "$BIN/synkronus-fcgi" --config "$STATE/synkronus.conf" >>"$STATE/logs/workers.log" 2>&1 &
     echo $! >"$STATE/workers.pid"
-    for _ in $(seq 1 100); do
-        [ -S "$STATE/fcgi.sock" ] && return 0
+    local want=${SYNKRONUS_WORKERS:-$(sed -n 's/^workers = //p' "$STATE/synkronus.conf")}
+    for _ in $(seq 1 400); do
+        if [ -S "$STATE/fcgi.sock" ] && [ "$(stack_worker_pids | wc -l)" -ge "${want:-1}" ]; then return 0; fi
         kill -0 "$(cat "$STATE/workers.pid")" 2>/dev/null || { tail -20 "$STATE/logs/workers.log" >&2; return 1; }
         sleep 0.05
     done
@@ -206,6 +242,35 @@ stack_stop() {
     stack_kill nginx.pid
     stack_kill workers.pid
     stack_kill mariadb.pid
+}
+
+# The processes outside this shell's session that hold STATE/.lock open. Every service
+# inherits the lock's fd and runs in a session of its own (setsid), so this finds one
+# whose pid file was never written (a TERM between `setsid … &` and `echo $!`) or a
+# worker that outlived its supervisor; this shell's own children (a sleep, the
+# command substitution running this) share its session and are left alone.
+stack_sid() { local st; read -r st 2>/dev/null <"/proc/$1/stat" || return 1; set -- ${st##*) }; echo "$4"; }
+stack_lock_holders() {
+    local f pid sid mine seen=" "
+    mine=$(stack_sid $$)
+    for f in $(find /proc/[0-9]*/fd -maxdepth 1 -lname "$STATE/.lock" 2>/dev/null); do
+        pid=${f#/proc/}; pid=${pid%%/*}
+        case $seen in *" $pid "*) continue ;; esac
+        seen="$seen$pid "
+        sid=$(stack_sid "$pid") || continue  # gone meanwhile (the find itself holds the fd too)
+        [ "$sid" != "$mine" ] && echo "$pid"
+    done
+    return 0
+}
+
+stack_stop_stragglers() {
+    local pids
+    pids=$(stack_lock_holders)
+    [ -n "$pids" ] || return 0
+    stack_log "stopping leftover processes: $(echo $pids)"
+    kill -TERM $pids 2>/dev/null
+    for _ in $(seq 1 50); do pids=$(stack_lock_holders); [ -n "$pids" ] || return 0; sleep 0.1; done
+    kill -KILL $pids 2>/dev/null
 }
 
 # Everything up to a serving stack (data under STATE is reused when present).

@@ -12,8 +12,23 @@ DB_PORT=${DB_PORT:-3407}
 
 # Before the trap: a refused start must leave the running instance alone.
 stack_lock || exit 1
-cleanup() { trap - INT TERM EXIT; echo; stack_log "stopping"; stack_stop; exit 0; }
-trap cleanup INT TERM EXIT
+# Stopping ignores every further INT and TERM: a TERM sent to the whole process group
+# (a supervisor, a test harness, Ctrl-C) reaches this script twice, once directly and
+# once from make, which passes its own TERM on to its child, and a second TERM that
+# ended the cleanup half-way left nginx, the workers or MariaDB running (they are in
+# their own sessions, out of the group's reach). Whatever still holds the state's
+# lock after the ordered stop (a service started an instant before the TERM, whose
+# pid file was not yet written) is stopped too. make waits for this script to exit.
+cleanup() {
+    trap '' INT TERM
+    trap - EXIT
+    echo; stack_log "stopping"
+    stack_stop
+    stack_stop_stragglers
+    exit "${1:-0}"
+}
+trap 'cleanup 0' INT TERM
+trap 'cleanup $?' EXIT
 
 stack_dirs && stack_cert && stack_secrets && stack_start_db && stack_setup_db && stack_write_config &&
     stack_admin migrate >/dev/null || { stack_log "start-up failed; logs in $STATE/logs"; exit 1; }
@@ -42,7 +57,7 @@ MSG
 # Stay in the foreground until a service dies or we are interrupted.
 while kill -0 "$(cat "$STATE/nginx.pid")" 2>/dev/null && kill -0 "$(cat "$STATE/workers.pid")" 2>/dev/null \
     && kill -0 "$(cat "$STATE/mariadb.pid")" 2>/dev/null; do
-    sleep 1
+    sleep 0.5
 done
 stack_log "a service stopped unexpectedly; see $STATE/logs"
 exit 1

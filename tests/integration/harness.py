@@ -120,11 +120,40 @@ def sql(query):
     return [line.split("\t") for line in out.splitlines() if line]
 
 
+def _zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1][0] == "Z"
+    except OSError:
+        return True  # gone
+
+
 def worker_pids():
-    """Pids of the worker processes (children of the supervisor)."""
+    """Pids of the worker processes (live children of the supervisor; a killed worker
+    its supervisor has not reaped yet is not one). What the pool is now: right after
+    a kill it may lack the replacement; wait_for_workers() waits for a full pool."""
     sup = open(os.path.join(STATE, "workers.pid")).read().strip()
     out = subprocess.run(["pgrep", "-P", sup], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+    return [int(p) for p in out.split() if not _zombie(int(p))]
+
+
+def expected_workers():
+    """The pool size of the test stack (WORKERS of tests/integration/run.sh)."""
+    return int(os.environ.get("WORKERS", "3"))
+
+
+def wait_for_workers(count=None, timeout=30.0):
+    """The worker pids once the pool has `count` (default: the stack's WORKERS) live
+    workers: read state only once it is the state you expect. Fails after `timeout`."""
+    count = expected_workers() if count is None else count
+    pids = []
+
+    def full():
+        nonlocal pids
+        pids = worker_pids()
+        return len(pids) == count
+    assert wait_until(full, timeout=timeout), f"the pool has {len(pids)} workers, not {count}: {pids}"
+    return pids
 
 
 def worker_bytes_written():

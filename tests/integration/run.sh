@@ -5,13 +5,16 @@
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 export STATE=${STATE:-$REPO/tests/tmp/stack}
-export HTTPS_PORT=${HTTPS_PORT:-18443} HTTP_PORT=${HTTP_PORT:-18080} DB_PORT=${DB_PORT:-13407}
 export WORKERS=${WORKERS:-3}
 # The binaries under test: build/ unless a caller (make test-sanitize) names another build.
 export BIN=${BIN:-$REPO/build}
 # Cheaper Argon2 parameters keep the many logins of the suite fast; the hashing code is the same.
 export ARGON2_MEMORY_KIB=${ARGON2_MEMORY_KIB:-8192} ARGON2_TIME_COST=${ARGON2_TIME_COST:-1}
 . "$REPO/packaging/devstack.sh"
+# Ports: HTTPS_PORT, HTTP_PORT and DB_PORT when given, else free ones chosen now, so
+# the suite runs beside whatever else holds a port (`make test` checks that).
+stack_choose_ports || exit 1
+echo "test stack: https $HTTPS_PORT, http $HTTP_PORT, MariaDB $DB_PORT, state $STATE"
 
 stack_lock || exit 1
 cleanup() { stack_stop; }

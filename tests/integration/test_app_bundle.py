@@ -787,7 +787,7 @@ class BytesBypassWorkers(Base):
         raw.settimeout(30)
         raw.connect((h.HOST, h.PORT))
         s = ssl.create_default_context(cafile=h.CACERT).wrap_socket(raw, server_hostname="localhost")
-        pids = h.worker_pids()
+        pids = h.wait_for_workers()
         try:
             s.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\n"
                        "Connection: close\r\n\r\n" % (url, h.admin_token())).encode())

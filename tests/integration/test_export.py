@@ -377,7 +377,7 @@ class ExportMemoryTest(unittest.TestCase):
         h.sql(f"DELETE FROM sync_records WHERE schema_type = '{cls.big_type}'")
 
     def test_peak_rss_of_the_serving_worker_stays_bounded(self):
-        pids = h.worker_pids()
+        pids = h.wait_for_workers()
         before = {}
         for pid in pids:
             with open(f"/proc/{pid}/clear_refs", "w") as f:

@@ -61,6 +61,15 @@ def transmission_stored(tid):
     return int(h.sql(f"SELECT COUNT(*) FROM sync_transmissions WHERE transmission_id = '{tid}'")[0][0])
 
 
+def wait_counter_held(timeout=20):
+    """Returns once the holder's `SELECT SLEEP(...)` runs, so its FOR UPDATE lock on the
+    change counter is taken (a fixed pause was not always enough under ASan)."""
+    def held():
+        return h.sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                     "WHERE INFO LIKE 'SELECT SLEEP(%'")[0][0] != "0"
+    assert h.wait_until(held, timeout=timeout, interval=0.05), "the holder never took the counter's lock"
+
+
 def admin_cli(*args):
     return subprocess.run([ADMIN, "--config", os.path.join(h.STATE, "synkronus.conf"), *args],
                           capture_output=True, text=True, timeout=120)
@@ -156,13 +165,16 @@ class DatabaseKilled(unittest.TestCase):
         for th in threads:
             th.start()
         try:
-            time.sleep(1.5)
+            # The load runs (pushes answered) before the kill, however slow the build.
+            h.wait_until(lambda: len(told) >= 4, timeout=30, interval=0.05)
             sigkill_and_wait(pidfile("mariadb.pid"))
-            time.sleep(1.0)
+            time.sleep(1.0)  # the outage itself
         finally:
             h.stack("stack_start_db")
         self.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
-        time.sleep(1.0)
+        # And again after the restart, for pushes retried across it to be answered.
+        answered = len(told)
+        h.wait_until(lambda: len(told) >= max(answered + 4, 9), timeout=30, interval=0.05)
         stop.set()
         for th in threads:
             th.join(120)
@@ -245,7 +257,7 @@ class WorkerKilled(unittest.TestCase):
              "synkronus", "-e", "BEGIN; SELECT * FROM sync_counter WHERE id = 1 FOR UPDATE; SELECT SLEEP(4); COMMIT;"],
             stdout=subprocess.DEVNULL)
         try:
-            time.sleep(0.5)
+            wait_counter_held()
             outcome = {}
             th = threading.Thread(target=lambda: outcome.update(reply=h.request("POST", "/sync/push", body,
                                                                                 token=self.token)), daemon=True)
@@ -256,7 +268,7 @@ class WorkerKilled(unittest.TestCase):
                              "AND state LIKE '%lock%'")[0][0] != "0" or \
                     h.sql("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")[0][0] != "0"
             self.assertTrue(h.wait_until(waiting, timeout=10), "the push never waited on the counter")
-            workers = h.worker_pids()
+            workers = h.wait_for_workers()
             for pid in workers:
                 os.kill(pid, signal.SIGKILL)
             th.join(30)
@@ -366,7 +378,7 @@ class SlowDatabase(unittest.TestCase):
              "synkronus", "-e", f"BEGIN; SELECT * FROM sync_counter WHERE id = 1 FOR UPDATE; "
                                 f"SELECT SLEEP({seconds}); COMMIT;"], stdout=subprocess.DEVNULL)
         self.addCleanup(p.wait, 60)
-        time.sleep(0.5)  # the lock is taken
+        wait_counter_held()
         return p
 
     def test_worker_gives_up_on_the_lock_before_nginx_does(self):
@@ -393,7 +405,9 @@ class SlowDatabase(unittest.TestCase):
     def test_nginx_answers_504_and_the_worker_serves_again(self):
         h.stack("stack_reload_nginx", env={"FASTCGI_READ_TIMEOUT": "1s"})
         h.stack("stack_stop_workers", "stack_start_workers", env={"SYNKRONUS_DB_LOCK_WAIT_TIMEOUT": "3"})
-        workers = h.worker_pids()
+        # The whole new pool: read while the last worker was still being forked, this
+        # once saw two pids of three (and the test failed on the third, later).
+        workers = h.wait_for_workers()
         t = ts.utype("Slow504")
         recs = [ts.rec(ts.uid(), t), ts.rec(ts.uid(), t)]
         body = ts.push_body(recs)

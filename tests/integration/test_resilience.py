@@ -56,14 +56,15 @@ class Resilience(unittest.TestCase):
     """One class, so the database outage (test_z) runs after the pool tests."""
 
     def test_a_sigkill_under_load_loses_at_most_the_inflight_request(self):
-        before = h.worker_pids()
+        before = h.wait_for_workers()
         self.assertGreaterEqual(len(before), 2, before)
         victim = before[0]
         with Load() as load:
-            time.sleep(1.0)
+            # Conditions, not pauses: a slow (sanitizer) build serves fewer per second.
+            h.wait_until(lambda: load.ok > 20, timeout=20, interval=0.05)
             ok_before_kill = load.ok
             os.kill(victim, signal.SIGKILL)
-            time.sleep(2.0)
+            h.wait_until(lambda: load.ok > ok_before_kill + 20 and victim not in h.worker_pids(), timeout=20)
         self.assertGreater(ok_before_kill, 20, "the load did not run")
         self.assertGreater(load.ok, ok_before_kill + 20, "requests stopped succeeding after the kill")
         # Only the request the killed worker was serving may fail, and nginx answers it
@@ -86,7 +87,7 @@ class Resilience(unittest.TestCase):
         self.assertEqual(statuses, [200] * len(statuses))
 
     def test_b_killing_every_worker_once_recovers(self):
-        before = h.worker_pids()
+        before = h.wait_for_workers()
         for pid in before:
             os.kill(pid, signal.SIGKILL)
 

@@ -222,7 +222,9 @@ test-systemd: deps
 	packaging/build-deb.sh --reuse $(BUILD)/deb
 	tests/systemd/run.sh $(BUILD)/deb
 
-# The layout of the Debian package. The admin's config and nginx site are never overwritten.
+# The layout of the Debian package. The admin's config and nginx site are not part of it:
+# the package installs templates, and its postinst (a direct `make install`: this target)
+# makes them once; they are never overwritten.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/synkronus/sql $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(SERVER) $(ADMIN) $(DESTDIR)$(PREFIX)/sbin/
@@ -232,12 +234,16 @@ install: all
 	install -D -m 0644 -t $(DESTDIR)$(UNITDIR) packaging/synkronus-fcgi.socket packaging/synkronus-fcgi.service
 	install -D -m 0644 nginx/synkronus-http.conf $(DESTDIR)$(SYSCONFDIR)/nginx/conf.d/synkronus.conf
 	install -D -m 0644 nginx/synkronus-locations.conf $(DESTDIR)$(SYSCONFDIR)/nginx/snippets/synkronus.conf
-	test -e $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/synkronus || \
-	  install -D -m 0644 nginx/synkronus-site.conf $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/synkronus
-	install -d $(DESTDIR)$(SYSCONFDIR)/synkronus
-	test -e $(DESTDIR)$(SYSCONFDIR)/synkronus/synkronus.conf || { \
-	  $(SERVER) --print-default-config >$(BUILD)/synkronus.conf && \
-	  install -m 0640 $(BUILD)/synkronus.conf $(DESTDIR)$(SYSCONFDIR)/synkronus/synkronus.conf; }
+	install -D -m 0644 nginx/synkronus-site.conf $(DESTDIR)$(PREFIX)/share/synkronus/templates/nginx-site
+	install -D -m 0644 packaging/synkronus.conf $(DESTDIR)$(PREFIX)/share/synkronus/templates/synkronus.conf
+	$(SERVER) --print-default-config >$(BUILD)/synkronus.conf.defaults
+	install -m 0644 $(BUILD)/synkronus.conf.defaults $(DESTDIR)$(PREFIX)/share/synkronus/synkronus.conf.defaults
+	@if [ -z "$(DESTDIR)" ]; then \
+	  test -e $(SYSCONFDIR)/nginx/sites-available/synkronus || \
+	    install -D -m 0644 nginx/synkronus-site.conf $(SYSCONFDIR)/nginx/sites-available/synkronus; \
+	  test -e $(SYSCONFDIR)/synkronus/synkronus.conf || \
+	    install -D -m 0640 packaging/synkronus.conf $(SYSCONFDIR)/synkronus/synkronus.conf; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,6 @@
 # synkronus-fcgi: the only build entry.
 # Targets: all, deps, run, run-clean, run-cluster, test, test-cluster, check, test-sanitize, fuzz,
-# fuzz-ci, bench, bench-cluster, deb, test-deb, test-systemd, install, clean.
+# fuzz-ci, bench, bench-cluster, deb, test-deb, test-systemd, test-upgrade, install, clean.
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
@@ -43,7 +43,7 @@ ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
 .PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
-        fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd install clean
+        fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd test-upgrade install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -213,7 +213,7 @@ test-deb: deb
 	tests/package/run.sh $(BUILD)/deb
 
 # The package under a real systemd: a debootstrap'ed Debian 12 (cached in
-# build/systemd) boots in systemd-nspawn, installs the .deb and follows
+# /var/cache/synkronus-ci/systemd, outside the clone) boots in systemd-nspawn, installs the .deb and follows
 # README.Debian; see tests/systemd/run.sh. Needs root and the network (apt);
 # takes ports 80, 443 and 3306 while it runs. Reuses the package `make test-deb`
 # built from the same tree.
@@ -221,6 +221,15 @@ test-systemd: export DEB_BUILD_OPTIONS += nocheck
 test-systemd: deps
 	packaging/build-deb.sh --reuse $(BUILD)/deb
 	tests/systemd/run.sh $(BUILD)/deb
+
+# The upgrade from the previous release (the newest in debian/released, built from its
+# commit once into /var/cache/synkronus-ci) to this tree's package under a real systemd,
+# its README.Debian followed, data in, an unattended apt-get upgrade, everything checked,
+# then the downgrade refused; see tests/systemd/upgrade.sh. Needs root and the network.
+test-upgrade: export DEB_BUILD_OPTIONS += nocheck
+test-upgrade: deps
+	packaging/build-deb.sh --reuse $(BUILD)/deb
+	tests/systemd/upgrade.sh $(BUILD)/deb
 
 # The layout of the Debian package. The admin's config and nginx site are not part of it:
 # the package installs templates, and its postinst (a direct `make install`: this target)

@@ -1,6 +1,6 @@
 # synkronus-fcgi: the only build entry.
 # Targets: all, deps, run, run-clean, run-cluster, test, test-cluster, check, test-sanitize, fuzz,
-# fuzz-ci, bench, bench-cluster, deb, test-deb, test-systemd, install, clean.
+# fuzz-ci, bench, bench-cluster, deb, test-deb, test-systemd, test-upgrade, install, clean.
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
@@ -43,7 +43,7 @@ ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
 .PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
-        fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd install clean
+        fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd test-upgrade install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -213,7 +213,7 @@ test-deb: deb
 	tests/package/run.sh $(BUILD)/deb
 
 # The package under a real systemd: a debootstrap'ed Debian 12 (cached in
-# build/systemd) boots in systemd-nspawn, installs the .deb and follows
+# /var/cache/synkronus-ci/systemd, outside the clone) boots in systemd-nspawn, installs the .deb and follows
 # README.Debian; see tests/systemd/run.sh. Needs root and the network (apt);
 # takes ports 80, 443 and 3306 while it runs. Reuses the package `make test-deb`
 # built from the same tree.
@@ -222,7 +222,18 @@ test-systemd: deps
 	packaging/build-deb.sh --reuse $(BUILD)/deb
 	tests/systemd/run.sh $(BUILD)/deb
 
-# The layout of the Debian package. The admin's config and nginx site are never overwritten.
+# The upgrade from the previous release (the newest in debian/released, built from its
+# commit once into /var/cache/synkronus-ci) to this tree's package under a real systemd,
+# its README.Debian followed, data in, an unattended apt-get upgrade, everything checked,
+# then the downgrade refused; see tests/systemd/upgrade.sh. Needs root and the network.
+test-upgrade: export DEB_BUILD_OPTIONS += nocheck
+test-upgrade: deps
+	packaging/build-deb.sh --reuse $(BUILD)/deb
+	tests/systemd/upgrade.sh $(BUILD)/deb
+
+# The layout of the Debian package. The admin's config and nginx site are not part of it:
+# the package installs templates, and its postinst (a direct `make install`: this target)
+# makes them once; they are never overwritten.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/synkronus/sql $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(SERVER) $(ADMIN) $(DESTDIR)$(PREFIX)/sbin/
@@ -232,12 +243,16 @@ install: all
 	install -D -m 0644 -t $(DESTDIR)$(UNITDIR) packaging/synkronus-fcgi.socket packaging/synkronus-fcgi.service
 	install -D -m 0644 nginx/synkronus-http.conf $(DESTDIR)$(SYSCONFDIR)/nginx/conf.d/synkronus.conf
 	install -D -m 0644 nginx/synkronus-locations.conf $(DESTDIR)$(SYSCONFDIR)/nginx/snippets/synkronus.conf
-	test -e $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/synkronus || \
-	  install -D -m 0644 nginx/synkronus-site.conf $(DESTDIR)$(SYSCONFDIR)/nginx/sites-available/synkronus
-	install -d $(DESTDIR)$(SYSCONFDIR)/synkronus
-	test -e $(DESTDIR)$(SYSCONFDIR)/synkronus/synkronus.conf || { \
-	  $(SERVER) --print-default-config >$(BUILD)/synkronus.conf && \
-	  install -m 0640 $(BUILD)/synkronus.conf $(DESTDIR)$(SYSCONFDIR)/synkronus/synkronus.conf; }
+	install -D -m 0644 nginx/synkronus-site.conf $(DESTDIR)$(PREFIX)/share/synkronus/templates/nginx-site
+	install -D -m 0644 packaging/synkronus.conf $(DESTDIR)$(PREFIX)/share/synkronus/templates/synkronus.conf
+	$(SERVER) --print-default-config >$(BUILD)/synkronus.conf.defaults
+	install -m 0644 $(BUILD)/synkronus.conf.defaults $(DESTDIR)$(PREFIX)/share/synkronus/synkronus.conf.defaults
+	@if [ -z "$(DESTDIR)" ]; then \
+	  test -e $(SYSCONFDIR)/nginx/sites-available/synkronus || \
+	    install -D -m 0644 nginx/synkronus-site.conf $(SYSCONFDIR)/nginx/sites-available/synkronus; \
+	  test -e $(SYSCONFDIR)/synkronus/synkronus.conf || \
+	    install -D -m 0640 packaging/synkronus.conf $(SYSCONFDIR)/synkronus/synkronus.conf; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

@@ -40,6 +40,35 @@ std::vector<std::string> split_sql(const std::string& text) {
     return out;
 }
 
+std::string unknown_migrations_message(const std::vector<std::string>& applied_unknown,
+                                       const std::vector<std::string>& known_files) {
+    std::string names;
+    for (const auto& n : applied_unknown) names += (names.empty() ? "" : ", ") + n;
+    std::string newest = known_files.empty() ? std::string("none") : known_files.back();
+    return "the database holds migration(s) this release does not know: " + names +
+           " (the newest it knows is " + newest +
+           "). They were applied by a newer synkronus-fcgi: a downgrade. Install that release again, "
+           "or restore the database backup taken before the upgrade (README.Debian, \"Upgrading\").";
+}
+
+namespace {
+// A database a newer release migrated must not be served by an older one: its
+// code would ignore the newer tables and columns (today's clients would get 400s
+// and 404s) and its writes could break the newer release's invariants. Checked
+// under the lease, before anything is applied, so a refused run changes nothing.
+void refuse_unknown_versions(sql::Connection& c, const std::vector<std::string>& files) {
+    std::vector<int> known;
+    for (const auto& f : files) known.push_back(std::stoi(f));
+    std::unique_ptr<sql::Statement> st(c.createStatement());
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT version, name FROM schema_migrations ORDER BY version"));
+    std::vector<std::string> unknown;
+    while (rs->next())
+        if (std::find(known.begin(), known.end(), rs->getInt(1)) == known.end())
+            unknown.push_back(std::string(rs->getString(2)));
+    if (!unknown.empty()) throw Error(ErrorKind::other, 0, unknown_migrations_message(unknown, files));
+}
+}  // namespace
+
 MigrationResult migrate(Database& db, const std::string& sql_dir) {
     std::vector<std::string> files;
     if (DIR* d = opendir(sql_dir.c_str())) {
@@ -76,6 +105,7 @@ MigrationResult migrate(Database& db, const std::string& sql_dir) {
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,"
             " checksum CHAR(64) NOT NULL, applied_at DATETIME NOT NULL) ENGINE=InnoDB");
+        refuse_unknown_versions(c, files);
         for (const auto& f : files) {
             std::ifstream in(sql_dir + "/" + f);
             std::stringstream ss;

@@ -10,6 +10,8 @@
 # With --reuse, a package that OUT already holds for the very same copy (and
 # DEB_BUILD_OPTIONS) is kept instead of rebuilt: `make test-systemd` after
 # `make test-deb` tests the package that one built.
+# The version is packaging/deb-version.sh's: the build fails when it is not newer
+# than the last released version (debian/released).
 # Usage: packaging/build-deb.sh [--reuse] [OUT]   (DEB_BUILD_OPTIONS is passed through)
 set -eu
 reuse=0
@@ -30,6 +32,23 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     git rev-parse --short=12 HEAD >"$src/.build-commit"
 else
     tar -c --exclude=./build --exclude=./run --exclude=./tests/tmp --exclude=./.git . | tar -x -C "$src"
+fi
+
+# The version (packaging/deb-version.sh): refused when not newer than the last
+# release; a snapshot gets its own changelog entry in the copy, so the .deb, the
+# changelog it carries and GET /version all name the snapshot.
+version=$(packaging/deb-version.sh "$repo")
+if [ "$version" != "$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)" ]; then
+    {
+        echo "synkronus-fcgi ($version) UNRELEASED; urgency=medium"
+        echo
+        echo "  * Snapshot of commit $(cat "$src/.build-commit" 2>/dev/null || echo unknown), not a release."
+        echo
+        echo " -- $(dpkg-parsechangelog -l "$src/debian/changelog" -S Maintainer)  $(date -u -R -d "@${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct HEAD)}")"
+        echo
+        cat "$src/debian/changelog"
+    } >"$src/debian/changelog.new"
+    mv "$src/debian/changelog.new" "$src/debian/changelog"
 fi
 
 fingerprint=$( (cd "$src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum

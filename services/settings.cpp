@@ -50,7 +50,11 @@ std::vector<core::SettingDecl> setting_decls() {
          "read). 0 does not wait; pulls stay correct, they may end a few milliseconds behind.",
          check_int(0, 15)},
         {"db_user", "synkronus", "Database user.", check_any()},
-        {"db_password", "", "Database password.", check_any(), true},
+        {"db_password", "", "Database password. Prefer db_password_file.", check_any(), true},
+        {"db_password_file", "/etc/synkronus/db-password",
+         "File holding the database password (used when db_password is empty; a missing file means none).\n"
+         "The package generates it at first install; README.Debian creates the database user with it.",
+         check_any()},
         {"db_name", "synkronus", "Database name.", check_any()},
         {"db_lock_wait_timeout", "20",
          "Seconds a request waits for a database lock (a long transaction or LOCK TABLES elsewhere)\n"
@@ -123,15 +127,17 @@ core::Config load_config(const std::string& path, bool file_required, bool requi
     cfg.load_file(path, file_required);
     cfg.load_env();
     cfg.validate();
-    if (cfg.str("jwt_secret").empty() && !cfg.str("jwt_secret_file").empty()) {
-        std::ifstream in(cfg.str("jwt_secret_file"));
-        if (in) {
-            std::stringstream ss;
-            ss << in.rdbuf();
-            std::string s = ss.str();
-            while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-            cfg.set("jwt_secret", s);
-        }
+    // Secrets kept in files of their own (generated at install, never in a file the
+    // admin edits or the package ships): read when the setting itself is empty.
+    for (const auto& [key, file_key] : {std::pair{"jwt_secret", "jwt_secret_file"}, {"db_password", "db_password_file"}}) {
+        if (!cfg.str(key).empty() || cfg.str(file_key).empty()) continue;
+        std::ifstream in(cfg.str(file_key));
+        if (!in) continue;
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string s = ss.str();
+        while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+        cfg.set(key, s);
     }
     if (require_secret && cfg.str("jwt_secret").size() < 32)
         throw core::ConfigError(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `make test-deb`: checks the package that packaging/build-deb.sh built into DEBDIR.
+#   0. versions: snapshots, releases, the refusal of one not newer than the last release
 #   1. lintian: no errors, no warnings; every override carries a comment
 #   2. Build-Depends complete and minimal (against the headers and libraries used)
 #   3. the control fields, conffiles and file list against the expected layout
@@ -34,6 +35,11 @@ check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; f
 ROOT=$WORK/unpacked
 dpkg-deb -x "$DEB" "$ROOT"
 dpkg-deb -e "$DEB" "$WORK/control"
+
+section "0. versions (packaging/deb-version.sh)"
+check "snapshots, releases and the refusal of a version not newer than the last release" "$HERE/versions.sh"
+check "the package's version is the one packaging/deb-version.sh gives this tree" \
+    test "$(dpkg-deb -f "$DEB" Version)" = "$(cd "$REPO" && dpkg-parsechangelog -S Version)"
 
 section "1. lintian"
 if lintian --fail-on error,warning --display-level ">=info" "$CHANGES" >"$WORK/lintian.txt" 2>&1; then
@@ -112,13 +118,13 @@ optional_ok() {
     echo "$both" | grep -q nginx && echo "$both" | grep -qE 'mysql-server|mariadb-server'
 }
 check "Recommends or Suggests nginx and a MySQL/MariaDB server" optional_ok
+# Only what the package owns and the admin never edits: the admin's config and site
+# are made by postinst from templates (no upgrade asks about them).
 cat >"$WORK/conffiles.expected" <<'EOF'
 /etc/nginx/conf.d/synkronus.conf
-/etc/nginx/sites-available/synkronus
 /etc/nginx/snippets/synkronus.conf
-/etc/synkronus/synkronus.conf
 EOF
-check "conffiles: the config and the three nginx files" \
+check "conffiles: the two nginx files the package owns, nothing the admin edits" \
     diff -u "$WORK/conffiles.expected" <(sort "$WORK/control/conffiles")
 {
     grep -v '^#' "$HERE/expected-files" | grep -vx '@SQL@'
@@ -132,12 +138,17 @@ section "4. the shipped files agree"
 unit_key() { sed -n "s/^$2=//p" "$1"; }
 svc=$ROOT/lib/systemd/system/synkronus-fcgi.service
 sock=$ROOT/lib/systemd/system/synkronus-fcgi.socket
-conf=$ROOT/etc/synkronus/synkronus.conf
+conf=$ROOT/usr/share/synkronus/synkronus.conf.defaults
 conf_key() { sed -n "s/^$1 = //p" "$conf"; }
-check "the shipped config is the declaration the packaged binary prints" \
+check "the shipped list of defaults is the declaration the packaged binary prints" \
     cmp -s "$conf" <("$ROOT/usr/sbin/synkronus-fcgi" --print-default-config)
+template_ok() {  # the admin's starting config: comments only, so every key takes its default
+    ! grep -v '^#' "$ROOT/usr/share/synkronus/templates/synkronus.conf" | grep -q . &&
+        grep -q /usr/share/synkronus/synkronus.conf.defaults "$ROOT/usr/share/synkronus/templates/synkronus.conf"
+}
+check "the admin's config template sets nothing and names the list of defaults" template_ok
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/secret"
-check "the shipped config passes --check-config (with a secret)" \
+check "the list of defaults passes --check-config (with a secret)" \
     sh -c "SYNKRONUS_JWT_SECRET_FILE='$WORK/secret' '$ROOT/usr/sbin/synkronus-fcgi' --config '$conf' --check-config >/dev/null"
 packaged_commit() {  # GET /version's build.commit; the package is built from a copy without .git
     local c
@@ -166,8 +177,8 @@ check "the snippet serves bundles from bundle_dir ($(conf_key bundle_dir)), a st
 check "the snippet serves attachments from attachment_dir ($(conf_key attachment_dir)), a state directory of the unit" \
     store_agrees attachment_dir files
 site_ok() {
-    grep -q 'include snippets/synkronus.conf;' "$ROOT/etc/nginx/sites-available/synkronus" &&
-        ! grep -q fastcgi_pass "$ROOT/etc/nginx/sites-available/synkronus"
+    grep -q 'include snippets/synkronus.conf;' "$ROOT/usr/share/synkronus/templates/nginx-site" &&
+        ! grep -q fastcgi_pass "$ROOT/usr/share/synkronus/templates/nginx-site"
 }
 check "the site includes the package's snippet and holds none of its locations" site_ok
 pool_unit_ok() {

@@ -144,6 +144,13 @@ check "system user synkronus with home /var/lib/synkronus" system_user
 check "config 0640 root:synkronus" test "$(mode_of /etc/synkronus/synkronus.conf)" = "640 root:synkronus"
 check "JWT secret generated: 0640 root:synkronus, 256 random bits" \
     sh -c "[ '$(mode_of /etc/synkronus/jwt-secret)' = '640 root:synkronus' ] && grep -qxE '[0-9a-f]{64}' '$(r /etc/synkronus/jwt-secret)'"
+check "database password generated: 0640 root:synkronus, 128 random bits, in no file the package ships" \
+    sh -c "[ '$(mode_of /etc/synkronus/db-password)' = '640 root:synkronus' ] && grep -qxE '[0-9a-f]{32}' '$(r /etc/synkronus/db-password)' &&
+           ! dpkg-deb -c '$DEB' | grep -q db-password"
+check "the admin's config and site are made from the templates, not shipped" \
+    sh -c "cmp -s '$(r /etc/synkronus/synkronus.conf)' '$(r /usr/share/synkronus/templates/synkronus.conf)' &&
+           cmp -s '$(r /etc/nginx/sites-available/synkronus)' '$(r /usr/share/synkronus/templates/nginx-site)' &&
+           ! grep -qx /etc/synkronus/synkronus.conf '$(r /var/lib/dpkg/info/synkronus-fcgi.conffiles)'"
 check "units not enabled before the database is configured" \
     test ! -L "$(r /etc/systemd/system/sockets.target.wants/synkronus-fcgi.socket)" -a \
          ! -L "$(r /etc/systemd/system/multi-user.target.wants/synkronus-fcgi.service)"
@@ -201,6 +208,8 @@ conf_sum=$(sha256sum <"$(r /etc/synkronus/synkronus.conf)") secret_sum=$(sha256s
 check "dpkg -i of the newer build upgrades" dpkg_in_root -i /tmp/synkronus-fcgi-newer.deb
 check "the version is the newer one" test "$(in_root dpkg-query -W -f='${Version}' synkronus-fcgi)" = "$version+upgradetest1"
 check "the admin's config is kept" test "$(sha256sum <"$(r /etc/synkronus/synkronus.conf)")" = "$conf_sum"
+check "no conffile was offered (no .dpkg-dist or .dpkg-old)" sh -c "! grep -q 'Configuration file' '$log/dpkg.log' &&
+    [ -z \"\$(find '$(r /etc/synkronus)' '$(r /etc/nginx)' -name '*.dpkg-*')\" ]"
 check "the config stays 0640 root:synkronus" test "$(mode_of /etc/synkronus/synkronus.conf)" = "640 root:synkronus"
 check "the secret is kept" test "$(sha256sum <"$(r /etc/synkronus/jwt-secret)")" = "$secret_sum"
 check "the bundle versions are kept" test "$(cat "$(r /var/lib/synkronus/bundles/versions/probe)")" = probe
@@ -218,7 +227,9 @@ check "remove keeps config, secret and state" \
     test ! -e "$(r /usr/sbin/synkronus-fcgi)" -a -e "$(r /etc/synkronus/synkronus.conf)" -a -e "$(r /etc/synkronus/jwt-secret)" \
          -a -e "$(r /var/lib/synkronus/bundles/versions/probe)"
 check "dpkg --purge purges it" dpkg_in_root --purge synkronus-fcgi
-check "purge removes /etc/synkronus (config and secret)" test ! -e "$(r /etc/synkronus)"
+check "purge removes /etc/synkronus (config and secrets)" test ! -e "$(r /etc/synkronus)"
+check "purge removes the site postinst made, and the start guard" \
+    test ! -e "$(r /etc/nginx/sites-available/synkronus)" -a ! -e "$(r /etc/systemd/system/synkronus-fcgi.service.d)"
 check "purge removes /var/lib/synkronus" test ! -e "$(r /var/lib/synkronus)"
 check "purge removes the permissions override" sh -c "! chroot '$root' dpkg-statoverride --list /etc/synkronus/synkronus.conf >/dev/null"
 check "purge removes the unit links and the nginx files" \

@@ -279,6 +279,22 @@ BOOST_AUTO_TEST_CASE(load_config_accepts_a_good_secret) {
     BOOST_TEST(cfg.integer("workers") == 5);
 }
 
+BOOST_AUTO_TEST_CASE(db_password_comes_from_its_own_file_unless_set) {
+    CleanEnv clean;
+    TempDir t;
+    std::string pw_file = t.write("db-password", "generated-at-install\n");
+    // The package's layout: the admin's file names no password, the generated file holds it.
+    std::string path = t.write("p.conf", "jwt_secret = " + kGoodSecret + "\ndb_password_file = " + pw_file + "\n");
+    BOOST_TEST(services::load_config(path, true).str("db_password") == "generated-at-install");
+    // A 0.1.0 config kept through the upgrade has db_password itself: that value wins.
+    path = t.write("q.conf", "jwt_secret = " + kGoodSecret + "\ndb_password = from-the-admin\ndb_password_file = " +
+                                 pw_file + "\n");
+    BOOST_TEST(services::load_config(path, true).str("db_password") == "from-the-admin");
+    // No file: no password (a socket login may need none), not an error.
+    path = t.write("r.conf", "jwt_secret = " + kGoodSecret + "\ndb_password_file = " + (t.dir / "absent").string() + "\n");
+    BOOST_TEST(services::load_config(path, true).str("db_password") == "");
+}
+
 BOOST_AUTO_TEST_CASE(load_config_validates) {
     CleanEnv clean;
     TempDir t;

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# `make test-upgrade`: an administrator's upgrade from the previous release to this
+# tree's package, under a real systemd (the container of tests/systemd/container.sh).
+#   1. The previous release (the newest version debian/released lists) is built from
+#      its commit, once per cache (tests/systemd/previous_release.sh), installed with
+#      its Recommends, and ITS README.Debian followed step by step; the admin edits
+#      the site as that README says (server_name).
+#   2. Data goes in over HTTPS (upgrade_data.py fill): users, two bundle versions,
+#      records and observations, attachments, refresh tokens.
+#   3. The backup of this README's "Upgrading", then the upgrade as unattended tools
+#      run it: DEBIAN_FRONTEND=noninteractive apt-get install -y ./new.deb, stdin
+#      not a terminal, no --force-conf* option.
+#   4. Checks: no prompt and exit 0, the admin's files untouched, no .dpkg-* files,
+#      every unit running, nginx reloaded onto the new snippet, the migrations applied,
+#      then at once every attachment, record, hash, user, token and bundle version
+#      as before (upgrade_data.py verify) and the new version serving.
+#   5. The downgrade to the previous release: refused.
+# Usage: tests/systemd/upgrade.sh [DEBDIR]   (default build/deb; needs root, the network
+# for apt, and the previous release's commit in this clone's history)
+# The container shares this host's network: it takes ports 80, 443 and 3306.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+DEBDIR=$(cd "${1:-$REPO/build/deb}" && pwd) || exit 1
+SRC=$REPO
+[ -d "$DEBDIR/source/debian" ] && SRC=$DEBDIR/source
+NEW_DEB=$(ls "$DEBDIR"/synkronus-fcgi_*.deb 2>/dev/null | head -n 1)
+[ -n "$NEW_DEB" ] || { echo "no synkronus-fcgi .deb in $DEBDIR (run make deb)"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "needs root (debootstrap, mounts, systemd-nspawn)"; exit 1; }
+if [ -z "${SYNKRONUS_SYSTEMD_TEST_NS:-}" ]; then
+    exec env SYNKRONUS_SYSTEMD_TEST_NS=1 unshare --mount --propagation private "$0" "$@"
+fi
+. "$SRC/tests/package/readme.sh"
+INSTALL=$(printf '%s' "From install to a working HTTPS endpoint")
+. "$HERE/container.sh"
+ADMIN_PW=admin-password-from-the-upgrade-test
+NEW_README=$SRC/debian/README.Debian
+NEW_VERSION=$(dpkg-deb -f "$NEW_DEB" Version)
+
+stage_start=$(date +%s) stages=""
+stage_done() { local now; now=$(date +%s); stages="$stages  $1: $((now - stage_start)) s"$'\n'; stage_start=$now; }
+report_stages() { echo; echo "stage times:"; printf '%s' "$stages"; }
+
+section "the previous release's package (built once per cache)"
+PREV_DEB=$("$HERE/previous_release.sh" "$REPO" 2> >(tee "$LOG/previous.log" >&2)) ||
+    { fail "build of the previous release"; finish; exit; }
+PREV_VERSION=$(dpkg-deb -f "$PREV_DEB" Version)
+PREV_COMMIT=$(sed 's/#.*//' "$REPO/debian/released" | awk -v v="$PREV_VERSION" '$1 == v { print $2 }')
+README=$WORK/README.Debian.$PREV_VERSION   # the steps the 0.1.0 admin followed
+git -C "$REPO" show "$PREV_COMMIT:debian/README.Debian" >"$README" || { fail "README.Debian of $PREV_COMMIT"; finish; exit; }
+pass "previous release $PREV_VERSION ($PREV_COMMIT): $PREV_DEB"
+check "the new package's version $NEW_VERSION is newer (dpkg --compare-versions)" \
+    dpkg --compare-versions "$NEW_VERSION" gt "$PREV_VERSION"
+stage_done "previous release's .deb"
+
+section "boot Debian 12 under systemd-nspawn"
+make_base || { fail "debootstrap"; finish; exit; }
+stage_done "debootstrap root (cached)"
+make_root || { fail "the overlay root"; finish; exit; }
+cp "$PREV_DEB" "$ROOT/root/"
+mkdir "$ROOT/root/new" && cp "$NEW_DEB" "$ROOT/root/new/"
+echo 'APT::Get::Assume-Yes "true";' >"$ROOT/etc/apt/apt.conf.d/90test-assume-yes"
+echo insecure >"$ROOT/root/.curlrc"
+echo "127.0.0.1 sync.example.org" >>"$ROOT/etc/hosts"
+check "ports 80, 443 and 3306 are free (the container shares this host's network)" ports_free || { finish; exit; }
+check "the container boots: systemctl is-system-running says running" boot || { finish; exit; }
+check "apt-get update inside (the host's apt sources)" sh -c "nsenter -t $pid1 -a apt-get update -qq >'$LOG/apt.log' 2>&1"
+stage_done "boot"
+
+section "$PREV_VERSION installed as its README.Debian says"
+for n in 1 2 3 4; do check "$PREV_VERSION step $n" run_step $n || { finish; exit; }; done
+check "$PREV_VERSION step 5: the first admin" run_step 5 "$ADMIN_PW"
+check "$PREV_VERSION step 6: the pool starts" run_step 6
+# Step 7: "Edit /etc/nginx/sites-available/synkronus: set server_name to your host name".
+in_ct sed -i 's/server_name sync.example.org;/server_name sync.example.org sync.example.net;/' /etc/nginx/sites-available/synkronus
+check "$PREV_VERSION step 7: the edited site enabled, nginx reloaded" run_step 7
+step8=$(readme_commands "$README" "$INSTALL" 8)
+check "$PREV_VERSION step 8: health and login, as written" run_commands "${step8//the password from step 5/$ADMIN_PW}"
+check "the installed version is $PREV_VERSION" test "$(in_ct dpkg-query -W -f='${Version}' synkronus-fcgi)" = "$PREV_VERSION"
+stage_done "install $PREV_VERSION and follow its README"
+
+section "data in, through $PREV_VERSION"
+check "users, bundle versions, records, observations, attachments, tokens" \
+    python3 "$HERE/upgrade_data.py" fill 127.0.0.1 443 "$ADMIN_PW" "$WORK/state.json" || { finish; exit; }
+stage_done "data in"
+
+section "the upgrade: DEBIAN_FRONTEND=noninteractive apt-get install -y ./new.deb"
+sums() { in_ct sha256sum /etc/synkronus/synkronus.conf /etc/synkronus/jwt-secret /etc/nginx/sites-available/synkronus; }
+sums_before=$(sums)
+nginx_workers() { in_ct pgrep -f 'nginx: worker process' | sort -n | tr '\n' ' '; }
+workers_before=$(nginx_workers)
+backup=$(readme_commands "$NEW_README" Upgrading | grep -E 'mariadb-dump|czf')
+check "Upgrading: the README's backup first" run_commands "$backup"
+check "the backup holds the records" in_ct sh -c 'grep -q "rec-099" /root/synkronus-before-upgrade.sql'
+since=$(in_ct date '+%Y-%m-%d %H:%M:%S')
+upgrade() {
+    in_ct sh -c "cd /root/new && DEBIAN_FRONTEND=noninteractive apt-get install -y ./$(basename "$NEW_DEB")" \
+        </dev/null >"$LOG/upgrade.log" 2>&1 || { tail -n 30 "$LOG/upgrade.log"; return 1; }
+}
+check "apt-get exits 0, unattended (stdin is no terminal)" upgrade
+stage_done "upgrade"
+check "no conffile prompt" sh -c "! grep -E \"Configuration file|conffile\" '$LOG/upgrade.log'"
+check "the installed version is $NEW_VERSION" test "$(in_ct dpkg-query -W -f='${Version}' synkronus-fcgi)" = "$NEW_VERSION"
+check "the package is configured (ii)" test "$(in_ct dpkg-query -W -f='${db:Status-Abbrev}' synkronus-fcgi | tr -d ' ')" = ii
+check "the admin's config, secret and site are byte for byte as before" test "$(sums)" = "$sums_before"
+no_dpkg_leftovers() {
+    local left; left=$(in_ct find /etc/synkronus /etc/nginx -name '*.dpkg-*')
+    [ -z "$left" ] || { echo "  $left"; return 1; }
+}
+check "no .dpkg-dist, .dpkg-old or .dpkg-bak files" no_dpkg_leftovers
+check "no db-password generated (the kept config names db_password)" in_ct test ! -e /etc/synkronus/db-password
+check "the kept config passes the new --check-config (new settings take defaults)" \
+    in_ct sh -c 'synkronus-fcgi --check-config | grep -qx "configuration OK"'
+units_running() {
+    local u rc=0
+    for u in synkronus-fcgi.socket synkronus-fcgi.service nginx.service mariadb.service; do
+        [ "$(unit $u ActiveState)" = active ] || { echo "  $u: $(unit $u ActiveState)"; rc=1; }
+    done
+    [ "$(in_ct systemctl is-system-running)" = running ] || { in_ct systemctl --failed --no-legend; rc=1; }
+    return $rc
+}
+check "every unit runs: socket, pool, nginx, mariadb; the system is 'running'" wait_for 20 units_running
+check "the pool runs the 4 workers of the kept config" wait_for 10 n_workers 4
+dpkg-deb -x "$NEW_DEB" "$WORK/new-unpacked"
+check "the snippet in place is the new package's" \
+    cmp -s "$ROOT/etc/nginx/snippets/synkronus.conf" "$WORK/new-unpacked/etc/nginx/snippets/synkronus.conf"
+reloaded() {
+    [ "$(nginx_workers)" != "$workers_before" ] || { echo "  nginx workers unchanged: $workers_before"; return 1; }
+    in_ct journalctl -q --no-pager -u nginx.service --since "$since" | grep -q Reload
+}
+check "nginx was reloaded by the package (new worker processes)" reloaded
+migrations_applied() {
+    local want got
+    want=$(ls "$WORK/new-unpacked/usr/share/synkronus/sql/" | grep -c '\.sql$')
+    got=$(in_ct mariadb -N -e 'SELECT COUNT(*) FROM synkronus.schema_migrations')
+    [ "$want" = "$got" ] || { echo "  $got of $want migrations applied"; return 1; }
+}
+check "every migration of the new package is applied" migrations_applied
+
+section "right after the upgrade: the data as before, served by the new version"
+check "attachments (first: nginx with the new snippet), records, hashes, users, tokens, bundles, replays" \
+    python3 "$HERE/upgrade_data.py" verify 127.0.0.1 443 "$ADMIN_PW" "$WORK/state.json"
+served_version() { curl -sk --max-time 10 https://127.0.0.1/version | python3 -c 'import json,sys; print(json.load(sys.stdin)["server"]["version"])'; }
+check "/version names $NEW_VERSION" test "$(served_version)" = "$NEW_VERSION"
+refuses_later_migrations() {
+    local rc
+    in_ct mariadb -e "INSERT INTO synkronus.schema_migrations VALUES (9999, '9999_of_a_later_release.sql', REPEAT('0', 64), UTC_TIMESTAMP())" || return 1
+    in_ct setpriv --reuid=synkronus --regid=synkronus --clear-groups synkronus-admin migrate >"$LOG/refusal.log" 2>&1
+    rc=$?
+    in_ct mariadb -e 'DELETE FROM synkronus.schema_migrations WHERE version = 9999'
+    cat "$LOG/refusal.log"
+    [ $rc != 0 ] && grep -q '9999_of_a_later_release.sql' "$LOG/refusal.log"
+}
+check "the new migrator refuses a migration newer than it knows (a later release's), naming it" refuses_later_migrations
+stage_done "checks after the upgrade"
+
+section "the downgrade to $PREV_VERSION is refused"
+downgrade() {  # downgrade [APT OPTION]: exit status of apt-get, output in the log
+    in_ct sh -c "cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y $* ./$(basename "$PREV_DEB")" \
+        </dev/null >>"$LOG/downgrade.log" 2>&1
+}
+refused_by_apt() { ! downgrade && grep -q 'downgraded' "$LOG/downgrade.log"; }
+check "apt-get install -y ./$(basename "$PREV_DEB"): apt itself refuses a downgrade" refused_by_apt
+package_says_no() {
+    downgrade --allow-downgrades
+    grep -A4 'refusing to downgrade' "$LOG/downgrade.log"
+    grep -q "refusing to downgrade $NEW_VERSION to $PREV_VERSION" "$LOG/downgrade.log"
+}
+check "apt-get install -y --allow-downgrades: the package refuses, naming both versions" package_says_no
+after=$(in_ct dpkg-query -W -f='${Version}' synkronus-fcgi)
+if [ "$after" = "$NEW_VERSION" ]; then
+    pass "dpkg kept $NEW_VERSION"
+    check "which still serves" wait_for 10 health_ok
+else
+    # dpkg lets the older package's own prerm (failed-upgrade) overrule the refusal:
+    # 0.1.0's passes. Its pool must then refuse to start (postinst's start guard).
+    echo "  dpkg went on with $after: its own prerm let it (see README.Debian, Downgrading)"
+    refused_to_start() {
+        in_ct systemctl restart synkronus-fcgi.service >/dev/null 2>&1
+        [ "$(unit synkronus-fcgi.service ActiveState)" != active ] &&
+            in_ct journalctl -q --no-pager -u synkronus-fcgi.service --since "$since" |
+                grep -q "synkronus-fcgi $after refuses to start: synkronus-fcgi $NEW_VERSION ran on this database"
+    }
+    check "the $after pool refuses to start, naming both versions" wait_for 10 refused_to_start
+    check "nothing serves the migrated database: /health is not 200" test "$(http_code /health)" != 200
+fi
+stage_done "downgrade"
+
+report_stages
+finish

@@ -5,10 +5,14 @@ import { h, clear, loading, empty, table, when, fmtBytes, link, notice } from ".
 export async function render(main) {
   const body = h("div", loading());
   main.append(h("h1", "Overview"), body);
-  const [o, health] = await Promise.all([
+  const [o, health, recent] = await Promise.all([
     api.getJSON("/admin/overview"),
     api.getJSON("/health").catch((e) => ({ status: "error", error: e.message })),
+    // Most recently seen first: the first page holds the last day's devices (up to 100).
+    api.getJSON("/admin/devices").catch(() => ({ devices: [] })),
   ]);
+  const dayAgo = Date.now() - 86400 * 1000;
+  const seen = (recent.devices || []).filter((d) => d.last_seen && Date.parse(d.last_seen) >= dayAgo);
   const c = o.counts || {};
   const nodes = (o.database && o.database.nodes) || [];
   clear(body,
@@ -33,6 +37,13 @@ export async function render(main) {
       { label: "Deleted", cell: (f) => String(f.deleted ?? 0) },
       { label: "Last synced", cell: (f) => when(f.last_synced_at) },
     ], o.form_types, { caption: "Records per form type" }) : empty("No records yet: nothing has been synced."),
+    h("h2", "Devices seen in the last 24 hours"),
+    seen.length ? table([
+      { label: "Device", cell: (d) => String(d.client_id) },
+      { label: "User", cell: (d) => String(d.username ?? "") },
+      { label: "Last seen", cell: (d) => when(d.last_seen) },
+      { label: "Behind", cell: (d) => (d.cursor === null || d.cursor === undefined ? "never pulled" : `${d.behind ?? 0} changes`) },
+    ], seen, { caption: "Devices seen in the last 24 hours" }) : empty("No device has synced in the last 24 hours."),
     o.server && o.server.build ? notice(`Build ${o.server.build.commit || ""} of ${o.server.build.build_time || ""}`) : null);
 }
 

@@ -1,5 +1,5 @@
 # synkronus-fcgi: the only build entry.
-# Targets: all, deps, run, run-clean, run-cluster, test, test-cluster, check, test-sanitize, fuzz,
+# Targets: all, deps, run, run-clean, run-cluster, test, test-browser, test-cluster, check, test-sanitize, fuzz,
 # fuzz-ci, bench, bench-cluster, deb, test-deb, test-systemd, test-upgrade, install, clean.
 
 CXX      ?= g++
@@ -27,6 +27,8 @@ DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev l
              galera-4 mariadb-backup socat \
              openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert \
              debootstrap systemd-container clang libclang-rt-14-dev
+# The console's browser tests (make test-browser): Debian's chromium, its driver, selenium.
+DEPS_PKGS += chromium chromium-driver python3-selenium
 
 # Two archives, so the layers show in the link: synkronus-admin links only the
 # lower one (core, domain, db, services) and cannot come to depend on handlers/.
@@ -42,7 +44,7 @@ SERVER := $(BUILD)/synkronus-fcgi
 ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
-.PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
+.PHONY: all deps run run-clean run-cluster run-cluster-clean test test-browser test-cluster check integration test-sanitize \
         fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd test-upgrade install clean
 
 all: $(SERVER) $(ADMIN)
@@ -112,6 +114,14 @@ test: deps
 
 integration: all
 	tests/integration/run.sh
+
+# The web console in a real browser (tests/browser): Debian's chromium, headless, through
+# chromium-driver and python3-selenium. First every page on an empty store (a fresh stack
+# of its own), then with data; screenshots go to build/console-screenshots/.
+test-browser: deps
+	$(MAKE) -j$$(nproc) all
+	tests/integration/run.sh 'empty_*.py' tests/browser
+	tests/integration/run.sh 'test_*.py' tests/browser
 
 # The unit and integration tests against an AddressSanitizer + UBSan build in
 # build/asan (gcc); any sanitizer report, in any process, fails the run.
@@ -239,6 +249,7 @@ install: all
 	install -m 0755 $(SERVER) $(ADMIN) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/synkronus/sql/
 	install -m 0644 handlers/openapi.yaml $(DESTDIR)$(PREFIX)/share/synkronus/openapi.yaml
+	packaging/console-stage.sh console $(DESTDIR)$(PREFIX)/share/synkronus/console
 	install -m 0644 packaging/synkronus-fcgi.8 packaging/synkronus-admin.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -D -m 0644 -t $(DESTDIR)$(UNITDIR) packaging/synkronus-fcgi.socket packaging/synkronus-fcgi.service
 	install -D -m 0644 nginx/synkronus-http.conf $(DESTDIR)$(SYSCONFDIR)/nginx/conf.d/synkronus.conf

@@ -195,11 +195,20 @@ stack_start_workers() {
 stack_stop_workers() { stack_kill workers.pid; }
 stack_stop_nginx() { stack_kill nginx.pid; }
 
+# The web console's files: CONSOLE_DIR when given (an installed tree), else
+# console/ of this checkout laid out under STATE as the package lays it out.
+stack_console_dir() {
+    if [ -n "${CONSOLE_DIR:-}" ]; then echo "$CONSOLE_DIR"; return; fi
+    rm -rf "$STATE/console" && "$REPO/packaging/console-stage.sh" "$REPO/console" "$STATE/console" >&2
+    echo "$STATE/console"
+}
+
 stack_nginx_conf() {
     sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" \
         -e "s#/var/lib/synkronus/bundles/#$(stack_bundle_dir)/#g" \
         -e "s#/var/lib/synkronus/attachments/#$(stack_attachment_dir)/#g" \
         ${FASTCGI_READ_TIMEOUT:+-e "s#^fastcgi_read_timeout .*#fastcgi_read_timeout $FASTCGI_READ_TIMEOUT;#"} \
+        -e "s#/usr/share/synkronus/console#$(stack_console_dir)#g" \
         "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
     cp "$HTTP_CONF" "$STATE/nginx/synkronus-http.conf"
     cp /etc/nginx/fastcgi_params "$STATE/nginx/fastcgi_params"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integration tests: a private MariaDB, the worker pool and nginx on loopback, then
 # every tests/integration/test_*.py through HTTPS. Everything is stopped at the end.
-# Usage: tests/integration/run.sh [test_module_pattern]
+# Usage: tests/integration/run.sh [test_module_pattern [directory of the test modules]]
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 export STATE=${STATE:-$REPO/tests/tmp/stack}
@@ -27,7 +27,8 @@ export ADMIN_PASSWORD=admin-password-for-tests
 printf '%s\n' "$ADMIN_PASSWORD" | stack_admin create-user admin admin >/dev/null || exit 1
 export REPO BASE_URL="https://127.0.0.1:$HTTPS_PORT" CACERT="$STATE/tls/cert.pem"
 
-/usr/bin/python3 "$REPO/tests/integration/runner.py" "${1:-test_*.py}"
+# A second argument names another directory of test modules (tests/browser).
+/usr/bin/python3 "$REPO/tests/integration/runner.py" "${1:-test_*.py}" ${2:+"$2"}
 rc=$?
 if [ $rc -ne 0 ]; then
     echo "--- last worker log lines ---"; tail -n 40 "$STATE/logs/workers.log"

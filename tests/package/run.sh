@@ -129,6 +129,10 @@ check "conffiles: the two nginx files the package owns, nothing the admin edits"
 {
     grep -v '^#' "$HERE/expected-files" | grep -vx '@SQL@'
     for f in "$REPO"/sql/*.sql; do echo "-rw-r--r-- root/root ./usr/share/synkronus/sql/$(basename "$f")"; done
+    # The web console: every file of console/, as the package lays it out.
+    echo "drwxr-xr-x root/root ./usr/share/synkronus/console/"
+    (cd "$REPO/console" && find . -mindepth 1 -type d | sed 's#^\./#drwxr-xr-x root/root ./usr/share/synkronus/console/#; s#$#/#'
+     find . -type f | sed 's#^\./#-rw-r--r-- root/root ./usr/share/synkronus/console/#')
 } | sort >"$WORK/files.expected"
 dpkg-deb -c "$DEB" | awk '{ print $1, $2, $6 }' | sort >"$WORK/files.actual"
 check "file list, modes and owners as expected (tests/package/expected-files)" \
@@ -214,6 +218,7 @@ pattern='test_service*.py'
 ls "$REPO"/tests/integration/$pattern >/dev/null 2>&1 || pattern='test_*.py'
 if BIN=$ROOT/usr/sbin SQL_DIR=$ROOT/usr/share/synkronus/sql \
     LOCATIONS_CONF=$ROOT/etc/nginx/snippets/synkronus.conf HTTP_CONF=$ROOT/etc/nginx/conf.d/synkronus.conf \
+    CONSOLE_DIR=$ROOT/usr/share/synkronus/console \
     STATE=/tmp/pkgstack HTTPS_PORT=24443 HTTP_PORT=24080 DB_PORT=24407 \
     "$REPO/tests/integration/run.sh" "$pattern" >"$WORK/integration.log" 2>&1; then
     pass "integration ($pattern): $(tail -n 1 "$WORK/integration.log")"

@@ -88,6 +88,15 @@ default_site_gone() {  # http://127.0.0.1/ is this server: redirected to HTTPS, 
     curl -sk --max-time 10 https://127.0.0.1/health | grep -q '"status": *"ok"'
 }
 check "http://127.0.0.1/ is this server, not Debian's default site" default_site_gone
+console_served() {  # the web console (CONTRACT §8) from the package's files, through the packaged nginx
+    local page asset
+    page=$(curl -sk -D "$LOG/console.headers" --max-time 10 --resolve sync.example.org:443:127.0.0.1 https://sync.example.org/)
+    grep -qi "^content-security-policy: default-src 'self'" "$LOG/console.headers" || { echo "  no CSP on GET /"; return 1; }
+    asset=$(printf '%s' "$page" | grep -o '/console/[0-9a-f]*/app.js' | head -n 1)
+    [ -n "$asset" ] || { echo "  GET / is not the console page"; return 1; }
+    [ "$(http_code "$asset")" = 200 ] || { echo "  $asset: $(http_code "$asset")"; return 1; }
+}
+check "GET / is the web console, its scripts served from /usr/share/synkronus/console" console_served
 
 section "the sandbox"
 exposure_ok() {

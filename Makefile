@@ -1,6 +1,6 @@
 # synkronus-fcgi: the only build entry.
 # Targets: all, deps, run, run-clean, run-cluster, test, test-browser, test-cluster, check, test-sanitize, fuzz,
-# fuzz-ci, bench, bench-cluster, deb, test-deb, test-systemd, test-upgrade, install, clean.
+# fuzz-ci, asan-build, fuzz-build, bench, bench-cluster, deb, test-deb, test-systemd, test-upgrade, install, clean.
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
@@ -45,7 +45,7 @@ ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
 .PHONY: all deps run run-clean run-cluster run-cluster-clean test test-browser test-cluster check integration test-sanitize \
-        fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd test-upgrade install clean
+        asan-build fuzz-build fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd test-upgrade install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -105,12 +105,14 @@ check: $(UNIT)
 	tests/check_layers.sh
 	$(UNIT) --report_level=short
 
-# Everything: unit tests, then integration tests against a private MariaDB and nginx.
+# Everything: unit tests, then integration tests against a private MariaDB and nginx,
+# on free ports (HTTPS_PORT, HTTP_PORT, DB_PORT if set), while something else holds
+# 18080: the suite must not need any fixed port.
 test: deps
 	$(MAKE) -j$$(nproc) all $(UNIT)
 	tests/check_layers.sh
 	$(UNIT) --report_level=short
-	tests/integration/run.sh
+	tests/with_port_held.py 18080 tests/integration/run.sh
 
 integration: all
 	tests/integration/run.sh
@@ -127,9 +129,12 @@ test-browser: deps
 # build/asan (gcc); any sanitizer report, in any process, fails the run.
 ASAN_BUILD := $(BUILD)/asan
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-test-sanitize: deps
+# asan-build only builds it (.ci/run builds it while `make test` runs).
+asan-build: deps
 	$(MAKE) -j$$(nproc) BUILD=$(ASAN_BUILD) SANITIZE_FLAGS='$(ASAN_FLAGS)' \
 	    $(ASAN_BUILD)/synkronus-fcgi $(ASAN_BUILD)/synkronus-admin $(ASAN_BUILD)/unit-tests
+
+test-sanitize: asan-build
 	tests/sanitize/run.sh $(ASAN_BUILD)
 
 run: deps
@@ -186,8 +191,10 @@ $(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/fuzz/%.o $(FUZZ_BUILD)/libsynkr
 
 -include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/obj/fuzz/%.d)
 
-fuzz: deps
+fuzz-build: deps
 	$(MAKE) -j$$(nproc) $(FUZZ_BINS)
+
+fuzz: fuzz-build
 	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # The same, briefly, for .ci/run.

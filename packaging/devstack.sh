@@ -87,13 +87,39 @@ stack_secrets() {
     [ -s "$STATE/db-password" ] || (umask 077; openssl rand -hex 16 >"$STATE/db-password")
 }
 
+# A freshly initialised, never started data directory, made once per MariaDB version
+# and copied for each new stack (a copy takes a second, mariadb-install-db several;
+# the test suites start a fresh stack every run). It is what mariadb-install-db
+# would write, so a stack cannot tell. Made under a temporary name and renamed, so
+# two stacks starting at once never copy half of one.
+stack_db_seed_dir() {
+    echo "${MARIADB_SEED_DIR:-$REPO/build/mariadb-seed}/$(mariadbd --version | md5sum | cut -c1-12)"
+}
+stack_db_seed() {
+    local seed tmp
+    seed=$(stack_db_seed_dir)
+    [ -d "$seed/mysql" ] && return 0
+    mkdir -p "$(dirname "$seed")" 2>/dev/null || return 1
+    tmp=$(mktemp -d "$seed.tmp.XXXXXX") || return 1
+    mariadb-install-db --no-defaults --datadir="$tmp/data" --auth-root-authentication-method=normal \
+        --user=root --skip-test-db >"$STATE/logs/mariadb-install.log" 2>&1 || {
+        cat "$STATE/logs/mariadb-install.log" >&2; rm -rf "$tmp"; return 1; }
+    mv -T "$tmp/data" "$seed" 2>/dev/null || [ -d "$seed/mysql" ]  # another stack may have won
+    rm -rf "$tmp"
+    [ -d "$seed/mysql" ]
+}
+
 stack_start_db() {
     local datadir="$STATE/mysql"
     if [ ! -d "$datadir/mysql" ]; then
         stack_log "initialising MariaDB in $datadir"
-        mariadb-install-db --no-defaults --datadir="$datadir" --auth-root-authentication-method=normal \
-            --user=root --skip-test-db >"$STATE/logs/mariadb-install.log" 2>&1 || {
-            cat "$STATE/logs/mariadb-install.log" >&2; return 1; }
+        if ! { stack_db_seed && cp -aT "$(stack_db_seed_dir)" "$datadir"; }; then
+            # No seed (a read-only tree): initialise in place, as before.
+            rm -rf "$datadir"
+            mariadb-install-db --no-defaults --datadir="$datadir" --auth-root-authentication-method=normal \
+                --user=root --skip-test-db >"$STATE/logs/mariadb-install.log" 2>&1 || {
+                cat "$STATE/logs/mariadb-install.log" >&2; return 1; }
+        fi
     fi
     # setsid: a Ctrl-C reaches only the script, which stops the services in order.
     setsid mariadbd --no-defaults --datadir="$datadir" --socket="$STATE/mysql-run/mysqld.sock" \

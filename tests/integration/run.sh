@@ -17,8 +17,11 @@ stack_choose_ports || exit 1
 echo "test stack: https $HTTPS_PORT, http $HTTP_PORT, MariaDB $DB_PORT, state $STATE"
 
 stack_lock || exit 1
-cleanup() { stack_stop; }
-trap cleanup EXIT INT TERM
+# Stopping ignores further INT/TERM (a TERM to the process group may come twice), so
+# it always finishes; whatever still holds the stack's lock afterwards is stopped too.
+cleanup() { trap '' INT TERM; stack_stop; stack_stop_stragglers; }
+trap cleanup EXIT
+trap 'exit 143' INT TERM
 
 # A fresh stack each run; the lock file stays (it is held).
 find "$STATE" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +

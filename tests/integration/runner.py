@@ -29,7 +29,29 @@ if os.environ.get("TEST_SHUFFLE"):
     random.Random(os.environ["TEST_SHUFFLE"]).shuffle(tests)
     print("shuffled with seed", os.environ["TEST_SHUFFLE"])
     suite = unittest.TestSuite(tests)
-result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+import time
+
+
+class TimedResult(unittest.TextTestResult):
+    """Also keeps each test's duration: the slowest are printed at the end, so the
+    time a suite takes in CI can be seen and cut where it goes."""
+    durations = []
+
+    def startTest(self, test):
+        self._t0 = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        self.durations.append((time.monotonic() - self._t0, test.id()))
+
+
+result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout, resultclass=TimedResult).run(suite)
+slowest = sorted(TimedResult.durations, reverse=True)[:int(os.environ.get("TEST_SLOWEST", "12"))]
+if slowest:
+    print("\nslowest tests (s):")
+    for d, name in slowest:
+        print(f"  {d:6.1f}  {name}")
 # Subtest failures are reported one by one; count each failing test once.
 failed_ids = {getattr(t, "test_case", t).id() for t, _ in result.failures + result.errors}
 failed_ids |= {t.id() for t in result.unexpectedSuccesses}

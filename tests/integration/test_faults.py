@@ -238,8 +238,9 @@ class WorkerKilled(unittest.TestCase):
         self.assertEqual(store_entries(), entries_before)
         # The replacement worker removes what the killed one left in tmp/.
         self.assertTrue(h.wait_until(lambda: tmp_entries() == [], timeout=15), (seen, tmp_entries()))
-        log = open(os.path.join(h.STATE, "logs", "workers.log")).read()
-        self.assertIn("leftover(s) of dead workers", log)
+        # The replacement logs what it removed after removing it: wait for the line.
+        self.assertTrue(h.wait_until(lambda: "leftover(s) of dead workers" in
+                                     open(os.path.join(h.STATE, "logs", "workers.log")).read(), timeout=10))
         # The next push gets the next number, as if the killed one had never been.
         m = tb.push_ok(tb.bundle_files("after-kill"))
         self.assertEqual(int(m["version"]), last_before + 1)

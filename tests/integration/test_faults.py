@@ -22,7 +22,9 @@ import test_sync as ts
 BUNDLES = tb.BUNDLES
 TMP = tb.TMP
 VERSIONS = tb.VERSIONS
-ADMIN = os.path.join(h.REPO, "build", "synkronus-admin")
+# The admin tool of the build under test (build/asan/ under make test-sanitize, which
+# may run on a clone where build/ was never made).
+ADMIN = os.path.join(h.BIN, "synkronus-admin")
 
 
 def alive(pid):

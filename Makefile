@@ -1,6 +1,6 @@
 # synkronus-fcgi: the only build entry.
 # Targets: all, deps, run, run-clean, run-cluster, test, test-cluster, check, test-sanitize, fuzz,
-# fuzz-ci, bench, bench-cluster, deb, test-deb, test-systemd, test-upgrade, install, clean.
+# fuzz-ci, bench, bench-cluster, deb, test-deb, test-systemd, install, clean.
 
 CXX      ?= g++
 CXXFLAGS ?= -O2 -g
@@ -43,7 +43,7 @@ ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
 .PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
-        fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd test-upgrade install clean
+        fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -226,6 +226,7 @@ test-systemd: deps
 # commit once into /var/cache/synkronus-ci) to this tree's package under a real systemd,
 # its README.Debian followed, data in, an unattended apt-get upgrade, everything checked,
 # then the downgrade refused; see tests/systemd/upgrade.sh. Needs root and the network.
+.PHONY: test-upgrade
 test-upgrade: export DEB_BUILD_OPTIONS += nocheck
 test-upgrade: deps
 	packaging/build-deb.sh --reuse $(BUILD)/deb

@@ -243,6 +243,7 @@ test-systemd: deps
 # commit once into /var/cache/synkronus-ci) to this tree's package under a real systemd,
 # its README.Debian followed, data in, an unattended apt-get upgrade, everything checked,
 # then the downgrade refused; see tests/systemd/upgrade.sh. Needs root and the network.
+.PHONY: test-upgrade
 test-upgrade: export DEB_BUILD_OPTIONS += nocheck
 test-upgrade: deps
 	packaging/build-deb.sh --reuse $(BUILD)/deb

@@ -20,26 +20,6 @@ constexpr int kMigrateLeaseS = 600;  // renewed before each migration file
 constexpr int kMigrateWaitS = 900;   // a waiter outlasts one holder's lease
 }  // namespace
 
-std::vector<std::string> split_sql(const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    std::string line, cur;
-    while (std::getline(in, line)) {
-        std::string t = line;
-        t.erase(0, t.find_first_not_of(" \t"));
-        if (t.rfind("--", 0) == 0) continue;
-        cur += line + "\n";
-        auto last = line.find_last_not_of(" \t\r");
-        if (last != std::string::npos && line[last] == ';') {
-            cur.erase(cur.find_last_of(';'));
-            if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
-            cur.clear();
-        }
-    }
-    if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
-    return out;
-}
-
 std::string unknown_migrations_message(const std::vector<std::string>& applied_unknown,
                                        const std::vector<std::string>& known_files) {
     std::string names;
@@ -68,6 +48,26 @@ void refuse_unknown_versions(sql::Connection& c, const std::vector<std::string>&
     if (!unknown.empty()) throw Error(ErrorKind::other, 0, unknown_migrations_message(unknown, files));
 }
 }  // namespace
+
+std::vector<std::string> split_sql(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    std::string line, cur;
+    while (std::getline(in, line)) {
+        std::string t = line;
+        t.erase(0, t.find_first_not_of(" \t"));
+        if (t.rfind("--", 0) == 0) continue;
+        cur += line + "\n";
+        auto last = line.find_last_not_of(" \t\r");
+        if (last != std::string::npos && line[last] == ';') {
+            cur.erase(cur.find_last_of(';'));
+            if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
+            cur.clear();
+        }
+    }
+    if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
+    return out;
+}
 
 MigrationResult migrate(Database& db, const std::string& sql_dir) {
     std::vector<std::string> files;

@@ -14,13 +14,15 @@ struct MigrationResult {
     std::vector<std::string> already;   // file names found applied before
 };
 
-// Refuses (db::Error naming them, before applying anything) when schema_migrations
-// holds versions that sql_dir has no file for: a newer release migrated this database.
 MigrationResult migrate(Database& db, const std::string& sql_dir);
-// The refusal's text: the unknown migrations by name, the newest known file, what to do.
-std::string unknown_migrations_message(const std::vector<std::string>& applied_unknown,
-                                       const std::vector<std::string>& known_files);
 // Splits a migration file into statements (on `;` at end of line, `--` comments dropped).
 std::vector<std::string> split_sql(const std::string& text);
+
+// migrate() refuses (db::Error naming them, before applying anything) when
+// schema_migrations holds versions that sql_dir has no file for: a newer release
+// migrated this database. This is the refusal's text: the unknown migrations by
+// name, the newest known file, what to do.
+std::string unknown_migrations_message(const std::vector<std::string>& applied_unknown,
+                                       const std::vector<std::string>& known_files);
 
 }  // namespace db

@@ -99,7 +99,9 @@ upgrade() {
 }
 check "apt-get exits 0, unattended (stdin is no terminal)" upgrade
 stage_done "upgrade"
-check "no conffile prompt" sh -c "! grep -E \"Configuration file|conffile\" '$LOG/upgrade.log'"
+# dpkg's prompt: "Configuration file '...'" then "*** synkronus.conf (Y/I/N/O/D/Z) [default=N] ?".
+# (dpkg-maintscript-helper's "Obsolete conffile ... has been modified by you" is no prompt.)
+check "no conffile prompt" sh -c "! grep -E \"Configuration file '|Y/I/N/O/D/Z\" '$LOG/upgrade.log'"
 check "the installed version is $NEW_VERSION" test "$(in_ct dpkg-query -W -f='${Version}' synkronus-fcgi)" = "$NEW_VERSION"
 check "the package is configured (ii)" test "$(in_ct dpkg-query -W -f='${db:Status-Abbrev}' synkronus-fcgi | tr -d ' ')" = ii
 check "the admin's config, secret and site are byte for byte as before" test "$(sums)" = "$sums_before"

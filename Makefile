@@ -42,7 +42,7 @@ SERVER := $(BUILD)/synkronus-fcgi
 ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
-.PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
+.PHONY: jsreaders all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
         fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd install clean
 
 all: $(SERVER) $(ADMIN)
@@ -103,14 +103,24 @@ check: $(UNIT)
 	tests/check_layers.sh
 	$(UNIT) --report_level=short
 
+# Independent Parquet readers for the export tests (DuckDB, hyparquet), pinned in
+# tests/js/package.json, installed by npm into build/jsreaders (not committed).
+JSREADERS := $(BUILD)/jsreaders
+jsreaders: $(JSREADERS)/.installed
+$(JSREADERS)/.installed: tests/js/package.json tests/js/read_parquet.mjs
+	@mkdir -p $(JSREADERS)
+	cp tests/js/package.json tests/js/read_parquet.mjs $(JSREADERS)/
+	cd $(JSREADERS) && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Everything: unit tests, then integration tests against a private MariaDB and nginx.
 test: deps
-	$(MAKE) -j$$(nproc) all $(UNIT)
+	$(MAKE) -j$$(nproc) all $(UNIT) jsreaders
 	tests/check_layers.sh
 	$(UNIT) --report_level=short
 	tests/integration/run.sh
 
-integration: all
+integration: all jsreaders
 	tests/integration/run.sh
 
 # The unit and integration tests against an AddressSanitizer + UBSan build in

@@ -42,7 +42,7 @@ SERVER := $(BUILD)/synkronus-fcgi
 ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
-.PHONY: jsreaders all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
+.PHONY: jsreaders bench-export all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
         fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd install clean
 
 all: $(SERVER) $(ADMIN)
@@ -202,6 +202,12 @@ $(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a
 bench: deps
 	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
 	bench/run.sh
+
+# The data export at 1,000,000 records (issue 17): rate beside a plain SELECT, worker
+# peak RSS (must stay under 64 MiB), sizes. Heavy: run under flock /work/coord/heavy.lock.
+bench-export: deps
+	$(MAKE) -j$$(nproc) all jsreaders
+	bench/export.sh
 
 # Push and pull through two hosts on a three-node Galera cluster against one host on one
 # MariaDB, in the same run (bench/cluster.sh).

@@ -419,6 +419,44 @@ class ExportMemoryTest(unittest.TestCase):
             for pid in pids:
                 self.assertLess(after[pid], self.LIMIT_MIB * 1024, f"worker {pid} peaked at {after[pid] / 1024:.1f} MiB")
 
+    def test_parquet_peak_rss_stays_bounded_and_duckdb_counts_every_row(self):
+        """The same records as Parquet: one row group per form type in memory."""
+        pids = h.worker_pids()
+        for pid in pids:
+            with open(f"/proc/{pid}/clear_refs", "w") as f:
+                f.write("5")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "export.zip")
+            conn = h.connection(timeout=300)
+            try:
+                conn.request("GET", "/dataexport/parquet?form_type=" + self.big_type,
+                             headers={"Authorization": "Bearer " + h.admin_token()})
+                resp = conn.getresponse()
+                self.assertEqual(resp.status, 200)
+                with open(path, "wb") as out:
+                    while chunk := resp.read(1 << 20):
+                        out.write(chunk)
+            finally:
+                conn.close()
+            after = {pid: vm_hwm_kib(pid) for pid in pids}
+            with zipfile.ZipFile(path) as zf:
+                zf.extract(self.big_type + ".parquet", d)
+            pq = os.path.join(d, self.big_type + ".parquet")
+            script = ("import { DuckDBInstance } from '@duckdb/node-api';"
+                      "const c = await (await DuckDBInstance.create(':memory:')).connect();"
+                      f"const r = await c.runAndReadAll(\"SELECT count(*)::INT AS n, count(DISTINCT observation_id)::INT AS d, "
+                      f"max(data_n)::INT AS m FROM read_parquet('{pq}')\");"
+                      "console.log(JSON.stringify(r.getRowObjects()[0]));")
+            out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                                 cwd=os.path.join(h.REPO, "build", "jsreaders"), timeout=300)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(json.loads(out.stdout), {"n": self.RECORDS, "d": self.RECORDS, "m": 50000})
+            print(f"\n  parquet export of {self.RECORDS} records: file {os.path.getsize(pq) / 2**20:.1f} MiB; "
+                  f"worker VmHWM max {max(after.values()) / 1024:.1f} MiB", flush=True)
+        if not h.SANITIZED:
+            for pid in pids:
+                self.assertLess(after[pid], self.LIMIT_MIB * 1024, f"worker {pid} peaked at {after[pid] / 1024:.1f} MiB")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -13,7 +13,7 @@ LDFLAGS  ?=
 SANITIZE_FLAGS ?=
 CXXFLAGS += $(SANITIZE_FLAGS)
 LDFLAGS  += $(SANITIZE_FLAGS)
-LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -lz -largon2 -lpthread
+LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -lz -lsnappy -largon2 -lpthread
 
 PREFIX   ?= /usr
 SYSCONFDIR ?= /etc
@@ -23,7 +23,7 @@ BUILD    := build
 
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
-             libzip-dev zlib1g-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
+             libzip-dev zlib1g-dev libsnappy-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
              galera-4 mariadb-backup socat \
              openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert \
              debootstrap systemd-container clang libclang-rt-14-dev
@@ -45,7 +45,7 @@ ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
 .PHONY: all deps run run-clean run-cluster run-cluster-clean test test-browser test-cluster check integration test-sanitize \
-        asan-build fuzz-build fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd test-upgrade install clean
+        asan-build fuzz-build fuzz fuzz-ci bench bench-cluster bench-export jsreaders deb test-deb test-systemd test-upgrade install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -105,16 +105,26 @@ check: $(UNIT)
 	tests/check_layers.sh
 	$(UNIT) --report_level=short
 
+# Independent Parquet readers for the export tests (DuckDB, hyparquet), pinned in
+# tests/js/package.json, installed by npm into build/jsreaders (not committed).
+JSREADERS := $(BUILD)/jsreaders
+jsreaders: $(JSREADERS)/.installed
+$(JSREADERS)/.installed: tests/js/package.json tests/js/read_parquet.mjs
+	@mkdir -p $(JSREADERS)
+	cp tests/js/package.json tests/js/read_parquet.mjs $(JSREADERS)/
+	cd $(JSREADERS) && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Everything: unit tests, then integration tests against a private MariaDB and nginx,
 # on free ports (HTTPS_PORT, HTTP_PORT, DB_PORT if set), while something else holds
 # 18080: the suite must not need any fixed port.
 test: deps
-	$(MAKE) -j$$(nproc) all $(UNIT)
+	$(MAKE) -j$$(nproc) all $(UNIT) jsreaders
 	tests/check_layers.sh
 	$(UNIT) --report_level=short
 	tests/with_port_held.py 18080 tests/integration/run.sh
 
-integration: all
+integration: all jsreaders
 	tests/integration/run.sh
 
 # The web console in a real browser (tests/browser): Debian's chromium, headless, through
@@ -209,6 +219,12 @@ $(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a
 bench: deps
 	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
 	bench/run.sh
+
+# The data export at 1,000,000 records (issue 17): rate beside a plain SELECT, worker
+# peak RSS (must stay under 64 MiB), sizes. Heavy: run under flock /work/coord/heavy.lock.
+bench-export: deps
+	$(MAKE) -j$$(nproc) all jsreaders
+	bench/export.sh
 
 # Push and pull through two hosts on a three-node Galera cluster against one host on one
 # MariaDB, in the same run (bench/cluster.sh).

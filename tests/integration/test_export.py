@@ -1,6 +1,6 @@
 """CONTRACT §7 "Data export" through nginx: GET /dataexport/csv (a streamed ZIP of
 per-form-type CSV files from one snapshot, in bounded memory) and
-GET /dataexport/parquet (501).
+GET /dataexport/parquet (tests/integration/test_export_parquet.py).
 
 Every export holds every record of the store, including other modules' records;
 each test looks only at the files of its own (unique) form types. The bulk rows of
@@ -118,13 +118,6 @@ class ExportAccessTest(unittest.TestCase):
         h.assert_problem(self, h.request("GET", "/dataexport/parquet"), 401, "unauthorized")
         r = h.request("GET", "/dataexport/parquet", token=h.token_for("read-write"))
         h.assert_problem(self, r, 403, "forbidden")
-
-    def test_parquet_export_is_501_pointing_to_the_csv_export(self):
-        r = h.request("GET", "/dataexport/parquet", token=h.admin_token())
-        p = h.assert_problem(self, r, 501, "not-implemented")
-        self.assertEqual(p["title"], "Not Implemented")
-        self.assertIn("/dataexport/csv", p["detail"])
-        self.assertEqual(r.header("x-api-version-used"), "1.0.0")
 
     def test_only_get_is_routed(self):
         r = h.request("POST", "/dataexport/csv", token=h.admin_token())
@@ -425,6 +418,44 @@ class ExportMemoryTest(unittest.TestCase):
         self.assertGreater(cpu[serving], os.sysconf("SC_CLK_TCK"))  # it did the work: more than 1 s of CPU
         self.assertGreater(size, self.LIMIT_MIB * 2**20)
         self.assertGreater(info.file_size, 2 * self.LIMIT_MIB * 2**20)
+        if not h.SANITIZED:
+            for pid in pids:
+                self.assertLess(after[pid], self.LIMIT_MIB * 1024, f"worker {pid} peaked at {after[pid] / 1024:.1f} MiB")
+
+    def test_parquet_peak_rss_stays_bounded_and_duckdb_counts_every_row(self):
+        """The same records as Parquet: one row group per form type in memory."""
+        pids = h.worker_pids()
+        for pid in pids:
+            with open(f"/proc/{pid}/clear_refs", "w") as f:
+                f.write("5")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "export.zip")
+            conn = h.connection(timeout=300)
+            try:
+                conn.request("GET", "/dataexport/parquet?form_type=" + self.big_type,
+                             headers={"Authorization": "Bearer " + h.admin_token()})
+                resp = conn.getresponse()
+                self.assertEqual(resp.status, 200)
+                with open(path, "wb") as out:
+                    while chunk := resp.read(1 << 20):
+                        out.write(chunk)
+            finally:
+                conn.close()
+            after = {pid: vm_hwm_kib(pid) for pid in pids}
+            with zipfile.ZipFile(path) as zf:
+                zf.extract(self.big_type + ".parquet", d)
+            pq = os.path.join(d, self.big_type + ".parquet")
+            script = ("import { DuckDBInstance } from '@duckdb/node-api';"
+                      "const c = await (await DuckDBInstance.create(':memory:')).connect();"
+                      f"const r = await c.runAndReadAll(\"SELECT count(*)::INT AS n, count(DISTINCT observation_id)::INT AS d, "
+                      f"max(data_n)::INT AS m FROM read_parquet('{pq}')\");"
+                      "console.log(JSON.stringify(r.getRowObjects()[0]));")
+            out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                                 cwd=os.path.join(h.REPO, "build", "jsreaders"), timeout=300)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(json.loads(out.stdout), {"n": self.RECORDS, "d": self.RECORDS, "m": 50000})
+            print(f"\n  parquet export of {self.RECORDS} records: file {os.path.getsize(pq) / 2**20:.1f} MiB; "
+                  f"worker VmHWM max {max(after.values()) / 1024:.1f} MiB", flush=True)
         if not h.SANITIZED:
             for pid in pids:
                 self.assertLess(after[pid], self.LIMIT_MIB * 1024, f"worker {pid} peaked at {after[pid] / 1024:.1f} MiB")

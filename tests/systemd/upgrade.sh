@@ -156,6 +156,24 @@ refuses_later_migrations() {
 check "the new migrator refuses a migration newer than it knows (a later release's), naming it" refuses_later_migrations
 stage_done "checks after the upgrade"
 
+section "a snippet nginx -t refuses: nginx keeps the old configuration, loudly"
+nginx_t_fails_loudly() {
+    local before rc
+    in_ct sh -c 'echo "not nginx syntax" >/etc/nginx/conf.d/broken-by-the-upgrade-test.conf'
+    before=$(nginx_workers)
+    in_ct sh -c "cd /root/new && DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall ./$(basename "$NEW_DEB")" \
+        </dev/null >"$LOG/reinstall.log" 2>&1
+    rc=$?
+    in_ct rm -f /etc/nginx/conf.d/broken-by-the-upgrade-test.conf
+    [ $rc = 0 ] || { tail -n 20 "$LOG/reinstall.log"; return 1; }
+    grep -A12 'nginx -t FAILED' "$LOG/reinstall.log"
+    grep -q 'nginx -t FAILED' "$LOG/reinstall.log" && grep -q 'nginx was NOT reloaded' "$LOG/reinstall.log" || return 1
+    [ "$(nginx_workers)" = "$before" ] || { echo "  nginx was reloaded anyway"; return 1; }
+}
+check "reinstall with a broken nginx config: the package says so and does not reload" nginx_t_fails_loudly
+check "nginx still serves with the configuration it had" wait_for 20 health_ok
+stage_done "nginx -t failure"
+
 section "the downgrade to $PREV_VERSION is refused"
 downgrade() {  # downgrade [APT OPTION]: exit status of apt-get, output in the log
     in_ct sh -c "cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y $* ./$(basename "$PREV_DEB")" \

@@ -137,14 +137,14 @@ bool ExportRepository::claim_link(const std::string& token_hash) {
     });
 }
 
-std::optional<std::pair<std::string, std::string>> ExportRepository::find_link(const std::string& token_hash) {
-    std::optional<std::pair<std::string, std::string>> found;
+std::optional<ExportRepository::StoredLink> ExportRepository::find_link(const std::string& token_hash) {
+    std::optional<StoredLink> found;
     db_.run([&] {
         auto& ps = db_.stmt(Stmt::EXPORT_LINK_SEL);
         ps.setString(1, token_hash);
         std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
         found.reset();
-        if (rs->next()) found.emplace(std::string(rs->getString(1)), std::string(rs->getString(2)));
+        if (rs->next()) found = StoredLink{rs->getString(1), rs->getString(2), rs->getInt(3) != 0};
     });
     return found;
 }

@@ -52,11 +52,16 @@ public:
                            int limit, const std::function<void(const domain::ExportRecord&)>& fn);
 
     // Download links (sql/008): stores one; claims one (true for exactly one caller,
-    // and only before expires_at); reads a claimed one's format and params.
+    // and only before expires_at); reads one's format and params, and whether it
+    // can still be claimed.
     void insert_link(const std::string& token_hash, const std::string& format, const std::string& params,
                      const std::string& created_by, int64_t expires_at);
     bool claim_link(const std::string& token_hash);
-    std::optional<std::pair<std::string, std::string>> find_link(const std::string& token_hash);
+    struct StoredLink {
+        std::string format, params;
+        bool usable;
+    };
+    std::optional<StoredLink> find_link(const std::string& token_hash);
 
 private:
     // One page of `which` (change_id first, the cursor time last) for `form_type`;

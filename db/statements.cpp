@@ -201,7 +201,8 @@ const Entry kStatements[] = {
     {Stmt::EXPORT_LINK_CLAIM, "EXPORT_LINK_CLAIM",
      "UPDATE export_links SET used_at = UNIX_TIMESTAMP() "
      "WHERE token_hash = ? AND used_at IS NULL AND expires_at >= UNIX_TIMESTAMP()"},
-    {Stmt::EXPORT_LINK_SEL, "EXPORT_LINK_SEL", "SELECT format, params FROM export_links WHERE token_hash = ?"},
+    {Stmt::EXPORT_LINK_SEL, "EXPORT_LINK_SEL",
+     "SELECT format, params, used_at IS NULL AND expires_at >= UNIX_TIMESTAMP() FROM export_links WHERE token_hash = ?"},
     {Stmt::EXPORT_LINK_DEL_EXPIRED, "EXPORT_LINK_DEL_EXPIRED",
      "DELETE FROM export_links WHERE expires_at < UNIX_TIMESTAMP() - 3600"},
     {Stmt::ATT_SEL_ONE, "ATT_SEL_ONE",

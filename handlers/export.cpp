@@ -12,13 +12,18 @@ namespace handlers {
 
 namespace {
 
-core::Response stream(std::shared_ptr<services::DataExport> exp) {
+core::Response zip_headers(const std::string& file_name) {
     core::Response r;
     r.content_type = "application/zip";
-    r.add_header("Content-Disposition", "attachment; filename=\"" + exp->file_name() + "\"");
+    r.add_header("Content-Disposition", "attachment; filename=\"" + file_name + "\"");
     r.add_header("Cache-Control", "no-store");
     // Honoured by nginx even where the site's location does not switch buffering off.
     r.add_header("X-Accel-Buffering", "no");
+    return r;
+}
+
+core::Response stream(std::shared_ptr<services::DataExport> exp) {
+    core::Response r = zip_headers(exp->file_name());
     // Shared with the body writer, which runs after this returns; the snapshot is
     // abandoned when the response is dropped without being written (HEAD).
     r.body_writer = [exp](const core::BodySink& sink) { exp->write_zip(sink); };
@@ -64,9 +69,16 @@ core::Response dataexport_links(Context& ctx, core::Request& req) {
 // (nginx/synkronus-http.conf, synkronus_redacted).
 core::Response dataexport_download(Context& ctx, core::Request& req) {
     auto key = req.query_param("key");
+    const char* gone = "This download link is unknown, already used or expired; make a new one";
+    services::ExportService service(ctx.database());
+    if (req.method == "HEAD") {  // answered without using the link
+        auto format = key ? service.peek_link(*key) : std::nullopt;
+        if (!format) throw core::ApiError::not_found(gone);
+        return zip_headers(services::DataExport::export_file_name(*format, core::unix_now_ms()));
+    }
     std::shared_ptr<services::DataExport> exp;
-    if (key) exp = services::ExportService(ctx.database()).begin_from_link(*key);
-    if (!exp) throw core::ApiError::not_found("This download link is unknown, already used or expired; make a new one");
+    if (key) exp = service.begin_from_link(*key);
+    if (!exp) throw core::ApiError::not_found(gone);
     return stream(std::move(exp));
 }
 

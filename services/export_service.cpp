@@ -36,12 +36,12 @@ DataExport::~DataExport() {
     if (open_) repo_.abandon_snapshot();
 }
 
-std::string DataExport::file_name() const {
-    std::string t = core::rfc3339(started_ms_ / 1000);  // 2026-12-02T10:45:00Z
+std::string DataExport::export_file_name(domain::ExportFormat format, int64_t started_ms) {
+    std::string t = core::rfc3339(started_ms / 1000);  // 2026-12-02T10:45:00Z
     std::string compact;
     for (char c : t)
         if (c != '-' && c != ':') compact += c;
-    return "synkronus-export-" + compact + (format_ == domain::ExportFormat::parquet ? "-parquet" : "") + ".zip";
+    return "synkronus-export-" + compact + (format == domain::ExportFormat::parquet ? "-parquet" : "") + ".zip";
 }
 
 size_t DataExport::first_pass(const std::string& type, const std::function<void(std::string_view)>& fn) {
@@ -135,17 +135,31 @@ ExportLink ExportService::create_link(const domain::LinkRequest& req, const std:
     return link;
 }
 
+namespace {
+
+// Anything but a token of ours is not looked up at all.
+bool token_shaped(const std::string& token) {
+    return token.size() == 43 &&
+           token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos;
+}
+
+}  // namespace
+
+std::optional<domain::ExportFormat> ExportService::peek_link(const std::string& token) {
+    if (!token_shaped(token)) return std::nullopt;
+    auto stored = db::ExportRepository(db_).find_link(core::sha256_hex(token));
+    if (!stored || !stored->usable) return std::nullopt;
+    return domain::stored_link(stored->format, stored->params).format;
+}
+
 std::unique_ptr<DataExport> ExportService::begin_from_link(const std::string& token) {
-    // Anything but a token of ours is not looked up at all.
-    if (token.size() != 43 || token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
-                                  std::string::npos)
-        return nullptr;
+    if (!token_shaped(token)) return nullptr;
     const std::string hash = core::sha256_hex(token);
     db::ExportRepository repo(db_);
     if (!repo.claim_link(hash)) return nullptr;
     auto stored = repo.find_link(hash);
     if (!stored) return nullptr;
-    auto req = domain::stored_link(stored->first, stored->second);
+    auto req = domain::stored_link(stored->format, stored->params);
     audit_export(req.format, "download-link", req.filter);
     return begin(req.format, std::move(req.filter));
 }

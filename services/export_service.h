@@ -32,7 +32,8 @@ public:
     // must then not present what was written as a complete archive.
     void write_zip(const core::BodySink& sink);
     // "synkronus-export-20261202T104500Z.zip" (CSV), "...Z-parquet.zip" (Parquet)
-    std::string file_name() const;
+    std::string file_name() const { return export_file_name(format_, started_ms_); }
+    static std::string export_file_name(domain::ExportFormat format, int64_t started_ms);
 
 private:
     void write_csv(core::ZipStreamWriter& zip, const std::string& type, const std::string& name);
@@ -64,6 +65,9 @@ public:
     // Claims the link and starts its export; nullopt for a token never issued,
     // already used or expired (all three look alike to the caller).
     std::unique_ptr<DataExport> begin_from_link(const std::string& token);
+    // Whether the link could be used now, and for which format, without using it
+    // (a HEAD request, which link previewers send, must not burn the link).
+    std::optional<domain::ExportFormat> peek_link(const std::string& token);
 
 private:
     db::Database& db_;

@@ -294,6 +294,17 @@ class LinkTest(unittest.TestCase):
         self.assertEqual([(x["observation_id"], x["data_v"]) for x in rows], [(self.rid, "x")])
         h.assert_problem(self, h.request("GET", self.path_of(link["url"])), 404, "not-found")
 
+    def test_head_does_not_use_the_link(self):
+        link = self.make()
+        path = self.path_of(link["url"])
+        for _ in range(2):
+            r = h.request("HEAD", path)
+            self.assertEqual(r.status, 200, r)
+            self.assertRegex(r.header("content-disposition"), r'^attachment; filename=".*-parquet\.zip"$')
+        self.assertEqual(h.request("GET", path).status, 200)
+        self.assertEqual(h.request("HEAD", path).status, 404)
+        self.assertEqual(h.request("HEAD", "/dataexport/download?key=" + "A" * 43).status, 404)
+
     def test_csv_link_with_filters(self):
         link = self.make(format="csv", form_type=[self.type], deleted=False, changed_after="2000-01-01T00:00:00Z")
         r = h.request("GET", self.path_of(link["url"]))

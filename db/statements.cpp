@@ -263,9 +263,13 @@ const Entry kStatements[] = {
      "SELECT change_id, hash, deleted, data, created_at, updated_at, geolocation, modified_by, client_id, "
      "CONCAT(LEFT(DATE_FORMAT(synced_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z'), replaced_by "
      "FROM sync_record_history WHERE record_id = ? ORDER BY change_id DESC LIMIT ?"},
-    // Parameter: days to keep (0 deletes everything). In slices, so no run holds locks long.
+    // Parameter: days to keep (0 deletes everything). The oldest slice of at most 1000
+    // rows, by history_id (= replaced_at order, sql/007): the last of them that is due
+    // bounds the delete, so a run reads one slice, never the whole table.
     {Stmt::HIST_DEL_OLD, "HIST_DEL_OLD",
-     "DELETE FROM sync_record_history WHERE replaced_at < UTC_TIMESTAMP(3) - INTERVAL ? DAY LIMIT 1000"},
+     "DELETE FROM sync_record_history WHERE history_id <= (SELECT COALESCE(MAX(s.history_id), 0) FROM "
+     "(SELECT history_id, replaced_at FROM sync_record_history ORDER BY history_id LIMIT 1000) s "
+     "WHERE s.replaced_at < UTC_TIMESTAMP(3) - INTERVAL ? DAY) LIMIT 1000"},
     {Stmt::REFS_DEL_RECORDS_1, "REFS_DEL_RECORDS_1", refs_del_sql<1>()},
     {Stmt::REFS_DEL_RECORDS_20, "REFS_DEL_RECORDS_20", refs_del_sql<20>()},
     {Stmt::REFS_DEL_RECORDS_100, "REFS_DEL_RECORDS_100", refs_del_sql<100>()},

@@ -4,10 +4,13 @@
 -- C++, see db/migrate.cpp), the next start runs the file again from the top.
 
 -- The versions accepted changes replaced, written in the push's own transaction:
--- one row per replaced version, so (record_id, change_id) is unique and a replayed
--- push (which applies nothing) cannot add a second. Kept record_history_days,
--- measured from replaced_at.
+-- one row per replaced version (a replayed push applies nothing, so it adds none).
+-- The primary key only grows, so a push appends to the end of the table instead of
+-- splitting pages all over it (a push that updates every record writes as many
+-- history rows); history_id order is also replaced_at order (up to the moment two
+-- pushes overlap), which retention deletes by, oldest first.
 CREATE TABLE IF NOT EXISTS sync_record_history (
+    history_id     BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     record_id      VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     change_id      BIGINT NOT NULL,
     schema_type    VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -25,9 +28,8 @@ CREATE TABLE IF NOT EXISTS sync_record_history (
     -- another version)
     replaced_by    VARCHAR(8) CHARACTER SET ascii NOT NULL,
     replaced_at    DATETIME(3) NOT NULL,
-    -- A record's history, newest first, is a backward range scan of the primary key.
-    PRIMARY KEY (record_id, change_id),
-    KEY sync_record_history_by_time (replaced_at)
+    -- A record's history, newest first, is a backward range scan of this key.
+    KEY sync_record_history_by_record (record_id, change_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- Which live record's data names which attachment id (every string value of the

@@ -312,6 +312,40 @@ class History(unittest.TestCase):
         self.assertEqual(d["record"]["data"], {"v": 3})
         self.assertEqual([x["data"] for x in d["history"]], [{"v": 1}])
 
+    def test_history_older_than_record_history_days_is_deleted(self):
+        _, tok = rw("hist")
+        rid, ft = uid("old"), uid("ft")
+        push(tok, [rec(rid, ft, {"v": 1})])
+        push(tok, [rec(rid, ft, {"v": 2})])  # keeps v1, replaced now
+        # Kept 366 days ago: the oldest row (retention deletes in history_id order, which
+        # is the order rows were written in).
+        h.sql("INSERT INTO sync_record_history (history_id, record_id, change_id, schema_type, schema_version, "
+              "data, hash, deleted, synced_at, modified_by, client_id, replaced_by, replaced_at) VALUES "
+              "(-1, '%s', 0, '%s', '1', '{\"v\":0}', '%s', 0, UTC_TIMESTAMP(3) - INTERVAL 400 DAY, 'u', 'c', 'push', "
+              "UTC_TIMESTAMP(3) - INTERVAL 366 DAY)" % (rid, ft, "0" * 64))
+        self.assertEqual(len(get("/admin/records/" + rid).json["history"]), 2)
+        # Housekeeping runs with one push in 64, at most once a minute: free its lease.
+        h.sql("UPDATE job_leases SET expires_at = 0 WHERE name = 'record_history_expiry'")
+        noop = {"transmission_id": None, "client_id": "c1", "records": [rec(rid, ft, {"v": 2})]}
+
+        def expired():
+            h.request("POST", "/sync/push", dict(noop, transmission_id=str(uuid.uuid4())), token=tok)
+            return [x["data"] for x in get("/admin/records/" + rid).json["history"]] == [{"v": 1}]
+        self.assertTrue(h.wait_until(expired, timeout=60, interval=0))
+
+    def test_record_history_days_0_keeps_none(self):
+        h.stack("stack_stop_workers", "stack_start_workers", env={"SYNKRONUS_RECORD_HISTORY_DAYS": "0"})
+        try:
+            user, pw = h.make_user("read-write")
+            tok = h.login(user, pw)["token"]
+            rid, ft = uid("none"), uid("ft")
+            push(tok, [rec(rid, ft, {"v": 1})])
+            push(tok, [rec(rid, ft, {"v": 2})])
+            d = get("/admin/records/" + rid).json
+            self.assertEqual((d["record"]["data"], d["history"]), ({"v": 2}, []))
+        finally:
+            h.stack("stack_stop_workers", "stack_start_workers")
+
     def test_unknown_record_is_404(self):
         h.assert_problem(self, get("/admin/records/" + uid("nope")), 404, "not-found")
 

@@ -43,7 +43,7 @@ ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
 .PHONY: all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
-        fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd install clean
+        fuzz fuzz-ci bench bench-admin bench-cluster deb test-deb test-systemd install clean
 
 all: $(SERVER) $(ADMIN)
 
@@ -192,6 +192,13 @@ $(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a
 bench: deps
 	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
 	bench/run.sh
+
+# The admin record routes on a store of 1,000,000 records (issue 15): server time of
+# the first page under each filter and of a record's history.
+bench-admin: deps
+	$(MAKE) -j$$(nproc) all
+	@mkdir -p $(BUILD)/bench
+	bench/admin_records.sh
 
 # Push and pull through two hosts on a three-node Galera cluster against one host on one
 # MariaDB, in the same run (bench/cluster.sh).

@@ -44,8 +44,9 @@ SERVER := $(BUILD)/synkronus-fcgi
 ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
-.PHONY: all deps run run-clean run-cluster run-cluster-clean test test-browser test-cluster check integration test-sanitize \
-        asan-build fuzz-build fuzz fuzz-ci bench bench-cluster bench-export jsreaders deb test-deb test-systemd test-upgrade install clean
+.PHONY: all deps run run-clean run-cluster run-cluster-clean test test-browser test-cluster check \
+        integration test-sanitize asan-build fuzz-build fuzz fuzz-ci bench bench-cluster bench-export \
+        jsreaders deb test-deb test-systemd test-upgrade install clean bench-admin
 
 all: $(SERVER) $(ADMIN)
 
@@ -225,6 +226,13 @@ bench: deps
 bench-export: deps
 	$(MAKE) -j$$(nproc) all jsreaders
 	bench/export.sh
+
+# The admin record routes on a store of 1,000,000 records (issue 15): server time of
+# the first page under each filter and of a record's history.
+bench-admin: deps
+	$(MAKE) -j$$(nproc) all
+	@mkdir -p $(BUILD)/bench
+	bench/admin_records.sh
 
 # Push and pull through two hosts on a three-node Galera cluster against one host on one
 # MariaDB, in the same run (bench/cluster.sh).

@@ -6,6 +6,7 @@ request timeout, and the database naming bundle files the store no longer has.
 
 Every class leaves the stack as it found it (database up, workers and nginx with
 their usual settings, the bundle directory on its own filesystem)."""
+import json
 import os
 import shutil
 import signal
@@ -184,6 +185,75 @@ class DatabaseKilled(unittest.TestCase):
         self.assertGreater(len(told), 8, "the load did not run")
         self.assertGreater(len(retried), 0, "no push was cut by the kill")
         assert_pushes_stored_once(self, t, told, before)
+
+
+class DatabaseKilledHistory(unittest.TestCase):
+    """SIGKILL of mariadbd while clients rewrite their records (issue 15): the history
+    holds exactly the versions the clients were told were replaced, once each, and the
+    attachment references are those of the versions stored."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.token = h.token_for("read-write")
+
+    def test_history_and_references_match_what_clients_were_told(self):
+        t = ts.utype("KillHist")
+        acked = {}  # record id -> [data of each version answered 200, in order]
+        lock = threading.Lock()
+        stop = threading.Event()
+        errors, retried = [], []
+
+        def client(n):
+            ids = [ts.uid(f"kh{n}") for _ in range(3)]
+            v = 0
+            while not stop.is_set():
+                v += 1
+                datas = {i: {"v": v, "photo": f"{uuid.uuid4()}.jpg"} for i in ids}
+                body = ts.push_body([ts.rec(i, t, datas[i]) for i in ids], client_id=f"killhist-{n}")
+                deadline, attempts = time.time() + 90, 0
+                while True:
+                    attempts += 1
+                    try:
+                        r = h.request("POST", "/sync/push", body, token=self.token)
+                    except Exception:
+                        r = None
+                    if r is not None and r.status == 200:
+                        with lock:
+                            for i in ids:
+                                acked.setdefault(i, []).append(datas[i])
+                            if attempts > 1:
+                                retried.append(body["transmission_id"])
+                        break
+                    if (r is not None and r.status not in (502, 503, 504)) or time.time() > deadline:
+                        errors.append(r)
+                        return
+                    time.sleep(0.2)
+
+        threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(4)]
+        for th in threads:
+            th.start()
+        try:
+            time.sleep(1.5)
+            sigkill_and_wait(pidfile("mariadb.pid"))
+            time.sleep(1.0)
+        finally:
+            h.stack("stack_start_db")
+        self.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
+        time.sleep(1.0)
+        stop.set()
+        for th in threads:
+            th.join(120)
+        self.assertEqual(errors, [])
+        self.assertGreater(len(retried), 0, "no push was cut by the kill")
+        self.assertTrue(any(len(v) > 2 for v in acked.values()), "the load did not run")
+        for rid, versions in acked.items():
+            stored = json.loads(h.sql(f"SELECT data FROM sync_records WHERE id = '{rid}'")[0][0])
+            self.assertEqual(stored, versions[-1], rid)
+            kept = [json.loads(r[0]) for r in
+                    h.sql(f"SELECT data FROM sync_record_history WHERE record_id = '{rid}' ORDER BY change_id")]
+            self.assertEqual(kept, versions[:-1], f"history of {rid}")
+            refs = [r[0] for r in h.sql(f"SELECT attachment_id FROM attachment_refs WHERE record_id = '{rid}'")]
+            self.assertEqual(refs, [versions[-1]["photo"]], f"references of {rid}")
 
 
 class WorkerKilled(unittest.TestCase):

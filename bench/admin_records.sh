@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# `make bench-admin` (issue 15): a store of BENCH_ADMIN_RECORDS (1,000,000) records
+# made straight in MariaDB (20 form types, 500 clients, 50 users, 1 in 10 deleted,
+# synced_at spread over 100 days, ~300-byte data), with 200 versions of one record's
+# history among 100,000 others; then the server time of the first page (100) of
+# GET /admin/records under each single filter, and of one record with its history.
+# Server time: to the first byte after the TLS handshake on loopback, the median of
+# BENCH_ADMIN_REPEAT (7) requests. Not part of `make test`.
+set -u
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+export REPO
+export STATE=${BENCH_STATE:-/tmp/benchstack}-admin
+export HTTPS_PORT=${BENCH_HTTPS_PORT:-29443} HTTP_PORT=${BENCH_HTTP_PORT:-29080} DB_PORT=${BENCH_DB_PORT:-29407}
+export WORKERS=2
+N=${BENCH_ADMIN_RECORDS:-1000000}
+REPEAT=${BENCH_ADMIN_REPEAT:-7}
+ADMIN_PASSWORD=bench-admin-password
+. "$REPO/packaging/devstack.sh"
+say() { echo "[bench-admin] $*" >&2; }
+
+if [ -e "$STATE" ]; then
+    [ -e "$STATE/.bench-stack" ] || { say "$STATE exists and was not made by this script"; exit 1; }
+    stack_stop
+    rm -rf "$STATE"
+fi
+mkdir -p "$STATE" && touch "$STATE/.bench-stack"
+trap 'stack_stop; rm -rf "$STATE/mysql"' EXIT
+stack_up || { tail -n 30 "$STATE"/logs/*.log >&2; exit 1; }
+printf '%s\n' "$ADMIN_PASSWORD" | stack_admin create-user admin admin >/dev/null || exit 1
+
+say "making $N records"
+T0=$(date +%s)
+stack_sql "$DB_NAME" <<SQL || exit 1
+SET SESSION unique_checks = 0;
+INSERT INTO sync_records (id, schema_type, schema_version, data, hash, deleted, change_id, last_modified,
+    last_modified_by, origin_client_id)
+SELECT CONCAT('rec-', seq), CONCAT('form-', seq % 20), '1',
+       CONCAT('{"household":"', SHA2(seq, 256), '","members":', seq % 9, ',"note":"', REPEAT('x', 150), '"}'),
+       SHA2(CONCAT('h', seq), 256), seq % 10 = 0, seq,
+       TIMESTAMP('2026-08-01') + INTERVAL (seq * 8640 DIV $N) * 1000 SECOND,
+       CONCAT('user-', seq % 50), CONCAT('device-', seq % 500)
+FROM seq_1_to_$N;
+UPDATE sync_counter SET last_change_id = $N WHERE id = 1;
+INSERT INTO sync_record_history (record_id, change_id, schema_type, schema_version, data, hash, deleted, synced_at,
+    modified_by, client_id, replaced_by, replaced_at)
+SELECT CONCAT('rec-', seq * 10 + 1), -seq, 'form-1', '1', '{"old":true}', SHA2(seq, 256), 0,
+       TIMESTAMP('2026-08-01'), 'user-1', 'device-1', 'push', UTC_TIMESTAMP(3)
+FROM seq_1_to_100000;
+INSERT INTO sync_record_history (record_id, change_id, schema_type, schema_version, data, hash, deleted, synced_at,
+    modified_by, client_id, replaced_by, replaced_at)
+SELECT 'rec-4242', -seq, 'form-2', '1', CONCAT('{"version":', seq, '}'), SHA2(seq, 256), 0,
+       TIMESTAMP('2026-08-01'), 'user-2', 'device-2', IF(seq % 7 = 0, 'conflict', 'push'), UTC_TIMESTAMP(3)
+FROM seq_1_to_200;
+ANALYZE TABLE sync_records, sync_record_history;
+SQL
+say "made in $(($(date +%s) - T0)) s: $(stack_sql -N "$DB_NAME" -e 'SELECT COUNT(*) FROM sync_records') records"
+
+BASE="https://127.0.0.1:$HTTPS_PORT"
+CURL=(curl -sS --cacert "$STATE/tls/cert.pem")
+TOKEN=$("${CURL[@]}" "$BASE/auth/login" -d "{\"username\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}" |
+    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+
+# The server's time of one request: time to the first byte after the TLS handshake
+# (loopback, so nginx and the worker); GET /health, first, shows the floor.
+measure() {
+    local path=$1 i
+    for i in $(seq 1 "$REPEAT"); do
+        "${CURL[@]}" -o /dev/null -w '%{http_code} %{time_starttransfer} %{time_pretransfer}\n' \
+            -H "Authorization: Bearer $TOKEN" "$BASE$path"
+    done | awk -v p="$path" '$1 != 200 {bad = $1} {t[NR] = ($2 - $3) * 1000} END {
+        n = asort(t); printf "%s %s %.1f\n", p, (bad ? "HTTP" bad : "ok"), t[int((n + 1) / 2)] }'
+}
+say "server time (median of $REPEAT, ms): first byte minus the TLS handshake"
+{
+    measure "/health"
+    measure "/admin/records"
+    measure "/admin/records?form_type=form-7"
+    measure "/admin/records?client_id=device-123"
+    measure "/admin/records?username=user-17"
+    measure "/admin/records?deleted=true"
+    measure "/admin/records?deleted=false"
+    measure "/admin/records?changed_after=2026-10-01T00:00:00Z"
+    measure "/admin/records?changed_before=2026-09-01T00:00:00Z"
+    measure "/admin/records/rec-4242"
+} | tee "$REPO/build/bench/admin-records.txt"
+stack_sql "$DB_NAME" -e "EXPLAIN SELECT change_id FROM sync_records FORCE INDEX (sync_records_by_client_change)
+    WHERE origin_client_id = 'device-123' AND change_id < 9223372036854775807 ORDER BY change_id DESC LIMIT 101" >&2

@@ -3,7 +3,8 @@
 // HTTPS, and the ceiling (MariaDB directly, or a static nginx location), so the
 // client's own cost is the same on both sides.
 //
-//   bench-client push      --batch N      records/s through POST /sync/push
+//   bench-client push      --batch N      records/s through POST /sync/push (--update: each push
+//                                         rewrites the same N records of its client)
 //   bench-client db-insert --batch N      records/s of multi-row INSERTs (ceiling)
 //   bench-client pull      --limit N      records/s through POST /sync/pull, pages followed
 //   bench-client db-select --limit N      records/s of change_id range pages (ceiling)
@@ -88,6 +89,7 @@ struct Options {
     int expect = 200;
     bool gzip = false;
     bool observations = false;  // push / pull: the observation shape (CONTRACT §7)
+    bool update = false;        // push: every push rewrites the same `batch` records of its client
     bool server_sql = false;  // db-insert / db-select: replay the server's statements instead
     std::string db_socket, db_user = "root", db_password, db_name = "synkronus";
     std::string table = "sync_records";
@@ -120,6 +122,10 @@ Options parse_args(int argc, char** argv) {
         std::string k = argv[i];
         if (k == "--gzip" || k == "--server-sql" || k == "--observations") {
             (k == "--gzip" ? o.gzip : k == "--server-sql" ? o.server_sql : o.observations) = true;
+            continue;
+        }
+        if (k == "--update") {
+            o.update = true;
             continue;
         }
         if (i + 1 >= argc) die("missing value for " + k);
@@ -641,7 +647,9 @@ void mode_push(const Options& o) {
         auto rng = std::make_shared<Rng>(seed_from_time(t));
         std::string client_id = "bench-push-" + std::to_string(t);
         auto seq = std::make_shared<int64_t>(0);
-        return [&, conn, rng, client_id, seq](int64_t& bytes) -> int64_t {
+        // Ids of --update pushes are fresh per run (a first push inserts them, in the warmup).
+        const std::string run_tag = rng->uuid().substr(0, 8);
+        return [&, conn, rng, client_id, seq, run_tag](int64_t& bytes) -> int64_t {
             std::string body;
             body.reserve(static_cast<size_t>(o.batch) * 1300 + 200);
             // The app's transmission ids are 16 characters, its observation ids obs_<ms>_<n>.
@@ -657,7 +665,10 @@ void mode_push(const Options& o) {
                             "\"updated_at\":\"2026-03-14T09:41:07.004Z\",\"geolocation\":{\"latitude\":-1.292066,"
                             "\"longitude\":36.821945,\"accuracy\":4.5,\"altitude\":1661.2,\"altitude_accuracy\":null}}";
                 } else {
-                    body += "{\"id\":\"" + rng->uuid() + "\",\"schemaType\":\"" + kSchemaType + "\",\"schemaVersion\":\"" +
+                    // --update: the client's own ids again (new data each time), so every
+                    // record of the push replaces a stored version (history, references).
+                    const std::string id = o.update ? client_id + "-" + run_tag + "-" + std::to_string(i) : rng->uuid();
+                    body += "{\"id\":\"" + id + "\",\"schemaType\":\"" + kSchemaType + "\",\"schemaVersion\":\"" +
                             kSchemaVersion + "\",\"data\":" + record_data(*rng, ++*seq) + ",\"deleted\":false}";
                 }
             }

@@ -167,6 +167,21 @@ if ("push_b100_c1", "ours") in runs or ("pull_c1", "ours") in runs:
         w(f"peak RSS (VmHWM) of a worker while pushing (batches up to 500): "
           f"{int(facts['peak_rss_push_kib']) / 1024:.1f} MiB")
 
+hist = [("inserting every record", "push_hist_ins_b100_c4"), ("updating every record", "push_hist_upd_b100_c4")]
+if any((k, "on") in runs for _, k in hist):
+    # Issue 15: history costs pushes at most 15%, per round (on and off ran back to back).
+    w("record history on (365 days) / off (0), push batches of 100, 4 clients (issue 15 target >= 0.85):")
+    for label, key in hist:
+        rr = round_ratios(key, key, ceil_side="off", side="on")
+        on, off = med(key, "on", "rate"), med(key, "off", "rate")
+        if not rr or not on or not off:
+            continue
+        ratio = statistics.median(rr)
+        ok = ratio >= 0.85
+        verdicts.append((f"history on / off, {label}", ok, ratio, 0.85))
+        w(f"  {label:24} on {on:>9,.0f}   off {off:>9,.0f} records/s   {ratio:.2f}"
+          f"  (rounds {min(rr):.2f}-{max(rr):.2f})" + ("" if ok else "  BELOW"))
+
 def section(skipped_fact, name, first_key, title):
     """Prints a section's SKIPPED line or its header; True when its rows follow."""
     if skipped_fact in facts:

@@ -19,7 +19,7 @@
 # BENCH_HTTP_PORT, BENCH_DB_PORT (29443, 29080, 29407), BENCH_WORKERS (default: what
 # the server does with workers = 0, two per core), BENCH_SECONDS (measured seconds
 # per run, 3), BENCH_WARMUP (1), BENCH_ROUNDS (3), BENCH_SEED_RECORDS (100000),
-# BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync, bundles or attachments), BENCH_KEEP (keep the
+# BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync, history, bundles or attachments), BENCH_KEEP (keep the
 # database and bundle store under BENCH_STATE after the run).
 # Output: the table on stdout and in build/bench/results.txt; every raw run in
 # build/bench/raw.txt; the clients' error messages in build/bench/bench.log.
@@ -318,9 +318,29 @@ bench_attachments() {
     fact peak_rss_upload_kib "$(worker_peak_kib)"
 }
 
-[ "$ONLY" = bundles ] || [ "$ONLY" = attachments ] || bench_sync
-[ "$ONLY" = sync ] || [ "$ONLY" = attachments ] || bench_bundles
-[ "$ONLY" = sync ] || [ "$ONLY" = bundles ] || bench_attachments
+# Record history (issue 15): pushes with record_history_days = 365 (on) against 0
+# (off, no history written), alternating by restarting the workers, for a push that
+# inserts every record and one that updates every record. Target: on/off >= 0.85.
+bench_history() {
+    say "history: push batches of 100, 4 clients, inserting and updating, history on (365 days) vs off (0)"
+    local r days side
+    for r in $(seq 1 "$ROUNDS"); do
+        for days in 365 0; do
+            side=$([ $days = 0 ] && echo off || echo on)
+            stack_stop_workers
+            SYNKRONUS_RECORD_HISTORY_DAYS=$days stack_start_workers || fail "workers did not restart"
+            run push_hist_ins_b100_c4 "$side" push "${API[@]}" --batch 100 --clients 4
+            run push_hist_upd_b100_c4 "$side" push "${API[@]}" --batch 100 --clients 4 --update
+        done
+    done
+    stack_stop_workers
+    stack_start_workers || fail "workers did not restart"
+}
+
+[ "$ONLY" = bundles ] || [ "$ONLY" = attachments ] || [ "$ONLY" = history ] || bench_sync
+[ -n "$ONLY" ] && [ "$ONLY" != sync ] && [ "$ONLY" != history ] || bench_history
+[ "$ONLY" = sync ] || [ "$ONLY" = attachments ] || [ "$ONLY" = history ] || bench_bundles
+[ "$ONLY" = sync ] || [ "$ONLY" = bundles ] || [ "$ONLY" = history ] || bench_attachments
 
 fact loadavg_after "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
 fact elapsed_s "$(($(date +%s) - T_START))"

@@ -12,6 +12,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "db/lease.h"
+#include "domain/attachment_refs.h"
 
 namespace db {
 
@@ -38,6 +39,84 @@ std::vector<std::string> split_sql(const std::string& text) {
     }
     if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
     return out;
+}
+
+namespace {
+// The migration after whose tables the attachment references are backfilled.
+constexpr int kRefsMigration = 7;
+constexpr size_t kRefsBatch = 500;
+
+std::string placeholders(size_t n, const char* one) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s.append(i ? "," : "").append(one);
+    return s;
+}
+}  // namespace
+
+// Bounded: one transaction per kRefsBatch records in primary-key order, so memory and
+// lock time do not grow with the store, and an interrupted run is simply run again
+// (each batch replaces its records' references). The batch's rows are locked FOR
+// UPDATE, so a push of one of them (which replaces its references in its own
+// transaction) comes wholly before or after the batch: neither can leave stale rows.
+size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& between_batches) {
+    size_t records = 0;
+    std::string after;
+    std::unique_ptr<sql::PreparedStatement> sel(c.prepareStatement(
+        "SELECT id, data, deleted FROM sync_records WHERE id > ? ORDER BY id LIMIT " + std::to_string(kRefsBatch) +
+        " FOR UPDATE"));
+    c.setAutoCommit(false);
+    try {
+        for (;;) {
+            sel->setString(1, after);
+            std::vector<std::pair<std::string, std::vector<std::string>>> batch;
+            {
+                std::unique_ptr<sql::ResultSet> rs(sel->executeQuery());
+                while (rs->next()) {
+                    std::vector<std::string> refs;
+                    if (rs->getInt(3) == 0) refs = domain::attachment_refs(std::string(rs->getString(2)));
+                    batch.emplace_back(rs->getString(1), std::move(refs));
+                }
+            }
+            if (batch.empty()) {
+                c.commit();
+                break;
+            }
+            std::unique_ptr<sql::PreparedStatement> del(c.prepareStatement(
+                "DELETE FROM attachment_refs WHERE record_id IN (" + placeholders(batch.size(), "?") + ")"));
+            unsigned p = 1;
+            for (const auto& [id, refs] : batch) del->setString(p++, id);
+            del->executeUpdate();
+            // In statements of at most 1000 rows (a statement takes at most 65535 parameters).
+            std::vector<std::pair<const std::string*, const std::string*>> rows;
+            for (const auto& [id, refs] : batch)
+                for (const auto& a : refs) rows.emplace_back(&a, &id);
+            for (size_t off = 0; off < rows.size(); off += 1000) {
+                const size_t n = std::min<size_t>(1000, rows.size() - off);
+                std::unique_ptr<sql::PreparedStatement> ins(c.prepareStatement(
+                    "INSERT INTO attachment_refs (attachment_id, record_id) VALUES " + placeholders(n, "(?,?)") +
+                    " ON DUPLICATE KEY UPDATE record_id = record_id"));
+                p = 1;
+                for (size_t i = off; i < off + n; ++i) {
+                    ins->setString(p++, *rows[i].first);
+                    ins->setString(p++, *rows[i].second);
+                }
+                ins->executeUpdate();
+            }
+            c.commit();
+            records += batch.size();
+            after = batch.back().first;
+            if (between_batches) between_batches();
+        }
+    } catch (...) {
+        try {
+            c.rollback();
+            c.setAutoCommit(true);
+        } catch (...) {
+        }
+        throw;
+    }
+    c.setAutoCommit(true);
+    return records;
 }
 
 MigrationResult migrate(Database& db, const std::string& sql_dir) {
@@ -95,6 +174,14 @@ MigrationResult migrate(Database& db, const std::string& sql_dir) {
             if (!lease.try_take(kMigrateLeaseS))
                 throw Error(ErrorKind::other, 0, "lost the migrate lease before " + f);
             for (const auto& s : split_sql(text)) st->execute(s);
+            // Before the migration is recorded: a run cut short is run again in full.
+            if (version == kRefsMigration) {
+                const size_t n = rebuild_attachment_refs(c, [&] {
+                    if (!lease.try_take(kMigrateLeaseS))
+                        throw Error(ErrorKind::other, 0, "lost the migrate lease during " + f);
+                });
+                core::log::info("attachment references backfilled from " + std::to_string(n) + " records");
+            }
             std::unique_ptr<sql::PreparedStatement> rec(c.prepareStatement(
                 "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, UTC_TIMESTAMP())"));
             rec->setInt(1, version);

@@ -56,6 +56,46 @@ const char* sync_pull_types_sql() {
         " ORDER BY change_id LIMIT ?) k ON r.change_id = k.change_id ORDER BY k.change_id";
     return s.c_str();
 }
+template <size_t N>
+const char* history_ins_sql() {
+    // Parameters: replaced_by, replaced_at, then N ids. Copies the stored rows that a
+    // push is about to overwrite (locked FOR UPDATE by it).
+    static const std::string s =
+        "INSERT INTO sync_record_history (record_id, change_id, schema_type, schema_version, data, hash, deleted, "
+        "synced_at, modified_by, client_id, created_at, updated_at, geolocation, replaced_by, replaced_at) "
+        "SELECT id, change_id, schema_type, schema_version, data, hash, deleted, last_modified, last_modified_by, "
+        "origin_client_id, created_at, updated_at, geolocation, ?, ? FROM sync_records WHERE id IN (" +
+        repeat(N, "?", ",") + ")";
+    return s.c_str();
+}
+
+template <size_t N>
+const char* refs_del_sql() {
+    static const std::string s = "DELETE FROM attachment_refs WHERE record_id IN (" + repeat(N, "?", ",") + ")";
+    return s.c_str();
+}
+
+template <size_t N>
+const char* refs_ins_sql() {
+    // Parameters: N × (attachment_id, record_id). A row already there is kept as is.
+    static const std::string s = "INSERT INTO attachment_refs (attachment_id, record_id) VALUES " +
+                                 repeat(N, "(?,?)", ",") + " ON DUPLICATE KEY UPDATE record_id = record_id";
+    return s.c_str();
+}
+
+// GET /admin/records: one statement per driving index (the filter the page is a
+// backward range scan of), the other filters as residual conditions whose pair of
+// parameters is (NULL, NULL) when not given. Parameters of every ADMIN_RECORDS_*:
+// [driver value], then the cursor, then 6 residual pairs (form_type, client_id,
+// username, deleted, changed_after, changed_before), then limit.
+#define ADMIN_RECORDS_RESIDUAL                                                              \
+    " AND (? IS NULL OR r.schema_type = ?) AND (? IS NULL OR r.origin_client_id = ?)"      \
+    " AND (? IS NULL OR r.last_modified_by = ?) AND (? IS NULL OR r.deleted = ?)"          \
+    " AND (? IS NULL OR r.last_modified >= ?) AND (? IS NULL OR r.last_modified < ?)"
+#define ADMIN_RECORDS_BY(index, column)                                                   \
+    SYNC_PULL_COLUMNS "FORCE INDEX (" index ") WHERE r." column " = ? AND r.change_id < ?" \
+    ADMIN_RECORDS_RESIDUAL " ORDER BY r.change_id DESC LIMIT ?"
+
 struct Entry {
     Stmt id;
     const char* name;
@@ -206,15 +246,76 @@ const Entry kStatements[] = {
      "ORDER BY attachment_id"},
     {Stmt::ATT_COUNT_LIVE_BY_SHA, "ATT_COUNT_LIVE_BY_SHA",
      "SELECT COUNT(*) FROM attachments WHERE sha256 = ? AND deleted = 0"},
-    // Record data is canonical JSON, where an id (A-Z a-z 0-9 . _ -) appears as "<id>".
-    {Stmt::ATT_REFERENCED, "ATT_REFERENCED",
-     "SELECT 1 FROM sync_records WHERE deleted = 0 AND LOCATE(CONCAT('\"', ?, '\"'), data) > 0 LIMIT 1"},
+    // Named by a live record: kept by pushes in attachment_refs (one index probe).
+    {Stmt::ATT_REFERENCED, "ATT_REFERENCED", "SELECT 1 FROM attachment_refs WHERE attachment_id = ? LIMIT 1"},
     {Stmt::ATT_RETIRED_INS, "ATT_RETIRED_INS",
      "INSERT INTO attachment_files_retired (sha256, retired_at) VALUES (?, UNIX_TIMESTAMP()) "
      "ON DUPLICATE KEY UPDATE retired_at = UNIX_TIMESTAMP()"},
     {Stmt::ATT_RETIRED_SEL_DUE, "ATT_RETIRED_SEL_DUE",
      "SELECT sha256 FROM attachment_files_retired WHERE retired_at <= UNIX_TIMESTAMP() - ? LIMIT 100"},
     {Stmt::ATT_RETIRED_DEL, "ATT_RETIRED_DEL", "DELETE FROM attachment_files_retired WHERE sha256 = ?"},
+    {Stmt::HIST_INS_1, "HIST_INS_1", history_ins_sql<1>()},
+    {Stmt::HIST_INS_20, "HIST_INS_20", history_ins_sql<20>()},
+    {Stmt::HIST_INS_100, "HIST_INS_100", history_ins_sql<100>()},
+    {Stmt::HIST_INS_500, "HIST_INS_500", history_ins_sql<500>()},
+    // Parameters: record id, limit. Newest first: a backward scan of the primary key.
+    {Stmt::HIST_SEL_RECORD, "HIST_SEL_RECORD",
+     "SELECT change_id, hash, deleted, data, created_at, updated_at, geolocation, modified_by, client_id, "
+     "CONCAT(LEFT(DATE_FORMAT(synced_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z'), replaced_by "
+     "FROM sync_record_history WHERE record_id = ? ORDER BY change_id DESC LIMIT ?"},
+    // Parameter: days to keep (0 deletes everything). The oldest slice of at most 1000
+    // rows, by history_id (= replaced_at order, sql/007): the last of them that is due
+    // bounds the delete, so a run reads one slice, never the whole table.
+    {Stmt::HIST_DEL_OLD, "HIST_DEL_OLD",
+     "DELETE FROM sync_record_history WHERE history_id <= (SELECT COALESCE(MAX(s.history_id), 0) FROM "
+     "(SELECT history_id, replaced_at FROM sync_record_history ORDER BY history_id LIMIT 1000) s "
+     "WHERE s.replaced_at < UTC_TIMESTAMP(3) - INTERVAL ? DAY) LIMIT 1000"},
+    {Stmt::REFS_DEL_RECORDS_1, "REFS_DEL_RECORDS_1", refs_del_sql<1>()},
+    {Stmt::REFS_DEL_RECORDS_20, "REFS_DEL_RECORDS_20", refs_del_sql<20>()},
+    {Stmt::REFS_DEL_RECORDS_100, "REFS_DEL_RECORDS_100", refs_del_sql<100>()},
+    {Stmt::REFS_DEL_RECORDS_500, "REFS_DEL_RECORDS_500", refs_del_sql<500>()},
+    {Stmt::REFS_INS_1, "REFS_INS_1", refs_ins_sql<1>()},
+    {Stmt::REFS_INS_5, "REFS_INS_5", refs_ins_sql<5>()},
+    {Stmt::REFS_INS_25, "REFS_INS_25", refs_ins_sql<25>()},
+    {Stmt::REFS_INS_100, "REFS_INS_100", refs_ins_sql<100>()},
+    // Parameters: attachment id, limit.
+    {Stmt::REFS_SEL_BY_ATTACHMENT, "REFS_SEL_BY_ATTACHMENT",
+     "SELECT record_id FROM attachment_refs WHERE attachment_id = ? ORDER BY record_id LIMIT ?"},
+    // The cursor is change_id < ? (the first page passes the largest BIGINT).
+    {Stmt::ADMIN_RECORDS_ALL, "ADMIN_RECORDS_ALL",
+     SYNC_PULL_COLUMNS "FORCE INDEX (sync_records_by_change) WHERE r.change_id < ?" ADMIN_RECORDS_RESIDUAL
+     " ORDER BY r.change_id DESC LIMIT ?"},
+    {Stmt::ADMIN_RECORDS_BY_TYPE, "ADMIN_RECORDS_BY_TYPE",
+     ADMIN_RECORDS_BY("sync_records_by_type_change", "schema_type")},
+    {Stmt::ADMIN_RECORDS_BY_CLIENT, "ADMIN_RECORDS_BY_CLIENT",
+     ADMIN_RECORDS_BY("sync_records_by_client_change", "origin_client_id")},
+    {Stmt::ADMIN_RECORDS_BY_USER, "ADMIN_RECORDS_BY_USER",
+     ADMIN_RECORDS_BY("sync_records_by_user_change", "last_modified_by")},
+    {Stmt::ADMIN_RECORDS_BY_DELETED, "ADMIN_RECORDS_BY_DELETED",
+     ADMIN_RECORDS_BY("sync_records_by_deleted_change", "deleted")},
+    // A time filter drives by synced_at: newest synced_at first, then change_id (the
+    // same order but for pushes committed within the same moment; openapi.yaml).
+    // Cursor parameters: synced_at, synced_at, change_id.
+    {Stmt::ADMIN_RECORDS_BY_SYNCED, "ADMIN_RECORDS_BY_SYNCED",
+     SYNC_PULL_COLUMNS "FORCE INDEX (sync_records_by_synced) "
+     "WHERE (r.last_modified < ? OR (r.last_modified = ? AND r.change_id < ?))" ADMIN_RECORDS_RESIDUAL
+     " ORDER BY r.last_modified DESC, r.change_id DESC LIMIT ?"},
+    {Stmt::ADMIN_RECORD_SEL_ONE, "ADMIN_RECORD_SEL_ONE", SYNC_PULL_COLUMNS "WHERE r.id = ?"},
+    // Live attachments, newest version first. Parameters: version cursor, limit.
+    {Stmt::ADMIN_ATT_PAGE, "ADMIN_ATT_PAGE",
+     "SELECT a.attachment_id, a.size, a.content_type, a.sha256, a.changed_by, "
+     "CONCAT(LEFT(DATE_FORMAT(a.changed_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z'), a.version, "
+     "(SELECT COUNT(*) FROM attachment_refs f WHERE f.attachment_id = a.attachment_id) "
+     "FROM attachments a FORCE INDEX (attachments_by_deleted_version) WHERE a.deleted = 0 AND a.version < ? "
+     "ORDER BY a.version DESC LIMIT ?"},
+    // The same, only those no live record names: one primary-key probe of
+    // attachment_refs per attachment, never a scan of the records.
+    {Stmt::ADMIN_ATT_PAGE_UNREFERENCED, "ADMIN_ATT_PAGE_UNREFERENCED",
+     "SELECT a.attachment_id, a.size, a.content_type, a.sha256, a.changed_by, "
+     "CONCAT(LEFT(DATE_FORMAT(a.changed_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z'), a.version, 0 "
+     "FROM attachments a FORCE INDEX (attachments_by_deleted_version) WHERE a.deleted = 0 AND a.version < ? "
+     "AND NOT EXISTS (SELECT 1 FROM attachment_refs f WHERE f.attachment_id = a.attachment_id) "
+     "ORDER BY a.version DESC LIMIT ?"},
 };
 static_assert(sizeof(kStatements) / sizeof(kStatements[0]) == static_cast<size_t>(Stmt::COUNT_),
               "every Stmt needs its SQL");
@@ -238,6 +339,20 @@ Stmt sync_stmt(SyncBatch kind, size_t size) {
         case SyncBatch::filter: return pick(kSyncFilterSizes, Stmt::SYNC_PULL_TYPES_1);
     }
     throw std::invalid_argument("unknown sync batch kind");
+}
+
+Stmt refs_stmt(RefsBatch kind, size_t size) {
+    const auto pick = [size](const auto& sizes, Stmt first) {
+        for (size_t i = 0; i < std::size(sizes); ++i)
+            if (sizes[i] == size) return static_cast<Stmt>(static_cast<size_t>(first) + i);
+        throw std::invalid_argument("no refs statement of size " + std::to_string(size));
+    };
+    switch (kind) {
+        case RefsBatch::history: return pick(kSyncLockSizes, Stmt::HIST_INS_1);
+        case RefsBatch::delete_refs: return pick(kSyncLockSizes, Stmt::REFS_DEL_RECORDS_1);
+        case RefsBatch::insert_refs: return pick(kSyncUpsertSizes, Stmt::REFS_INS_1);
+    }
+    throw std::invalid_argument("unknown refs batch kind");
 }
 
 const char* statement_sql(Stmt id) { return kStatements[static_cast<size_t>(id)].sql; }

@@ -82,6 +82,32 @@ enum class Stmt {
     ATT_RETIRED_INS,
     ATT_RETIRED_SEL_DUE,
     ATT_RETIRED_DEL,
+    // Record history, attachment references and the admin record/attachment lists
+    // (CONTRACT section 8; db/record_admin_repository.h).
+    HIST_INS_1,
+    HIST_INS_20,
+    HIST_INS_100,
+    HIST_INS_500,
+    HIST_SEL_RECORD,
+    HIST_DEL_OLD,
+    REFS_DEL_RECORDS_1,
+    REFS_DEL_RECORDS_20,
+    REFS_DEL_RECORDS_100,
+    REFS_DEL_RECORDS_500,
+    REFS_INS_1,
+    REFS_INS_5,
+    REFS_INS_25,
+    REFS_INS_100,
+    REFS_SEL_BY_ATTACHMENT,
+    ADMIN_RECORDS_ALL,
+    ADMIN_RECORDS_BY_TYPE,
+    ADMIN_RECORDS_BY_CLIENT,
+    ADMIN_RECORDS_BY_USER,
+    ADMIN_RECORDS_BY_DELETED,
+    ADMIN_RECORDS_BY_SYNCED,
+    ADMIN_RECORD_SEL_ONE,
+    ADMIN_ATT_PAGE,
+    ADMIN_ATT_PAGE_UNREFERENCED,
     COUNT_  // keep last
 };
 
@@ -96,6 +122,10 @@ inline constexpr size_t kSyncFilterSizes[] = {1, 2, 4, 8, 16};
 inline constexpr unsigned kSyncUpsertColumns = 13;
 
 enum class SyncBatch { lock, upsert, filter };
+// History inserts and reference deletes take the record ids in kSyncLockSizes
+// (padded with ''); reference inserts go in kSyncUpsertSizes rows.
+enum class RefsBatch { history, delete_refs, insert_refs };
+Stmt refs_stmt(RefsBatch kind, size_t size);
 // The statement of `kind` for exactly `size` (one of that kind's sizes).
 Stmt sync_stmt(SyncBatch kind, size_t size);
 

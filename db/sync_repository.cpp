@@ -15,13 +15,6 @@ using RS = std::unique_ptr<sql::ResultSet>;
 
 namespace {
 
-std::string sql_datetime_ms(int64_t ms) {
-    std::string s = core::rfc3339_ms(ms);  // 2026-11-28T21:09:34.123Z
-    s[10] = ' ';
-    s.pop_back();
-    return s;
-}
-
 // The smallest of `sizes` (ascending) that holds n, or the largest.
 template <size_t K>
 size_t size_for(const size_t (&sizes)[K], size_t n) {
@@ -45,7 +38,16 @@ void set_nullable(sql::PreparedStatement& ps, unsigned p, const std::optional<st
     else ps.setNull(p, sql::DataType::VARCHAR);
 }
 
-StoredRecord read_record(sql::ResultSet& rs) {
+}  // namespace
+
+std::string sql_datetime_ms(int64_t ms) {
+    std::string s = core::rfc3339_ms(ms);  // 2026-11-28T21:09:34.123Z
+    s[10] = ' ';
+    s.pop_back();
+    return s;
+}
+
+StoredRecord read_stored_record(sql::ResultSet& rs) {
     StoredRecord r;
     r.id = rs.getString(1);
     r.schema_type = rs.getString(2);
@@ -63,7 +65,6 @@ StoredRecord read_record(sql::ResultSet& rs) {
     return r;
 }
 
-}  // namespace
 
 void SyncRepository::claim_transmission(const std::string& transmission_id, const std::string& fingerprint,
                                         int64_t expires_at) {
@@ -177,7 +178,7 @@ std::vector<StoredRecord> SyncRepository::read_changes(int64_t after, int64_t up
         ps.setInt64(2, upto);
         ps.setInt(3, fetch);
         RS rs(ps.executeQuery());
-        while (rs->next()) out.push_back(read_record(*rs));
+        while (rs->next()) out.push_back(read_stored_record(*rs));
         return out;
     }
     // Up to the largest filter size in one statement (the usual case); a longer filter
@@ -196,7 +197,7 @@ std::vector<StoredRecord> SyncRepository::read_changes(int64_t after, int64_t up
         }
         ps.setInt(p++, fetch);
         RS rs(ps.executeQuery());
-        while (rs->next()) out.push_back(read_record(*rs));
+        while (rs->next()) out.push_back(read_stored_record(*rs));
     }
     if (types.size() > most) {
         std::sort(out.begin(), out.end(),

@@ -36,6 +36,11 @@ struct PushOrigin {
     int64_t now_ms = 0;
 };
 
+// The columns of SYNC_PULL_COLUMNS (db/statements.cpp) as a record.
+StoredRecord read_stored_record(sql::ResultSet& rs);
+// "2026-11-28 21:09:34.123", the DATETIME(3) of unix milliseconds.
+std::string sql_datetime_ms(int64_t ms);
+
 class SyncRepository {
 public:
     explicit SyncRepository(Database& db) : db_(db) {}

@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "db/error.h"
 #include "domain/invalid_input.h"
+#include "handlers/admin_records.h"
 #include "handlers/app_bundle.h"
 #include "handlers/attachments.h"
 #include "handlers/auth.h"
@@ -57,6 +58,10 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});
     r.add({"HEAD", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});
     r.add({"DELETE", "/attachments/{attachment_id}", h(attachment_delete), Role::admin});
+    // Records, their history and attachment references for admins (CONTRACT §8; h15b).
+    r.add({"GET", "/admin/records", h(admin_records_list), Role::admin});
+    r.add({"GET", "/admin/records/{id}", h(admin_record_get), Role::admin});
+    r.add({"GET", "/admin/attachments", h(admin_attachments_list), Role::admin});
     return r;
 }
 

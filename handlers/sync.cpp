@@ -33,6 +33,8 @@ int parse_limit(const core::Request& req) {
     return n;
 }
 
+}  // namespace
+
 // One pulled record in the shape the pull asked for (CONTRACT §7). Records stored
 // without created_at/updated_at (pushed before observations existed, or by a
 // record-shape client) show their synced_at there: the app needs a time, and that is
@@ -63,7 +65,6 @@ void render_record(core::JsonOut& o, const db::StoredRecord& r, domain::RecordSh
     o.end_object();
 }
 
-}  // namespace
 
 core::Response sync_push(Context& ctx, core::Request& req) {
     auto doc = core::parse_json_object(req.body);
@@ -72,13 +73,16 @@ core::Response sync_push(Context& ctx, core::Request& req) {
     // The same transmission_id with the same body (from the same user) is a retry.
     std::string fingerprint = core::sha256_hex(user + "\n" + req.body);
 
-    services::SyncService sync(ctx.database(), ctx.cfg.integer("idempotency_ttl"));
+    services::SyncService sync(ctx.database(), ctx.cfg.integer("idempotency_ttl"), ctx.cfg.integer("record_history_days"));
     auto out = sync.push(push, fingerprint, user, core::unix_now_ms());
     if (out.kind == services::PushReply::Kind::transmission_reused)
         throw ApiError::conflict("transmission_id " + push.transmission_id +
                                  " was already used for a push with a different body");
     // Expired responses are cleared as pushes come in; no cron job is needed.
-    if (core::random_bytes(1)[0] % 64 == 0) sync.delete_expired_transmissions();
+    if (core::random_bytes(1)[0] % 64 == 0) {
+        sync.delete_expired_transmissions();
+        sync.expire_history();
+    }
     auto resp = core::Response::json(std::move(out.body));
     if (out.kind == services::PushReply::Kind::replayed) resp.add_header("x-idempotent-replay", "true");
     resp.add_header("Cache-Control", "no-store");
@@ -110,7 +114,7 @@ core::Response sync_pull(Context& ctx, core::Request& req) {
         cursor = *decoded;
     }
 
-    services::SyncService sync(ctx.database(), ctx.cfg.integer("idempotency_ttl"));
+    services::SyncService sync(ctx.database(), ctx.cfg.integer("idempotency_ttl"), ctx.cfg.integer("record_history_days"));
     const auto page = sync.pull(cursor);
 
     core::JsonOut o;

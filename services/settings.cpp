@@ -103,6 +103,10 @@ std::vector<core::SettingDecl> setting_decls() {
         {"sync_max_records", "1000", "Most records one push may carry.", check_int(1, 100000)},
         {"idempotency_ttl", "86400", "How long a push's response is kept for replay, in seconds.",
          check_int(60, 30 * 86400)},
+        {"record_history_days", "365",
+         "How long the versions that accepted changes replaced are kept for GET /admin/records/{id}, in days; "
+         "0 keeps none.",
+         check_int(0, 36500)},
         {"login_max_failures_user", "10", "Failed logins per username within login_failure_window before 429.",
          check_int(1, 1000000)},
         {"login_max_failures_addr", "100", "Failed logins per client address within login_failure_window before 429.",

@@ -65,9 +65,11 @@
 #include "services/sync_service.h"
 
 #include <algorithm>
+#include <set>
 
 #include "core/json.h"
 #include "core/time_util.h"
+#include "domain/attachment_refs.h"
 #include "domain/push_policy.h"
 
 namespace services {
@@ -93,8 +95,35 @@ std::string render_push_response(int64_t now_ms, int64_t current_version,
     return o.take();
 }
 
+// History and references are written in the push's transaction, before the upsert
+// overwrites the rows they copy: a version is kept exactly when the change replacing
+// it commits (never lost, never half-kept), and a replayed push applies nothing, so it
+// keeps nothing twice. The rows were locked FOR UPDATE by lock_records.
+void SyncService::keep_history_and_refs(const domain::PushPlan& plan,
+                                        const std::map<std::string, domain::StoredState>& stored,
+                                        const domain::PushRequest& req, const Refs& refs, int64_t now_ms) {
+    std::vector<std::string> existing, replaced_by_push, replaced_by_conflict;
+    std::set<std::string> conflicted;
+    for (const auto& v : plan.overwritten) conflicted.insert(v.id);
+    std::vector<std::pair<std::string, std::vector<std::string>>> new_refs;
+    for (const auto& w : plan.writes) {
+        const std::string& id = w.record->id;
+        const auto& named = refs[static_cast<size_t>(w.record - req.records.data())];
+        if (stored.count(id)) {
+            existing.push_back(id);
+            (conflicted.count(id) ? replaced_by_conflict : replaced_by_push).push_back(id);
+        }
+        if (!named.empty()) new_refs.emplace_back(id, named);
+    }
+    if (history_days_ > 0) {
+        if (!replaced_by_push.empty()) history_.keep_history(replaced_by_push, "push", now_ms);
+        if (!replaced_by_conflict.empty()) history_.keep_history(replaced_by_conflict, "conflict", now_ms);
+    }
+    if (!existing.empty() || !new_refs.empty()) history_.replace_refs(existing, new_refs);
+}
+
 // Runs inside the push transaction; returns the response body to store.
-std::string SyncService::apply(const domain::PushRequest& req, const db::PushOrigin& origin) {
+std::string SyncService::apply(const domain::PushRequest& req, const db::PushOrigin& origin, const Refs& refs) {
     const auto ids = domain::distinct_ids(req.records);
     std::map<std::string, domain::StoredState> stored;
     int64_t counter = 0;
@@ -112,6 +141,7 @@ std::string SyncService::apply(const domain::PushRequest& req, const db::PushOri
         const int64_t first = counter + 1;
         // Keep the versions about to be overwritten, with the change that replaces them.
         for (const auto& v : plan.overwritten) repo_.keep_overwritten(v, origin, first + static_cast<int64_t>(v.write));
+        keep_history_and_refs(plan, stored, req, refs, origin.now_ms);
         repo_.upsert(plan.writes, first, origin);
         counter += static_cast<int64_t>(plan.writes.size());
         repo_.set_counter(counter);
@@ -122,6 +152,11 @@ std::string SyncService::apply(const domain::PushRequest& req, const db::PushOri
 PushReply SyncService::push(const domain::PushRequest& req, const std::string& fingerprint,
                             const std::string& username, int64_t now_ms) {
     const db::PushOrigin origin{username, req.client_id, now_ms};
+    // The attachment ids each record names, found before the transaction (no parsing
+    // under the counter lock); a tombstone names none.
+    Refs refs(req.records.size());
+    for (size_t i = 0; i < req.records.size(); ++i)
+        if (!req.records[i].deleted) refs[i] = domain::attachment_refs(req.records[i].data_json);
     for (int attempt = 0; attempt < 3; ++attempt) {
         try {
             std::string body;
@@ -129,7 +164,7 @@ PushReply SyncService::push(const domain::PushRequest& req, const std::string& f
                 // Claim the transmission first: a concurrent identical push blocks here
                 // until this one commits, then finds the stored response.
                 repo_.claim_transmission(req.transmission_id, fingerprint, now_ms / 1000 + ttl_s_);
-                body = apply(req, origin);
+                body = apply(req, origin, refs);
                 repo_.store_response(req.transmission_id, body);
             });
             return {PushReply::Kind::applied, std::move(body)};
@@ -180,6 +215,8 @@ PullPage SyncService::pull(const domain::PageCursor& cursor) {
     }
     return page;
 }
+
+void SyncService::expire_history() { history_.delete_old_history(history_days_); }
 
 void SyncService::delete_expired_transmissions() {
     // Never twice at once, at most once a minute across hosts (db/lease.h); never throws.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "db/database.h"
+#include "db/record_admin_repository.h"
 #include "db/sync_repository.h"
 #include "domain/page_token.h"
 #include "domain/sync_request.h"
@@ -35,7 +36,10 @@ struct PullPage {
 
 class SyncService {
 public:
-    SyncService(db::Database& db, int64_t idempotency_ttl_s) : db_(db), repo_(db), ttl_s_(idempotency_ttl_s) {}
+    // `history_days`: how long replaced versions are kept (record_history_days; 0
+    // keeps none, and a push then writes no history).
+    SyncService(db::Database& db, int64_t idempotency_ttl_s, int64_t history_days)
+        : db_(db), repo_(db), history_(db), ttl_s_(idempotency_ttl_s), history_days_(history_days) {}
 
     // `fingerprint` identifies the body and user: the same transmission_id with the
     // same fingerprint is a retry.
@@ -48,13 +52,20 @@ public:
     PullPage pull(const domain::PageCursor& cursor);
 
     void delete_expired_transmissions();
+    // Deletes history older than record_history_days; at most once a minute cluster-wide.
+    void expire_history();
 
 private:
-    std::string apply(const domain::PushRequest& req, const db::PushOrigin& origin);
+    using Refs = std::vector<std::vector<std::string>>;  // per pushed record
+    std::string apply(const domain::PushRequest& req, const db::PushOrigin& origin, const Refs& refs);
+    void keep_history_and_refs(const domain::PushPlan& plan, const std::map<std::string, domain::StoredState>& stored,
+                               const domain::PushRequest& req, const Refs& refs, int64_t now_ms);
 
     db::Database& db_;
     db::SyncRepository repo_;
+    db::RecordAdminRepository history_;
     int64_t ttl_s_;
+    int64_t history_days_;
 };
 
 // The response body of a push (stored for replays).

@@ -34,6 +34,8 @@ int usage() {
                  "  attachments list             stored attachments; 'unreferenced' when no record's data names one\n"
                  "  attachments delete ID        as DELETE /attachments/ID (clients see a delete in the manifest)\n"
                  "  attachments check            every stored attachment's file exists with its size and hash\n"
+                 "  attachments reindex          rebuild the attachment references from the records (after a rolling\n"
+                 "                               upgrade from a version without them; safe while servers run)\n"
                  "Passwords are read from the first line of standard input, or prompted\n"
                  "for on a terminal; never on the command line, where ps would show them.\n";
     return 2;
@@ -105,6 +107,11 @@ int attachments(db::Database& database, const core::Config& cfg, const std::vect
     if (sub == "delete" && args.size() == 3) {
         if (!store.remove(args[2], "synkronus-admin")) return refuse("no attachment '" + args[2] + "'");
         std::cout << "deleted attachment '" << args[2] << "'\n";
+        return 0;
+    }
+    if (sub == "reindex" && args.size() == 2) {
+        const size_t n = db::rebuild_attachment_refs(database.raw_conn(), nullptr);
+        std::cout << "attachment references rebuilt from " << n << " record(s)\n";
         return 0;
     }
     if (sub == "check" && args.size() == 2) {

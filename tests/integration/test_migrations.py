@@ -1,7 +1,11 @@
 """Migrations: recorded once each, and a second run applies nothing."""
 import os
+import re
+import shutil
 import subprocess
+import tempfile
 import unittest
+import uuid
 
 import harness as h
 
@@ -28,6 +32,76 @@ class Migrations(unittest.TestCase):
         self.assertEqual(h.sql("SHOW TABLES"), tables)
         # The service still answers after a migrate run against the live database.
         self.assertEqual(h.request("GET", "/health").status, 200)
+
+
+
+class ReferenceBackfill(unittest.TestCase):
+    """Migration 007 finds the attachment references of the records stored before it,
+    in bounded batches, and can be run again after an interruption."""
+
+    def test_upgrade_backfills_references_of_live_records(self):
+        db = "up_" + uuid.uuid4().hex[:10]
+        h.sql("CREATE DATABASE %s" % db)
+        for user, host in h.sql("SELECT User, Host FROM mysql.db WHERE Db = 'synkronus'"):
+            h.sql("GRANT ALL ON %s.* TO '%s'@'%s'" % (db, user, host))
+        tmp = tempfile.mkdtemp()
+        try:
+            sql_dir = os.path.join(tmp, "sql")
+            os.mkdir(sql_dir)
+            for f in os.listdir(os.path.join(h.REPO, "sql")):
+                if f.endswith(".sql") and int(f.split("_")[0]) < 7:
+                    shutil.copy(os.path.join(h.REPO, "sql", f), sql_dir)
+            conf = open(os.path.join(h.STATE, "synkronus.conf")).read()
+            conf = re.sub(r"(?m)^db_name = .*$", "db_name = " + db, conf)
+            conf = re.sub(r"(?m)^sql_dir = .*$", "sql_dir = " + sql_dir, conf)
+            conf_path = os.path.join(tmp, "synkronus.conf")
+            with open(conf_path, "w") as f:
+                f.write(conf)
+
+            def migrate():
+                r = subprocess.run([os.path.join(h.BIN, "synkronus-admin"), "--config", conf_path, "migrate"],
+                                   capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                return r.stdout
+
+            migrate()  # the schema before 007
+            # 1,203 records (three batches and a bit): every third names a photo, every
+            # seventh is a tombstone (names nothing), one names two and a plain word.
+            rows, expected = [], set()
+            for i in range(1203):
+                rid = "rec-%05d" % i
+                photo = "%s.jpg" % uuid.UUID(int=i)
+                data = '{"photo":"%s","n":%d}' % (photo, i) if i % 3 == 0 else '{"n":%d}' % i
+                if i == 1:
+                    data = '{"a":["x-1.png",{"b":"y-2.m4a"}],"c":"yes"}'
+                deleted = 1 if i % 7 == 0 else 0
+                if not deleted:
+                    if i % 3 == 0:
+                        expected.add((photo, rid))
+                    if i == 1:
+                        expected |= {("x-1.png", rid), ("y-2.m4a", rid)}
+                rows.append("('%s','t','1','%s','%s',%d,%d,UTC_TIMESTAMP(3),'u','c')" % (rid, data, "0" * 64, deleted, i + 1))
+            for k in range(0, len(rows), 200):
+                h.sql("USE %s; INSERT INTO sync_records (id, schema_type, schema_version, data, hash, deleted, "
+                      "change_id, last_modified, last_modified_by, origin_client_id) VALUES %s"
+                      % (db, ",".join(rows[k:k + 200])))
+
+            for f in os.listdir(os.path.join(h.REPO, "sql")):
+                if f.endswith(".sql"):
+                    shutil.copy(os.path.join(h.REPO, "sql", f), sql_dir)
+            self.assertIn("007_history_and_references.sql", migrate())
+            got = {tuple(r) for r in h.sql("SELECT attachment_id, record_id FROM %s.attachment_refs" % db)}
+            self.assertEqual(got, expected)
+
+            # Cut short before it was recorded: the next run applies 007 again, in full.
+            h.sql("DELETE FROM %s.schema_migrations WHERE version = 7; DELETE FROM %s.attachment_refs "
+                  "WHERE record_id > 'rec-00600'" % (db, db))
+            self.assertIn("007_history_and_references.sql", migrate())
+            got = {tuple(r) for r in h.sql("SELECT attachment_id, record_id FROM %s.attachment_refs" % db)}
+            self.assertEqual(got, expected)
+        finally:
+            h.sql("DROP DATABASE IF EXISTS %s" % db)
+            shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

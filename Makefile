@@ -13,7 +13,7 @@ LDFLAGS  ?=
 SANITIZE_FLAGS ?=
 CXXFLAGS += $(SANITIZE_FLAGS)
 LDFLAGS  += $(SANITIZE_FLAGS)
-LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -lz -largon2 -lpthread
+LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -lz -lsnappy -largon2 -lpthread
 
 PREFIX   ?= /usr
 SYSCONFDIR ?= /etc
@@ -23,7 +23,7 @@ BUILD    := build
 
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
-             libzip-dev zlib1g-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
+             libzip-dev zlib1g-dev libsnappy-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
              galera-4 mariadb-backup socat \
              openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert \
              debootstrap systemd-container clang libclang-rt-14-dev
@@ -44,7 +44,7 @@ SERVER := $(BUILD)/synkronus-fcgi
 ADMIN  := $(BUILD)/synkronus-admin
 UNIT   := $(BUILD)/unit-tests
 
-.PHONY: all deps run run-clean run-cluster run-cluster-clean test test-browser test-cluster check integration test-sanitize \
+.PHONY: jsreaders all deps run run-clean run-cluster run-cluster-clean test test-cluster check integration test-sanitize \
         fuzz fuzz-ci bench bench-cluster deb test-deb test-systemd install clean
 
 all: $(SERVER) $(ADMIN)
@@ -105,19 +105,30 @@ check: $(UNIT)
 	tests/check_layers.sh
 	$(UNIT) --report_level=short
 
+# Independent Parquet readers for the export tests (DuckDB, hyparquet), pinned in
+# tests/js/package.json, installed by npm into build/jsreaders (not committed).
+JSREADERS := $(BUILD)/jsreaders
+jsreaders: $(JSREADERS)/.installed
+$(JSREADERS)/.installed: tests/js/package.json tests/js/read_parquet.mjs
+	@mkdir -p $(JSREADERS)
+	cp tests/js/package.json tests/js/read_parquet.mjs $(JSREADERS)/
+	cd $(JSREADERS) && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Everything: unit tests, then integration tests against a private MariaDB and nginx.
 test: deps
-	$(MAKE) -j$$(nproc) all $(UNIT)
+	$(MAKE) -j$$(nproc) all $(UNIT) jsreaders
 	tests/check_layers.sh
 	$(UNIT) --report_level=short
 	tests/integration/run.sh
 
-integration: all
+integration: all jsreaders
 	tests/integration/run.sh
 
 # The web console in a real browser (tests/browser): Debian's chromium, headless, through
 # chromium-driver and python3-selenium. First every page on an empty store (a fresh stack
 # of its own), then with data; screenshots go to build/console-screenshots/.
+.PHONY: test-browser
 test-browser: deps
 	$(MAKE) -j$$(nproc) all
 	tests/integration/run.sh 'empty_*.py' tests/browser

@@ -26,6 +26,13 @@ const std::string* Request::header(const std::string& lower_name) const {
 }
 
 std::optional<std::string> Request::query_param(std::string_view name) const {
+    auto all = query_params(name);
+    if (all.empty()) return std::nullopt;
+    return all.front();
+}
+
+std::vector<std::string> Request::query_params(std::string_view name) const {
+    std::vector<std::string> found;
     std::string_view q = query;
     while (!q.empty()) {
         auto amp = q.find('&');
@@ -37,9 +44,9 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
         if (!percent_decode(pair.substr(0, eq), key, true) ||
             (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), value, true)))
             throw ApiError::bad_request("The query string contains a malformed percent-escape");
-        if (key == name) return value;
+        if (key == name) found.push_back(std::move(value));
     }
-    return std::nullopt;
+    return found;
 }
 
 static int hexval(char c) {

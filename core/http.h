@@ -44,6 +44,8 @@ struct Request {
     // First value of a query parameter, percent-decoded ('+' as space). Throws ApiError
     // 400 when the query string holds a malformed escape.
     std::optional<std::string> query_param(std::string_view name) const;
+    // Every value of a repeatable query parameter, in order (same decoding and errors).
+    std::vector<std::string> query_params(std::string_view name) const;
 };
 
 // Receives a streamed body piece by piece; throws BodySinkClosed when the client is gone.

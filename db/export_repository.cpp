@@ -56,17 +56,24 @@ std::optional<std::string> ExportRepository::next_form_type(const std::optional<
     });
 }
 
-ExportPage ExportRepository::page(Stmt which, const std::string& form_type, int64_t after, int limit,
+ExportPage ExportRepository::page(Stmt which, const std::string& form_type, const domain::ExportFilter& filter,
+                                  const ExportCursor& after, int limit,
                                   const std::function<void(sql::ResultSet&)>& row) {
     return in_snapshot([&] {
         auto& ps = db_.stmt(which);
         ps.setString(1, form_type);
-        ps.setInt64(2, after);
-        ps.setInt(3, limit);
+        ps.setString(2, after.synced);
+        ps.setString(3, after.synced);
+        ps.setInt64(4, after.change_id);
+        ps.setString(5, filter.synced_before);
+        ps.setInt(6, filter.include_deleted ? 1 : 0);
+        ps.setInt(7, limit);
         std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+        const int cursor_col = which == Stmt::EXPORT_SEL_DATA_PAGE ? 3 : 11;
         ExportPage page;
         while (rs->next()) {
-            page.last_change_id = rs->getInt64(1);  // both statements start with change_id
+            page.last.change_id = rs->getInt64(1);  // both statements start with change_id
+            page.last.synced = rs->getString(cursor_col);
             ++page.rows;
             row(*rs);
         }
@@ -74,18 +81,21 @@ ExportPage ExportRepository::page(Stmt which, const std::string& form_type, int6
     });
 }
 
-ExportPage ExportRepository::data_page(const std::string& form_type, int64_t after, int limit,
+ExportPage ExportRepository::data_page(const std::string& form_type, const domain::ExportFilter& filter,
+                                       const ExportCursor& after, int limit,
                                        const std::function<void(std::string_view)>& fn) {
-    return page(Stmt::EXPORT_SEL_DATA_PAGE, form_type, after, limit, [&](sql::ResultSet& rs) {
+    return page(Stmt::EXPORT_SEL_DATA_PAGE, form_type, filter, after, limit, [&](sql::ResultSet& rs) {
         sql::SQLString data = rs.getString(2);
         fn(std::string_view(data.c_str(), data.length()));
     });
 }
 
-ExportPage ExportRepository::record_page(const std::string& form_type, int64_t after, int limit,
+ExportPage ExportRepository::record_page(const std::string& form_type, const domain::ExportFilter& filter,
+                                         const ExportCursor& after, int limit,
                                          const std::function<void(const domain::ExportRecord&)>& fn) {
     domain::ExportRecord r;
-    return page(Stmt::EXPORT_SEL_ROW_PAGE, form_type, after, limit, [&](sql::ResultSet& rs) {
+    return page(Stmt::EXPORT_SEL_ROW_PAGE, form_type, filter, after, limit, [&](sql::ResultSet& rs) {
+        r.change_id = rs.getInt64(1);
         r.observation_id = rs.getString(2);
         r.form_version = rs.getString(3);
         r.created_at = nullable(rs, 4);
@@ -97,6 +107,46 @@ ExportPage ExportRepository::record_page(const std::string& form_type, int64_t a
         r.data = rs.getString(10);
         fn(r);
     });
+}
+
+// Outside the snapshot: each of these is its own autocommitted statement.
+void ExportRepository::insert_link(const std::string& token_hash, const std::string& format, const std::string& params,
+                                   const std::string& created_by, int64_t expires_at) {
+    db_.run([&] {
+        auto& ps = db_.stmt(Stmt::EXPORT_LINK_INS);
+        ps.setString(1, token_hash);
+        ps.setString(2, format);
+        ps.setString(3, params);
+        ps.setString(4, created_by);
+        ps.setInt64(5, expires_at);
+        ps.executeUpdate();
+        db_.stmt(Stmt::EXPORT_LINK_DEL_EXPIRED).executeUpdate();
+    });
+}
+
+// The UPDATE takes the row's exclusive lock and re-checks used_at IS NULL under it,
+// so of any number of concurrent claims (any worker, any host on the same database
+// or Galera cluster, where the losing writer's commit fails certification) exactly
+// one sees one affected row. Not retried on a lost connection: a claim that may
+// have committed must not be tried twice and answered as unused.
+bool ExportRepository::claim_link(const std::string& token_hash) {
+    return in_snapshot([&] {
+        auto& ps = db_.stmt(Stmt::EXPORT_LINK_CLAIM);
+        ps.setString(1, token_hash);
+        return ps.executeUpdate() == 1;
+    });
+}
+
+std::optional<std::pair<std::string, std::string>> ExportRepository::find_link(const std::string& token_hash) {
+    std::optional<std::pair<std::string, std::string>> found;
+    db_.run([&] {
+        auto& ps = db_.stmt(Stmt::EXPORT_LINK_SEL);
+        ps.setString(1, token_hash);
+        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+        found.reset();
+        if (rs->next()) found.emplace(std::string(rs->getString(1)), std::string(rs->getString(2)));
+    });
+    return found;
 }
 
 }  // namespace db

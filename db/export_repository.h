@@ -4,6 +4,7 @@
 // (schema_type, change_id) seen (keyset paging on sync_records_by_type_change).
 #pragma once
 #include <cstdint>
+#include <climits>
 #include <functional>
 #include <optional>
 #include <string>
@@ -11,12 +12,21 @@
 
 #include "db/database.h"
 #include "domain/csv_export.h"
+#include "domain/export_filter.h"
 
 namespace db {
 
+// The keyset cursor: a page starts after (synced, change_id). The first page starts
+// after the filter's synced_after, with change_id past every id (the bound is exclusive).
+struct ExportCursor {
+    std::string synced;  // DATETIME(3) text
+    int64_t change_id = 0;
+    static ExportCursor start(const domain::ExportFilter& f) { return {f.synced_after, INT64_MAX}; }
+};
+
 struct ExportPage {
     size_t rows = 0;
-    int64_t last_change_id = 0;  // the keyset cursor for the next page
+    ExportCursor last;  // the cursor for the next page
 };
 
 class ExportRepository {
@@ -34,17 +44,25 @@ public:
     // Form types in bytewise order: the first, then the one after `after`.
     std::optional<std::string> next_form_type(const std::optional<std::string>& after);
 
-    // Records of one form type with change_id > after, at most `limit`, in change_id order.
-    ExportPage data_page(const std::string& form_type, int64_t after, int limit,
-                         const std::function<void(std::string_view data)>& fn);
-    ExportPage record_page(const std::string& form_type, int64_t after, int limit,
-                           const std::function<void(const domain::ExportRecord&)>& fn);
+    // Records of one form type that `filter` takes, after `after`, at most `limit`,
+    // in (synced_at, change_id) order.
+    ExportPage data_page(const std::string& form_type, const domain::ExportFilter& filter, const ExportCursor& after,
+                         int limit, const std::function<void(std::string_view data)>& fn);
+    ExportPage record_page(const std::string& form_type, const domain::ExportFilter& filter, const ExportCursor& after,
+                           int limit, const std::function<void(const domain::ExportRecord&)>& fn);
+
+    // Download links (sql/008): stores one; claims one (true for exactly one caller,
+    // and only before expires_at); reads a claimed one's format and params.
+    void insert_link(const std::string& token_hash, const std::string& format, const std::string& params,
+                     const std::string& created_by, int64_t expires_at);
+    bool claim_link(const std::string& token_hash);
+    std::optional<std::pair<std::string, std::string>> find_link(const std::string& token_hash);
 
 private:
-    // One page of `which` (change_id first) for `form_type` after `after`; `row`
-    // reads the rest of each row.
-    ExportPage page(Stmt which, const std::string& form_type, int64_t after, int limit,
-                    const std::function<void(sql::ResultSet&)>& row);
+    // One page of `which` (change_id first, the cursor time last) for `form_type`;
+    // `row` reads the rest of each row.
+    ExportPage page(Stmt which, const std::string& form_type, const domain::ExportFilter& filter,
+                    const ExportCursor& after, int limit, const std::function<void(sql::ResultSet&)>& row);
 
     Database& db_;
 };

@@ -217,14 +217,33 @@ const Entry kStatements[] = {
     {Stmt::EXPORT_SNAPSHOT_END, "EXPORT_SNAPSHOT_END", "COMMIT"},
     {Stmt::EXPORT_FIRST_TYPE, "EXPORT_FIRST_TYPE", "SELECT MIN(schema_type) FROM sync_records"},
     {Stmt::EXPORT_NEXT_TYPE, "EXPORT_NEXT_TYPE", "SELECT MIN(schema_type) FROM sync_records WHERE schema_type > ?"},
+    // Filtered (changed_after/changed_before on synced_at, deleted) and paged by
+    // the keyset (last_modified, change_id) on sync_records_by_type_synced
+    // (sql/008): a time filter is a range of that index. Parameters: type, cursor
+    // time twice, cursor change_id, before, max deleted, limit. The last column is
+    // the cursor time.
     {Stmt::EXPORT_SEL_DATA_PAGE, "EXPORT_SEL_DATA_PAGE",
-     "SELECT change_id, data FROM sync_records FORCE INDEX (sync_records_by_type_change) "
-     "WHERE schema_type = ? AND change_id > ? ORDER BY change_id LIMIT ?"},
+     "SELECT change_id, data, DATE_FORMAT(last_modified, '%Y-%m-%d %H:%i:%s.%f') "
+     "FROM sync_records FORCE INDEX (sync_records_by_type_synced) "
+     "WHERE schema_type = ? AND (last_modified > ? OR (last_modified = ? AND change_id > ?)) "
+     "AND last_modified < ? AND deleted <= ? ORDER BY last_modified, change_id LIMIT ?"},
     {Stmt::EXPORT_SEL_ROW_PAGE, "EXPORT_SEL_ROW_PAGE",
      "SELECT change_id, id, schema_version, created_at, updated_at, "
      "CONCAT(LEFT(DATE_FORMAT(last_modified, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z'), deleted, geolocation, "
-     "last_modified_by, data FROM sync_records FORCE INDEX (sync_records_by_type_change) "
-     "WHERE schema_type = ? AND change_id > ? ORDER BY change_id LIMIT ?"},
+     "last_modified_by, data, DATE_FORMAT(last_modified, '%Y-%m-%d %H:%i:%s.%f') "
+     "FROM sync_records FORCE INDEX (sync_records_by_type_synced) "
+     "WHERE schema_type = ? AND (last_modified > ? OR (last_modified = ? AND change_id > ?)) "
+     "AND last_modified < ? AND deleted <= ? ORDER BY last_modified, change_id LIMIT ?"},
+    // h17: one-time download links (sql/008). The claim is one statement, so two
+    // workers or hosts presenting the same link cannot both win it.
+    {Stmt::EXPORT_LINK_INS, "EXPORT_LINK_INS",
+     "INSERT INTO export_links (token_hash, format, params, created_by, expires_at) VALUES (?, ?, ?, ?, ?)"},
+    {Stmt::EXPORT_LINK_CLAIM, "EXPORT_LINK_CLAIM",
+     "UPDATE export_links SET used_at = UNIX_TIMESTAMP() "
+     "WHERE token_hash = ? AND used_at IS NULL AND expires_at >= UNIX_TIMESTAMP()"},
+    {Stmt::EXPORT_LINK_SEL, "EXPORT_LINK_SEL", "SELECT format, params FROM export_links WHERE token_hash = ?"},
+    {Stmt::EXPORT_LINK_DEL_EXPIRED, "EXPORT_LINK_DEL_EXPIRED",
+     "DELETE FROM export_links WHERE expires_at < UNIX_TIMESTAMP() - 3600"},
     {Stmt::ATT_SEL_ONE, "ATT_SEL_ONE",
      "SELECT attachment_id, sha256, size, content_type, deleted, version FROM attachments WHERE attachment_id = ?"},
     {Stmt::ATT_SEL_ONE_FOR_UPDATE, "ATT_SEL_ONE_FOR_UPDATE",

@@ -29,13 +29,13 @@ class Flattener : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Flatten
 public:
     explicit Flattener(std::vector<FlatLeaf>& out) : out_(out) {}
 
-    bool Null() { return in_array() ? raw("null") : leaf(std::nullopt); }
-    bool Bool(bool b) { return in_array() ? raw(b ? "true" : "false") : leaf(std::string(b ? "true" : "false")); }
+    bool Null() { return in_array() ? raw("null") : leaf(LeafKind::null, std::nullopt); }
+    bool Bool(bool b) { return in_array() ? raw(b ? "true" : "false") : leaf(LeafKind::boolean, std::string(b ? "true" : "false")); }
     bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
-        return in_array() ? raw(std::string_view(s, n)) : leaf(std::string(s, n));
+        return in_array() ? raw(std::string_view(s, n)) : leaf(LeafKind::number, std::string(s, n));
     }
     bool String(const char* s, rapidjson::SizeType n, bool) {
-        if (!in_array()) return leaf(std::string(s, n));
+        if (!in_array()) return leaf(LeafKind::string, std::string(s, n));
         comma();
         canonical_json_string(std::string_view(s, n), json_);
         return true;
@@ -76,7 +76,7 @@ public:
         path_len_.pop_back();
         --depth_;
         // An empty nested object would otherwise vanish from the export.
-        if (members == 0 && depth_ > 0) return leaf(std::string("{}"));
+        if (members == 0 && depth_ > 0) return leaf(LeafKind::json, std::string("{}"));
         return true;
     }
     bool StartArray() {
@@ -93,7 +93,7 @@ public:
         if (--arrays_ == 0 && array_depth_object_ == 0) {
             std::string text;
             text.swap(json_);
-            return leaf(std::move(text));
+            return leaf(LeafKind::json, std::move(text));
         }
         return true;
     }
@@ -110,9 +110,9 @@ private:
         json_ += text;
         return true;
     }
-    bool leaf(CsvCell value) {
+    bool leaf(LeafKind kind, CsvCell value) {
         if (depth_ == 0) return false;  // a scalar at the top level is not a data object
-        out_.push_back({path_, std::move(value)});
+        out_.push_back({path_, std::move(value), kind});
         return true;
     }
 
@@ -242,8 +242,8 @@ std::string ExportFileNamer::name_for(std::string_view form_type) {
     if (changed) stem += "-" + core::sha256_hex(std::string(form_type)).substr(0, 12);
     // Unchanged names are distinct types; a changed one could still meet a type
     // spelled like its result, so the namer keeps the first and numbers the rest.
-    std::string name = stem + ".csv";
-    for (int n = 2; used_.count(name); ++n) name = stem + "~" + std::to_string(n) + ".csv";
+    std::string name = stem + extension_;
+    for (int n = 2; used_.count(name); ++n) name = stem + "~" + std::to_string(n) + extension_;
     used_.insert(name);
     return name;
 }

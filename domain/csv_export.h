@@ -18,6 +18,7 @@
 // - Values are written as stored, including text that a spreadsheet would read as
 //   a formula (=, +, -, @): the export is for analysis and must not alter data.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -44,9 +45,14 @@ void append_csv_row(std::string& out, const std::vector<CsvCell>& cells);
 // latitude, longitude, accuracy, altitude, altitude_accuracy, last_modified_by.
 const std::vector<std::string>& export_fixed_columns();
 
+// What a leaf held in the JSON: the Parquet export types its columns by this.
+// json: an array or an empty object, whose value is its canonical JSON text.
+enum class LeafKind { null, number, boolean, string, json };
+
 struct FlatLeaf {
     std::string path;  // column name, see the escaping rule above
     CsvCell value;
+    LeafKind kind = LeafKind::string;
 };
 
 // The leaves of a record's data (a JSON object text), in document order.
@@ -58,6 +64,7 @@ void collect_data_columns(std::string_view data_json, std::set<std::string>& col
 
 // One stored record as the export reads it.
 struct ExportRecord {
+    int64_t change_id = 0;
     std::string observation_id;
     std::string form_version;
     std::optional<std::string> created_at;
@@ -81,9 +88,11 @@ void append_record_row(std::string& out, const ExportRecord& r, const std::vecto
 // file even when they sanitize alike. Names are unique within one namer.
 class ExportFileNamer {
 public:
+    explicit ExportFileNamer(std::string extension = ".csv") : extension_(std::move(extension)) {}
     std::string name_for(std::string_view form_type);
 
 private:
+    std::string extension_;
     std::set<std::string> used_;
 };
 

@@ -3,29 +3,71 @@
 #include <memory>
 
 #include "core/api_error.h"
+#include "core/json.h"
+#include "core/time_util.h"
+#include "handlers/attachments.h"
 #include "services/export_service.h"
 
 namespace handlers {
 
-core::Response dataexport_csv(Context& ctx, core::Request&) {
-    services::ExportService service(ctx.database());
-    // Shared with the body writer, which runs after this returns; the snapshot is
-    // abandoned when the response is dropped without being written (HEAD).
-    std::shared_ptr<services::CsvExport> exp = service.begin_csv();
+namespace {
+
+core::Response stream(std::shared_ptr<services::DataExport> exp) {
     core::Response r;
     r.content_type = "application/zip";
     r.add_header("Content-Disposition", "attachment; filename=\"" + exp->file_name() + "\"");
     r.add_header("Cache-Control", "no-store");
     // Honoured by nginx even where the site's location does not switch buffering off.
     r.add_header("X-Accel-Buffering", "no");
+    // Shared with the body writer, which runs after this returns; the snapshot is
+    // abandoned when the response is dropped without being written (HEAD).
     r.body_writer = [exp](const core::BodySink& sink) { exp->write_zip(sink); };
     return r;
 }
 
-core::Response dataexport_parquet(Context&, core::Request&) {
-    throw core::ApiError::not_implemented(
-        "Parquet export is not available on this server; GET /dataexport/csv exports the same data "
-        "as a ZIP of CSV files, one per form type");
+core::Response export_as(Context& ctx, core::Request& req, domain::ExportFormat format) {
+    domain::ExportFilterInput in{req.query_params("form_type"), req.query_param("changed_after"),
+                                 req.query_param("changed_before"), req.query_param("deleted")};
+    auto filter = domain::parse_export_filter(in);
+    services::audit_export(format, req.principal ? req.principal->username : "", filter);
+    return stream(services::ExportService(ctx.database()).begin(format, std::move(filter)));
+}
+
+}  // namespace
+
+core::Response dataexport_csv(Context& ctx, core::Request& req) {
+    return export_as(ctx, req, domain::ExportFormat::csv);
+}
+
+core::Response dataexport_parquet(Context& ctx, core::Request& req) {
+    return export_as(ctx, req, domain::ExportFormat::parquet);
+}
+
+core::Response dataexport_links(Context& ctx, core::Request& req) {
+    auto body = core::parse_json_object(req.body);
+    auto link_req = domain::parse_link_request(body);
+    auto base = download_base(ctx.cfg.str("public_base_url"), req.host.empty() ? req.header("host") : &req.host);
+    if (!base) throw core::ApiError::bad_request("The request's Host header cannot make a link; set public_base_url");
+    auto link = services::ExportService(ctx.database()).create_link(link_req, req.principal->username);
+    core::JsonOut o;
+    o.begin_object()
+        .key("url").str(*base + "/dataexport/download?key=" + link.token)
+        .key("expires_at").str(core::rfc3339(link.expires_at))
+        .end_object();
+    core::Response r = core::Response::json(o.take(), 201);
+    r.add_header("Cache-Control", "no-store");
+    return r;
+}
+
+// The secret is the query parameter `key`: the worker's log names only the path,
+// and nginx logs this location with a format that leaves the query out
+// (nginx/synkronus-http.conf, synkronus_redacted).
+core::Response dataexport_download(Context& ctx, core::Request& req) {
+    auto key = req.query_param("key");
+    std::shared_ptr<services::DataExport> exp;
+    if (key) exp = services::ExportService(ctx.database()).begin_from_link(*key);
+    if (!exp) throw core::ApiError::not_found("This download link is unknown, already used or expired; make a new one");
+    return stream(std::move(exp));
 }
 
 }  // namespace handlers

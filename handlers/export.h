@@ -1,4 +1,5 @@
-// GET /dataexport/csv and GET /dataexport/parquet (admin).
+// GET /dataexport/csv, GET /dataexport/parquet, POST /dataexport/links (admin) and
+// GET /dataexport/download (public: the link's secret is the authorization).
 #pragma once
 #include "core/http.h"
 #include "handlers/context.h"
@@ -7,5 +8,7 @@ namespace handlers {
 
 core::Response dataexport_csv(Context& ctx, core::Request& req);
 core::Response dataexport_parquet(Context& ctx, core::Request& req);
+core::Response dataexport_links(Context& ctx, core::Request& req);
+core::Response dataexport_download(Context& ctx, core::Request& req);
 
 }  // namespace handlers

@@ -53,6 +53,9 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/app-bundle/changes", h(bundle_changes), Role::read_only});
     r.add({"GET", "/dataexport/csv", h(dataexport_csv), Role::admin});
     r.add({"GET", "/dataexport/parquet", h(dataexport_parquet), Role::admin});
+    // h17: one-time download links; the download is public (the link's secret authorizes it)
+    r.add({"POST", "/dataexport/links", h(dataexport_links), Role::admin, BodyMode::buffered, json});
+    r.add({"GET", "/dataexport/download", h(dataexport_download), pub});
     r.add({"POST", "/attachments/manifest", h(attachment_manifest), Role::read_only, BodyMode::buffered, json});
     r.add({"PUT", "/attachments/{attachment_id}", h(attachment_put), Role::read_write, BodyMode::streamed, attachment});
     r.add({"GET", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});

@@ -171,6 +171,7 @@ stack_nginx_conf() {
     sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" \
         -e "s#/var/lib/synkronus/bundles/#$(stack_bundle_dir)/#g" \
         -e "s#/var/lib/synkronus/attachments/#$(stack_attachment_dir)/#g" \
+        -e "s#/var/log/nginx/access.log#$STATE/logs/nginx-access.log#g" \
         ${FASTCGI_READ_TIMEOUT:+-e "s#^fastcgi_read_timeout .*#fastcgi_read_timeout $FASTCGI_READ_TIMEOUT;#"} \
         -e "s#/usr/share/synkronus/console#$(stack_console_dir)#g" \
         "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"

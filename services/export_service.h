@@ -1,48 +1,75 @@
-// The data export (CONTRACT §7): every record, as one ZIP of per-form-type CSV
-// files, from one consistent snapshot, in memory bounded by the number of data
-// columns of one form type (never by the number of records).
+// The data export (CONTRACT §9): the records a filter takes, as one ZIP of
+// per-form-type CSV or Parquet files, from one consistent snapshot, in memory
+// bounded by one page of rows (CSV) or one row group (Parquet) of one form type,
+// never by the number of records; and the one-time download links to it.
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/http.h"
+#include "core/zip_stream.h"
 #include "db/database.h"
 #include "db/export_repository.h"
+#include "domain/export_filter.h"
 
 namespace services {
 
-// One export. Made by ExportService::begin_csv, which starts the snapshot, so a
+// One export. Made by ExportService::begin, which starts the snapshot, so a
 // database error still becomes a problem+json before any byte is sent; the ZIP is
 // written later, while the response is being sent.
-class CsvExport {
+class DataExport {
 public:
-    CsvExport(db::Database& db, int64_t started_ms);
-    ~CsvExport();  // abandons the snapshot unless write_zip finished
-    CsvExport(const CsvExport&) = delete;
-    CsvExport& operator=(const CsvExport&) = delete;
+    DataExport(db::Database& db, domain::ExportFormat format, domain::ExportFilter filter, int64_t started_ms);
+    ~DataExport();  // abandons the snapshot unless write_zip finished
+    DataExport(const DataExport&) = delete;
+    DataExport& operator=(const DataExport&) = delete;
 
     // Writes the whole archive to `sink` and ends the snapshot. Each form type's
-    // file is made in two passes over the same snapshot: the data columns first,
-    // then the rows. Throws on any error; the caller must then not present what
-    // was written as a complete archive.
+    // file is made in two passes over the same snapshot: the columns (and, for
+    // Parquet, their types) first, then the rows. Throws on any error; the caller
+    // must then not present what was written as a complete archive.
     void write_zip(const core::BodySink& sink);
-    // "synkronus-export-20261202T104500Z.zip"
+    // "synkronus-export-20261202T104500Z.zip" (CSV), "...Z-parquet.zip" (Parquet)
     std::string file_name() const;
 
 private:
+    void write_csv(core::ZipStreamWriter& zip, const std::string& type, const std::string& name);
+    void write_parquet(core::ZipStreamWriter& zip, const std::string& type, const std::string& name);
+    // Runs the first pass; returns the number of rows the filter takes.
+    size_t first_pass(const std::string& type, const std::function<void(std::string_view)>& fn);
+
     db::ExportRepository repo_;
+    domain::ExportFormat format_;
+    domain::ExportFilter filter_;
     int64_t started_ms_;
     bool open_ = false;
 };
 
+struct ExportLink {
+    std::string token;  // the secret part of the URL (base64url of 32 random bytes)
+    int64_t expires_at;  // unix seconds
+};
+
 class ExportService {
 public:
+    static constexpr int64_t kLinkLifetimeS = 60;
+
     explicit ExportService(db::Database& db) : db_(db) {}
-    std::unique_ptr<CsvExport> begin_csv();
+    std::unique_ptr<DataExport> begin(domain::ExportFormat format, domain::ExportFilter filter);
+
+    // Stores a link (only the SHA-256 of its token) valid for kLinkLifetimeS.
+    ExportLink create_link(const domain::LinkRequest& req, const std::string& username);
+    // Claims the link and starts its export; nullopt for a token never issued,
+    // already used or expired (all three look alike to the caller).
+    std::unique_ptr<DataExport> begin_from_link(const std::string& token);
 
 private:
     db::Database& db_;
 };
+
+// The one place an export is recorded in the audit log (see the report of issue 17).
+void audit_export(domain::ExportFormat format, const std::string& actor, const domain::ExportFilter& filter);
 
 }  // namespace services

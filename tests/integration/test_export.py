@@ -1,6 +1,6 @@
 """CONTRACT §7 "Data export" through nginx: GET /dataexport/csv (a streamed ZIP of
 per-form-type CSV files from one snapshot, in bounded memory) and
-GET /dataexport/parquet (501).
+GET /dataexport/parquet (tests/integration/test_export_parquet.py).
 
 Every export holds every record of the store, including other modules' records;
 each test looks only at the files of its own (unique) form types. The bulk rows of
@@ -118,13 +118,6 @@ class ExportAccessTest(unittest.TestCase):
         h.assert_problem(self, h.request("GET", "/dataexport/parquet"), 401, "unauthorized")
         r = h.request("GET", "/dataexport/parquet", token=h.token_for("read-write"))
         h.assert_problem(self, r, 403, "forbidden")
-
-    def test_parquet_export_is_501_pointing_to_the_csv_export(self):
-        r = h.request("GET", "/dataexport/parquet", token=h.admin_token())
-        p = h.assert_problem(self, r, 501, "not-implemented")
-        self.assertEqual(p["title"], "Not Implemented")
-        self.assertIn("/dataexport/csv", p["detail"])
-        self.assertEqual(r.header("x-api-version-used"), "1.0.0")
 
     def test_only_get_is_routed(self):
         r = h.request("POST", "/dataexport/csv", token=h.admin_token())

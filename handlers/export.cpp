@@ -3,15 +3,16 @@
 #include <memory>
 
 #include "core/api_error.h"
+#include "handlers/auth.h"
 #include "services/export_service.h"
 
 namespace handlers {
 
-core::Response dataexport_csv(Context& ctx, core::Request&) {
+core::Response dataexport_csv(Context& ctx, core::Request& req) {
     services::ExportService service(ctx.database());
     // Shared with the body writer, which runs after this returns; the snapshot is
     // abandoned when the response is dropped without being written (HEAD).
-    std::shared_ptr<services::CsvExport> exp = service.begin_csv();
+    std::shared_ptr<services::CsvExport> exp = service.begin_csv(actor_of(req));
     core::Response r;
     r.content_type = "application/zip";
     r.add_header("Content-Disposition", "attachment; filename=\"" + exp->file_name() + "\"");

@@ -82,7 +82,8 @@ void CsvExport::write_zip(const core::BodySink& sink) {
     zip.finish();
 }
 
-std::unique_ptr<CsvExport> ExportService::begin_csv() {
+std::unique_ptr<CsvExport> ExportService::begin_csv(const Actor& by) {
+    audit(db_, by, "export.csv", "");
     return std::make_unique<CsvExport>(db_, core::unix_now_ms());
 }
 

@@ -9,6 +9,7 @@
 #include "core/http.h"
 #include "db/database.h"
 #include "db/export_repository.h"
+#include "services/audit.h"
 
 namespace services {
 
@@ -39,7 +40,8 @@ private:
 class ExportService {
 public:
     explicit ExportService(db::Database& db) : db_(db) {}
-    std::unique_ptr<CsvExport> begin_csv();
+    // Appends the export.csv audit event, then starts the snapshot.
+    std::unique_ptr<CsvExport> begin_csv(const Actor& by);
 
 private:
     db::Database& db_;

@@ -131,6 +131,7 @@ integration: all jsreaders
 # The web console in a real browser (tests/browser): Debian's chromium, headless, through
 # chromium-driver and python3-selenium. First every page on an empty store (a fresh stack
 # of its own), then with data; screenshots go to build/console-screenshots/.
+.PHONY: test-browser
 test-browser: deps
 	$(MAKE) -j$$(nproc) all
 	tests/integration/run.sh 'empty_*.py' tests/browser

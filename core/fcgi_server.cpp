@@ -57,7 +57,7 @@ bool write_response(const Request& req, const Response& resp, const std::functio
     for (const auto& [k, v] : resp.headers)
         if (k == "X-Accel-Redirect") accel = true;
     const bool streamed = static_cast<bool>(resp.body_writer);
-    if (resp.status != 304 && (!resp.body.empty() || !accel)) {
+    if (resp.status != 304 && resp.status != 204 && (!resp.body.empty() || !accel)) {
         head += "Content-Type: " + resp.content_type + "\r\n";
         if (!accel && !streamed) head += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
     } else if (accel && !resp.content_type.empty()) {

@@ -20,6 +20,8 @@ const char* role_name(Role r);
 struct Principal {
     std::string username;
     Role role;
+    std::string token_id;    // the access token's jti ("" for tokens issued without one)
+    int64_t token_exp = 0;   // and its exp (unix seconds): how long a revocation must last
 };
 
 struct Request {

@@ -312,6 +312,18 @@ void Database::run_causal(const std::function<void()>& fn) {
 }
 
 void Database::transaction(const std::function<void()>& fn, int attempts) {
+    // A transaction inside a transaction joins it: its statements commit or roll back
+    // with the outer one (an audit event with the change it records), and a conflict
+    // reruns the outer one whole.
+    if (in_transaction_) {
+        fn();
+        return;
+    }
+    struct InTransaction {
+        bool& flag;
+        explicit InTransaction(bool& f) : flag(f) { flag = true; }
+        ~InTransaction() { flag = false; }
+    } in_tx(in_transaction_);
     recheck_node(false);
     Depth depth(depth_);
     int failovers = 0;

@@ -73,7 +73,8 @@ public:
     // COMMIT is not rerun: whether it committed is unknown, so the caller gets
     // lost_connection and the client repeats the request (see db/sync_repository.cpp
     // for why a push is safe to repeat). Any SQL error is rethrown as db::Error.
-    // `fn` must be safe to rerun: the rollback undid it.
+    // `fn` must be safe to rerun: the rollback undid it. Called inside another
+    // transaction(), it runs `fn` as part of that one.
     void transaction(const std::function<void()>& fn, int attempts = kConflictAttempts);
     // Runs `fn` outside a transaction with the same failover and conflict rules.
     void run(const std::function<void()>& fn);
@@ -102,6 +103,7 @@ private:
     size_t node_index_ = 0;
     bool galera_ = false;  // the node in use has wsrep on
     int64_t checked_at_ms_ = 0;
+    bool in_transaction_ = false;  // inside transaction(): a nested one joins it
     int depth_ = 0;  // nesting of transaction()/run(): the node is only rechecked outside
     std::unique_ptr<sql::Connection> conn_;
     std::vector<std::unique_ptr<sql::PreparedStatement>> prepared_;

@@ -106,7 +106,11 @@ const Entry kStatements[] = {
     {Stmt::USERS_SEL_BY_USERNAME, "USERS_SEL_BY_USERNAME",
      "SELECT username, password_hash, role, token_version, "
      "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM users WHERE username = ?"},
-    {Stmt::USERS_SEL_AUTH, "USERS_SEL_AUTH", "SELECT role, token_version FROM users WHERE username = ?"},
+    // The user's role and token version, with one row per access token of the user
+    // revoked before its exp (jti NULL when none): revocation read in one round trip.
+    {Stmt::USERS_SEL_AUTH, "USERS_SEL_AUTH",
+     "SELECT u.role, u.token_version, r.jti FROM users u LEFT JOIN revoked_access_tokens r "
+     "ON r.username = u.username AND r.expires_at >= UNIX_TIMESTAMP() WHERE u.username = ?"},
     {Stmt::USERS_SEL_ALL, "USERS_SEL_ALL",
      "SELECT username, role, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM users ORDER BY username"},
     {Stmt::USERS_INS, "USERS_INS",
@@ -336,6 +340,77 @@ const Entry kStatements[] = {
      "FROM attachments a FORCE INDEX (attachments_by_deleted_version) WHERE a.deleted = 0 AND a.version < ? "
      "AND NOT EXISTS (SELECT 1 FROM attachment_refs f WHERE f.attachment_id = a.attachment_id) "
      "ORDER BY a.version DESC LIMIT ?"},
+    // Administration (issue 15 part A).
+    {Stmt::USERS_UPD_PASSWORD_NON_ADMIN, "USERS_UPD_PASSWORD_NON_ADMIN",
+     "UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE username = ? AND role <> 'admin'"},
+    {Stmt::USERS_ADMIN_GUARD_BUMP, "USERS_ADMIN_GUARD_BUMP", "UPDATE admin_guard SET changes = changes + 1 WHERE id = 1"},
+    {Stmt::AUDIT_INS, "AUDIT_INS",
+     "INSERT INTO audit_log (at, actor, action, target, detail, address, request_id) "
+     "VALUES (UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?)"},
+    // Pages newest first by id. Parameters: [actor,] [action,] below id, after, before, limit.
+    // Each filter reads its own index ((actor, id), (action, id)) from the cursor down.
+#define AUDIT_COLUMNS                                                                                     \
+    "SELECT id, DATE_FORMAT(at, '%Y-%m-%dT%H:%i:%s.%fZ'), actor, action, target, detail, address, request_id " \
+    "FROM audit_log "
+#define AUDIT_RANGE " id < ? AND at > ? AND at < ? ORDER BY id DESC LIMIT ?"
+    {Stmt::AUDIT_SEL_PAGE, "AUDIT_SEL_PAGE", AUDIT_COLUMNS "WHERE" AUDIT_RANGE},
+    {Stmt::AUDIT_SEL_PAGE_ACTOR, "AUDIT_SEL_PAGE_ACTOR", AUDIT_COLUMNS "WHERE actor = ? AND" AUDIT_RANGE},
+    {Stmt::AUDIT_SEL_PAGE_ACTION, "AUDIT_SEL_PAGE_ACTION", AUDIT_COLUMNS "WHERE action = ? AND" AUDIT_RANGE},
+    {Stmt::AUDIT_SEL_PAGE_ACTOR_ACTION, "AUDIT_SEL_PAGE_ACTOR_ACTION",
+     AUDIT_COLUMNS "FORCE INDEX (audit_by_actor) WHERE actor = ? AND action = ? AND" AUDIT_RANGE},
+#undef AUDIT_COLUMNS
+#undef AUDIT_RANGE
+    {Stmt::AUDIT_DEL_OLD, "AUDIT_DEL_OLD", "DELETE FROM audit_log WHERE at < UTC_TIMESTAMP() - INTERVAL ? DAY LIMIT 1000"},
+    {Stmt::REVOKED_JTI_INS, "REVOKED_JTI_INS",
+     "INSERT IGNORE INTO revoked_access_tokens (jti, username, expires_at) VALUES (?, ?, ?)"},
+    {Stmt::REVOKED_JTI_DEL_EXPIRED, "REVOKED_JTI_DEL_EXPIRED",
+     "DELETE FROM revoked_access_tokens WHERE expires_at < UNIX_TIMESTAMP() LIMIT 1000"},
+    // A worker's pending presence of one device, written only when no worker wrote the
+    // row within the last ? ms (presence_interval). Assignments run left to right on
+    // the updated row, so the cursor and generation (kept only from a request newer
+    // than the stored one) are set before last_seen. Times are unix ms, NULL when the
+    // worker saw no such request. Parameters: seen, generation, pull_at, cursor, seen,
+    // push_at, push_at, pull_at, pull_at, pushes, records, username, client_id,
+    // interval ms.
+    {Stmt::PRESENCE_UPD, "PRESENCE_UPD",
+     "UPDATE device_presence SET "
+     "generation = IF(FROM_UNIXTIME(? / 1000) >= last_seen, ?, generation), "
+     "pull_cursor = IF(FROM_UNIXTIME(? / 1000) >= COALESCE(last_pull_at, '1970-01-01'), COALESCE(?, pull_cursor), pull_cursor), "
+     "last_seen = GREATEST(last_seen, FROM_UNIXTIME(? / 1000)), "
+     "last_push_at = COALESCE(GREATEST(last_push_at, FROM_UNIXTIME(? / 1000)), last_push_at, FROM_UNIXTIME(? / 1000)), "
+     "last_pull_at = COALESCE(GREATEST(last_pull_at, FROM_UNIXTIME(? / 1000)), last_pull_at, FROM_UNIXTIME(? / 1000)), "
+     "pushes = pushes + ?, records_pushed = records_pushed + ?, username = ?, written_at = UTC_TIMESTAMP(3) "
+     "WHERE client_id = ? AND written_at <= UTC_TIMESTAMP(3) - INTERVAL ? * 1000 MICROSECOND"},
+    {Stmt::PRESENCE_INS, "PRESENCE_INS",
+     "INSERT IGNORE INTO device_presence (client_id, username, generation, first_seen, last_seen, last_push_at, "
+     "last_pull_at, pull_cursor, pushes, records_pushed, written_at) VALUES (?, ?, ?, FROM_UNIXTIME(? / 1000), "
+     "FROM_UNIXTIME(? / 1000), FROM_UNIXTIME(? / 1000), FROM_UNIXTIME(? / 1000), ?, ?, ?, UTC_TIMESTAMP(3))"},
+    // Most recently seen first; the key is (last_seen, client_id). Parameters: [last
+    // seen, last seen, client_id,] limit.
+#define PRESENCE_COLUMNS                                                                                   \
+    "SELECT client_id, username, generation, DATE_FORMAT(first_seen, '%Y-%m-%dT%H:%i:%s.%fZ'), "          \
+    "DATE_FORMAT(last_seen, '%Y-%m-%dT%H:%i:%s.%fZ'), DATE_FORMAT(last_push_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
+    "DATE_FORMAT(last_pull_at, '%Y-%m-%dT%H:%i:%s.%fZ'), pull_cursor, pushes, records_pushed, "            \
+    "DATE_FORMAT(last_seen, '%Y-%m-%d %H:%i:%s.%f') FROM device_presence "
+    {Stmt::PRESENCE_SEL_FIRST, "PRESENCE_SEL_FIRST",
+     PRESENCE_COLUMNS "ORDER BY last_seen DESC, client_id DESC LIMIT ?"},
+    {Stmt::PRESENCE_SEL_AFTER, "PRESENCE_SEL_AFTER",
+     PRESENCE_COLUMNS "WHERE last_seen < ? OR (last_seen = ? AND client_id < ?) "
+     "ORDER BY last_seen DESC, client_id DESC LIMIT ?"},
+#undef PRESENCE_COLUMNS
+    {Stmt::OVERVIEW_CACHE_SEL, "OVERVIEW_CACHE_SEL", "SELECT body, computed_at FROM overview_cache WHERE id = 1"},
+    {Stmt::OVERVIEW_CACHE_SET, "OVERVIEW_CACHE_SET",
+     "INSERT INTO overview_cache (id, body, computed_at) VALUES (1, ?, ?) "
+     "ON DUPLICATE KEY UPDATE body = VALUES(body), computed_at = VALUES(computed_at)"},
+    {Stmt::OVERVIEW_COUNT_USERS, "OVERVIEW_COUNT_USERS", "SELECT COUNT(*) FROM users"},
+    {Stmt::OVERVIEW_COUNT_DEVICES, "OVERVIEW_COUNT_DEVICES",
+     "SELECT COUNT(*), COALESCE(SUM(last_seen >= UTC_TIMESTAMP() - INTERVAL 1 DAY), 0) FROM device_presence"},
+    {Stmt::OVERVIEW_COUNT_ATTACHMENTS, "OVERVIEW_COUNT_ATTACHMENTS",
+     "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM attachments WHERE deleted = 0"},
+    {Stmt::OVERVIEW_FORM_TYPES, "OVERVIEW_FORM_TYPES",
+     "SELECT schema_type, COUNT(*), COALESCE(SUM(deleted), 0), "
+     "DATE_FORMAT(MAX(last_modified), '%Y-%m-%dT%H:%i:%s.%fZ') FROM sync_records GROUP BY schema_type "
+     "ORDER BY schema_type"},
 };
 static_assert(sizeof(kStatements) / sizeof(kStatements[0]) == static_cast<size_t>(Stmt::COUNT_),
               "every Stmt needs its SQL");

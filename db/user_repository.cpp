@@ -16,7 +16,20 @@ namespace {
 // Locking every admin row serializes concurrent deletes and demotions of admins, so
 // two admins removing each other cannot leave none. Call inside a transaction.
 // True when `username` is the only admin.
+//
+// Why two concurrent demotions (or deletions) never leave no admin:
+// - One server: both transactions lock every admin row (FOR UPDATE) before they read
+//   how many there are. The second waits for the first to commit, then its locking
+//   read sees the first's change (a locking read reads the latest committed rows, not
+//   its snapshot), finds one admin left and refuses (409).
+// - Galera: FOR UPDATE locks are local to a node and never reach another node's
+//   certification, and the two demotions write different user rows, so both would
+//   commit. Both therefore also write the one admin_guard row first: their write-sets
+//   share that key, certification commits the first and fails the second (1213), and
+//   Database::transaction reruns the second, whose locking read now sees one admin.
+// tests/integration/test_admin.py races two demotions of the last two admins.
 bool lock_admins_and_check_last(Database& db, const std::string& username) {
+    db.stmt(Stmt::USERS_ADMIN_GUARD_BUMP).executeUpdate();
     std::vector<std::string> admins;
     RS rs(db.stmt(Stmt::USERS_SEL_ADMINS_FOR_UPDATE).executeQuery());
     while (rs->next()) admins.push_back(rs->getString(1));
@@ -51,7 +64,11 @@ std::optional<AuthInfo> UserRepository::auth_info(const std::string& username) {
         auto& ps = db_.stmt(Stmt::USERS_SEL_AUTH);
         ps.setString(1, username);
         RS rs(ps.executeQuery());
-        if (rs->next()) out = AuthInfo{rs->getString(1), rs->getInt64(2)};
+        out.reset();
+        while (rs->next()) {
+            if (!out) out = AuthInfo{rs->getString(1), rs->getInt64(2), {}};
+            if (!rs->isNull(3)) out->revoked_jtis.push_back(rs->getString(3));
+        }
     });
     return out;
 }
@@ -133,6 +150,18 @@ bool UserRepository::set_password(const std::string& username, const std::string
     return found;
 }
 
+bool UserRepository::set_password_unless_admin(const std::string& username, const std::string& password_hash) {
+    bool found = false;
+    db_.transaction([&] {
+        auto& up = db_.stmt(Stmt::USERS_UPD_PASSWORD_NON_ADMIN);
+        up.setString(1, password_hash);
+        up.setString(2, username);
+        found = up.executeUpdate() > 0;
+        if (found) revoke_refresh_tokens(db_, username);
+    });
+    return found;
+}
+
 UserRepository::RoleResult UserRepository::set_role(const std::string& username, const std::string& role) {
     RoleResult result = RoleResult::changed;
     db_.transaction([&] {
@@ -151,6 +180,21 @@ UserRepository::RoleResult UserRepository::set_role(const std::string& username,
         revoke_refresh_tokens(db_, username);
     });
     return result;
+}
+
+void UserRepository::revoke_access_token(const std::string& jti, const std::string& username, int64_t expires_at) {
+    db_.run([&] {
+        auto& ps = db_.stmt(Stmt::REVOKED_JTI_INS);
+        ps.setString(1, jti);
+        ps.setString(2, username);
+        ps.setInt64(3, expires_at);
+        ps.executeUpdate();
+    });
+}
+
+void UserRepository::delete_expired_revocations() {
+    run_job_exclusively(db_, "revoked_access_tokens_expiry", kHousekeepingIntervalS,
+                        [&] { db_.run([&] { db_.stmt(Stmt::REVOKED_JTI_DEL_EXPIRED).executeUpdate(); }); });
 }
 
 void RefreshTokenRepository::store(const std::string& token_hash, const std::string& family_id,
@@ -200,6 +244,22 @@ RotateResult RefreshTokenRepository::rotate(const std::string& token_hash, const
         r = {RotateStatus::ok, username, family};
     });
     return r;
+}
+
+bool RefreshTokenRepository::revoke_family(const std::string& token_hash, const std::string& username) {
+    bool done = false;
+    db_.transaction([&] {
+        done = false;
+        auto& sel = db_.stmt(Stmt::REFRESH_SEL_FOR_UPDATE);
+        sel.setString(1, token_hash);
+        RS rs(sel.executeQuery());
+        if (!rs->next() || rs->getString(2) != username) return;
+        auto& rev = db_.stmt(Stmt::REFRESH_REVOKE_FAMILY);
+        rev.setString(1, rs->getString(1));
+        rev.executeUpdate();
+        done = true;
+    });
+    return done;
 }
 
 void RefreshTokenRepository::delete_expired() {

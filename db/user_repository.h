@@ -20,6 +20,8 @@ struct UserRow {
 struct AuthInfo {
     std::string role;
     int64_t token_version;
+    // jtis of the user's access tokens ended before their exp (POST /auth/logout).
+    std::vector<std::string> revoked_jtis;
 };
 
 enum class DeleteResult { deleted, not_found, is_caller, last_admin };
@@ -40,6 +42,14 @@ public:
     // Changes the role (refusing to demote the last admin); same revocation as above.
     enum class RoleResult { changed, not_found, last_admin };
     RoleResult set_role(const std::string& username, const std::string& role);
+    // As set_password, but only for a user who is not an admin (provisioning); false
+    // when there is no such non-admin user.
+    bool set_password_unless_admin(const std::string& username, const std::string& password_hash);
+    // Ends one access token before its exp: every worker refuses it once it reads the
+    // user's auth info again (within revocation_cache_seconds).
+    void revoke_access_token(const std::string& jti, const std::string& username, int64_t expires_at);
+    // Housekeeping: at most once a minute cluster-wide; never throws.
+    void delete_expired_revocations();
 
 private:
     Database& db_;
@@ -62,6 +72,8 @@ public:
     // Single use: marks the token used and stores `next_hash` in the same family, in one
     // transaction. A token presented a second time revokes its whole family.
     RotateResult rotate(const std::string& token_hash, const std::string& next_hash, int64_t next_expires_at);
+    // Revokes the whole login of `token_hash` if it belongs to `username`; false otherwise.
+    bool revoke_family(const std::string& token_hash, const std::string& username);
     // Housekeeping: at most once a minute cluster-wide, never twice at once; never throws.
     void delete_expired();
 

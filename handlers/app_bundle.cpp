@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "domain/bundle_diff.h"
 #include "domain/path_rules.h"
+#include "handlers/auth.h"
 #include "handlers/upload.h"
 #include "services/bundle_store.h"
 
@@ -107,7 +108,7 @@ core::Response bundle_push(Context& ctx, core::Request& req) {
 
     services::BundlePushResult out;
     try {
-        out = ctx.bundle_store().push(std::move(upload), req.principal->username);
+        out = ctx.bundle_store().push(std::move(upload), actor_of(req));
     } catch (const domain::BundleError& e) {
         throw ApiError::validation({{"bundle", e.what()}}, e.what());
     }
@@ -144,7 +145,7 @@ core::Response bundle_versions(Context& ctx, core::Request&) {
 core::Response bundle_switch(Context& ctx, core::Request& req) {
     const int64_t v = version_param(req.params.at("version"), "version");
     const std::string name = bundle_version_name(v);
-    if (ctx.bundle_store().activate(v) == db::SwitchResult::not_found)
+    if (ctx.bundle_store().activate(v, actor_of(req)) == db::SwitchResult::not_found)
         throw ApiError::not_found("No app bundle version " + (v < 1000000000 ? name : std::string("that large")));
     core::log::info("app bundle version " + name + " activated by '" + req.principal->username + "'");
     return core::Response::json(core::message_json("Switched to app bundle version " + name));

@@ -5,6 +5,7 @@
 #include "core/json.h"
 #include "domain/content_type.h"
 #include "domain/path_rules.h"
+#include "handlers/auth.h"
 #include "handlers/upload.h"
 #include "services/attachment_store.h"
 
@@ -90,7 +91,7 @@ core::Response attachment_get(Context& ctx, core::Request& req) {
 
 core::Response attachment_delete(Context& ctx, core::Request& req) {
     const std::string& id = attachment_id(req);
-    if (!ctx.attachment_store().remove(id, req.principal->username))
+    if (!ctx.attachment_store().remove(id, actor_of(req)))
         throw ApiError::not_found("No attachment '" + id + "'");
     return success();
 }

@@ -1,5 +1,7 @@
 #include "handlers/auth.h"
 
+#include <algorithm>
+
 #include "core/api_error.h"
 #include "core/crypto.h"
 #include "core/json.h"
@@ -7,6 +9,7 @@
 #include "core/log.h"
 #include "core/time_util.h"
 #include "db/user_repository.h"
+#include "services/audit.h"
 #include "services/user_service.h"
 
 namespace handlers {
@@ -46,6 +49,8 @@ void write_new_session(Context& ctx, core::JsonOut& o, const std::string& userna
     if (core::random_bytes(1)[0] % 32 == 0) {
         tokens.delete_expired();
         db::LoginThrottle(ctx.database()).delete_old(ctx.cfg.integer("login_failure_window"));
+        db::UserRepository(ctx.database()).delete_expired_revocations();
+        services::AuditService(ctx.database(), ctx.cfg.integer("audit_retention_days")).delete_expired();
     }
     write_token_pair(ctx, o, username, role, token_version, refresh);
 }
@@ -62,6 +67,8 @@ void check_password_guess(Context& ctx, const core::Request& req, const std::str
     int64_t wait = std::max(throttle.retry_after("user", user, ctx.cfg.integer("login_max_failures_user"), window),
                             throttle.retry_after("addr", addr, ctx.cfg.integer("login_max_failures_addr"), window));
     if (wait > 0) {
+        services::audit(ctx.database(), actor_of(req, user), "login.throttled", user.substr(0, 64),
+                        domain::AuditDetail().add("retry_after_s", wait));
         ApiError e(429, "rate-limited", "Too many failed password attempts; try again later");
         e.headers.emplace_back("Retry-After", std::to_string(wait));
         throw e;
@@ -69,6 +76,7 @@ void check_password_guess(Context& ctx, const core::Request& req, const std::str
     if (!verify()) {
         throttle.record_failure("user", user, window);
         throttle.record_failure("addr", addr, window);
+        services::audit(ctx.database(), actor_of(req, user), "login.failed", user.substr(0, 64));
         core::log::info("wrong password for '" + username.substr(0, 64) + "' from " + addr);
         throw ApiError::unauthorized(wrong_message);
     }
@@ -103,9 +111,8 @@ core::Response auth_refresh(Context& ctx, core::Request& req) {
     f.finish();
 
     std::string next = new_refresh_token();
-    db::RefreshTokenRepository tokens(ctx.database());
-    auto r = tokens.rotate(core::sha256_hex(*token), core::sha256_hex(next),
-                           core::unix_now() + ctx.cfg.integer("refresh_token_ttl"));
+    auto r = ctx.users().refresh(core::sha256_hex(*token), core::sha256_hex(next),
+                                 core::unix_now() + ctx.cfg.integer("refresh_token_ttl"), actor_of(req));
     if (r.status == db::RotateStatus::reused) {
         core::log::warn("refresh token reused for '" + r.username + "'; revoked its login");
         throw ApiError::unauthorized("The refresh token was already used; the login has been revoked");
@@ -120,6 +127,31 @@ core::Response auth_refresh(Context& ctx, core::Request& req) {
     write_token_pair(ctx, o, r.username, info->role, info->token_version, next);
     o.end_object();
     return core::Response::json(o.take());
+}
+
+services::Actor actor_of(const core::Request& req, const std::string& name) {
+    std::string who = !name.empty() ? name : req.principal ? req.principal->username : "";
+    return services::Actor{who, req.remote_addr, req.request_id};
+}
+
+core::Response auth_logout(Context& ctx, core::Request& req) {
+    std::optional<std::string> refresh;
+    if (!req.body.empty()) {
+        auto body = core::parse_json_object(req.body);
+        core::FieldReader f(body);
+        refresh = f.optional_string("refreshToken", 1, 512);
+        f.finish();
+    }
+    const std::string& me = req.principal->username;
+    const std::string& jti = req.principal->token_id;
+    ctx.users().logout(me, refresh ? std::optional(core::sha256_hex(*refresh)) : std::nullopt, jti,
+                       req.principal->token_exp);
+    forget_auth_cache(ctx, me);
+    core::log::info("'" + me + "' signed out" + (jti.empty() ? "" : ": access token " + jti + " revoked"));
+    core::Response r;
+    r.status = 204;
+    r.content_type = "";
+    return r;
 }
 
 void forget_auth_cache(Context& ctx, const std::string& username) { ctx.auth_cache.erase(username); }
@@ -144,17 +176,24 @@ core::Principal authenticate(Context& ctx, const core::Request& req) {
         db::UserRepository users(ctx.database());
         auto info = users.auth_info(c.sub);
         if (ctx.auth_cache.size() > 10000) ctx.auth_cache.clear();
-        Context::AuthEntry e{info.has_value(), info ? info->token_version : 0, info ? info->role : "", now_ms};
+        Context::AuthEntry e{info.has_value(), info ? info->token_version : 0, info ? info->role : "", now_ms,
+                             info ? info->revoked_jtis : std::vector<std::string>{}};
         it = ctx.auth_cache.insert_or_assign(c.sub, e).first;
         fresh = true;
     };
     if (it == ctx.auth_cache.end() || now_ms - it->second.read_at_ms >= ttl_ms) read();
-    auto revoked = [&] { return !it->second.exists || it->second.token_version != c.ver; };
+    // A token ended by POST /auth/logout is named by its jti; the list is read with the
+    // token version, so it reaches every worker and host within the same delay.
+    auto revoked = [&] {
+        const auto& e = it->second;
+        return !e.exists || e.token_version != c.ver ||
+               (!c.jti.empty() && std::find(e.revoked_jtis.begin(), e.revoked_jtis.end(), c.jti) != e.revoked_jtis.end());
+    };
     // A cached entry may predate a change made through another worker (a password reset,
     // a new user): the token is only refused on what the database says now.
     if (revoked() && !fresh) read();
     if (revoked()) throw ApiError::unauthorized("Invalid token: it has been revoked");
-    return core::Principal{c.sub, *role};
+    return core::Principal{c.sub, *role, c.jti, c.exp};
 }
 
 }  // namespace handlers

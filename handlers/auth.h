@@ -5,11 +5,17 @@
 #include "core/http.h"
 #include "core/json.h"
 #include "handlers/context.h"
+#include "services/audit.h"
 
 namespace handlers {
 
 core::Response auth_login(Context& ctx, core::Request& req);
 core::Response auth_refresh(Context& ctx, core::Request& req);
+// POST /auth/logout: ends the refresh chain given and the calling access token (its jti).
+core::Response auth_logout(Context& ctx, core::Request& req);
+// The audit log's actor of a request: the signed-in user (or `name` when given, for
+// a login attempt), the client address and the request id.
+services::Actor actor_of(const core::Request& req, const std::string& name = "");
 // Writes {token, refreshToken, expiresAt} of a new login session (a new refresh
 // token family) into the open object `o`.
 void write_new_session(Context& ctx, core::JsonOut& o, const std::string& username, const std::string& role,

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/http.h"
@@ -48,6 +49,7 @@ struct Context {
         int64_t token_version;
         std::string role;
         int64_t read_at_ms;
+        std::vector<std::string> revoked_jtis;  // access tokens ended by logout
     };
     std::map<std::string, AuthEntry> auth_cache;
 

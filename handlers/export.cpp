@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "core/time_util.h"
 #include "handlers/attachments.h"
+#include "handlers/auth.h"
 #include "services/export_service.h"
 
 namespace handlers {
@@ -34,7 +35,7 @@ core::Response export_as(Context& ctx, core::Request& req, domain::ExportFormat 
     domain::ExportFilterInput in{req.query_params("form_type"), req.query_param("changed_after"),
                                  req.query_param("changed_before"), req.query_param("deleted")};
     auto filter = domain::parse_export_filter(in);
-    services::audit_export(format, req.principal ? req.principal->username : "", filter);
+    services::audit_export(ctx.database(), actor_of(req), format, filter);
     return stream(services::ExportService(ctx.database()).begin(format, std::move(filter)));
 }
 
@@ -51,6 +52,8 @@ core::Response dataexport_parquet(Context& ctx, core::Request& req) {
 core::Response dataexport_links(Context& ctx, core::Request& req) {
     auto body = core::parse_json_object(req.body);
     auto link_req = domain::parse_link_request(body);
+    // Audited when the admin asks for the link (the download itself carries no user).
+    services::audit_export(ctx.database(), actor_of(req), link_req.format, link_req.filter);
     auto base = download_base(ctx.cfg.str("public_base_url"), req.host.empty() ? req.header("host") : &req.host);
     if (!base) throw core::ApiError::bad_request("The request's Host header cannot make a link; set public_base_url");
     auto link = services::ExportService(ctx.database()).create_link(link_req, req.principal->username);

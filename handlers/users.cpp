@@ -35,7 +35,7 @@ core::Response users_create(Context& ctx, core::Request& req) {
     if (role && !services::valid_role(*role)) f.add_error("role", services::kRoleRule);
     f.finish();
 
-    auto row = ctx.users().create(*username, *password, *role);
+    auto row = ctx.users().create(*username, *password, *role, actor_of(req));
     if (!row) throw ApiError::conflict("A user named '" + *username + "' already exists");
     core::log::info("user '" + *username + "' created by '" + req.principal->username + "'");
     core::JsonOut o;
@@ -54,7 +54,7 @@ core::Response users_list(Context& ctx, core::Request&) {
 core::Response users_delete(Context& ctx, core::Request& req) {
     const std::string& username = req.params.at("username");
     if (!services::valid_username(username)) throw ApiError::not_found("No user named '" + username.substr(0, 64) + "'");
-    switch (ctx.users().remove(username, req.principal->username)) {
+    switch (ctx.users().remove(username, req.principal->username, actor_of(req))) {
         case db::DeleteResult::not_found: throw ApiError::not_found("No user named '" + username + "'");
         case db::DeleteResult::is_caller: throw ApiError::conflict("You cannot delete your own account");
         case db::DeleteResult::last_admin: throw ApiError::conflict("The last admin cannot be deleted");
@@ -72,7 +72,7 @@ core::Response users_reset_password(Context& ctx, core::Request& req) {
     auto password = f.required_string("newPassword", 0, SIZE_MAX);
     check_password(f, "newPassword", password);
     f.finish();
-    if (!ctx.users().reset_password(*username, *password))
+    if (!ctx.users().reset_password(*username, *password, actor_of(req)))
         throw ApiError::not_found("No user named '" + username->substr(0, 64) + "'");
     forget_auth_cache(ctx, *username);
     core::log::info("password of '" + *username + "' reset by '" + req.principal->username + "'");
@@ -89,7 +89,7 @@ core::Response users_change_password(Context& ctx, core::Request& req) {
     f.finish();
     const std::string& me = req.principal->username;
     check_password_guess(ctx, req, me, "The current password is wrong",
-                         [&] { return ctx.users().change_password(me, *current, *password); });
+                         [&] { return ctx.users().change_password(me, *current, *password, actor_of(req)); });
     forget_auth_cache(ctx, me);
     // Every session of the user was revoked with the change; the caller gets a new
     // one so it stays logged in. Role and token version as the database has them now.

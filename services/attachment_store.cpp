@@ -18,7 +18,7 @@ constexpr int64_t kStaleTmpSeconds = 3600;
 }
 
 AttachmentStore::AttachmentStore(db::Database& db, std::string attachment_dir)
-    : repo_(db), dir_(std::move(attachment_dir)) {
+    : db_(db), repo_(db), dir_(std::move(attachment_dir)) {
     while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
     tmp_dir_ = dir_ + "/tmp";
     files_dir_ = dir_ + "/files";
@@ -72,9 +72,14 @@ std::optional<db::AttachmentRow> AttachmentStore::find(const std::string& id) {
     return row;
 }
 
-bool AttachmentStore::remove(const std::string& id, const std::string& by) {
-    if (!repo_.remove(id, by)) return false;
-    core::log::info("attachment '" + id + "' deleted by '" + by + "'");
+bool AttachmentStore::remove(const std::string& id, const Actor& by) {
+    bool removed = false;
+    db_.transaction([&] {
+        removed = repo_.remove(id, by.name);
+        if (removed) audit(db_, by, "attachment.delete", id);
+    });
+    if (!removed) return false;
+    core::log::info("attachment '" + id + "' deleted by '" + by.name + "'");
     try {
         apply_retention();
     } catch (const std::exception& e) {

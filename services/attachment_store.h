@@ -22,6 +22,7 @@
 
 #include "core/files.h"
 #include "db/attachment_repository.h"
+#include "services/audit.h"
 
 namespace services {
 
@@ -41,7 +42,8 @@ public:
     // The live attachment `id`, or nullopt (never uploaded, or deleted).
     std::optional<db::AttachmentRow> find(const std::string& id);
     // False when there is no live attachment `id`.
-    bool remove(const std::string& id, const std::string& by);
+    // With an attachment.delete audit event in the same transaction.
+    bool remove(const std::string& id, const Actor& by);
     db::AttachmentRepository::Changes changes_since(int64_t since) { return repo_.changes_since(since); }
 
     // Where a file lives, relative to attachment_dir/files: "ab/abcd…".
@@ -62,6 +64,7 @@ public:
     void apply_retention();
 
 private:
+    db::Database& db_;
     db::AttachmentRepository repo_;
     std::string dir_;
     std::string tmp_dir_;

@@ -68,7 +68,7 @@ bool parse_bundle_version(std::string_view text, int64_t& out) {
 
 BundleStore::BundleStore(db::Database& db, std::string bundle_dir, int64_t retention,
                          std::atomic<uint64_t>* generation, int64_t heads_cache_ms)
-    : repo_(db), generation_(generation), heads_cache_ms_(generation ? heads_cache_ms : 0),
+    : db_(db), repo_(db), generation_(generation), heads_cache_ms_(generation ? heads_cache_ms : 0),
       dir_(std::move(bundle_dir)), retention_(retention < 1 ? 1 : retention) {
     while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
     tmp_dir_ = dir_ + "/tmp";
@@ -85,7 +85,8 @@ std::unique_ptr<BundleUpload> BundleStore::begin_upload() {
     return std::make_unique<BundleUpload>(tmp_dir_, "push-", ".zip");
 }
 
-BundlePushResult BundleStore::push(std::unique_ptr<BundleUpload> upload, const std::string& pushed_by) {
+BundlePushResult BundleStore::push(std::unique_ptr<BundleUpload> upload, const Actor& by) {
+    const std::string& pushed_by = by.name;
     const std::string zip_sha = upload->sha256_hex();
     const std::string zip_tmp = upload->path();
     const int64_t zip_size = static_cast<int64_t>(upload->size());
@@ -132,6 +133,9 @@ BundlePushResult BundleStore::push(std::unique_ptr<BundleUpload> upload, const s
         if (::rename(zip_tmp.c_str(), version_zip(version).c_str()) != 0) fail("publishing " + version_zip(version));
         placed_zip = true;
         core::fsync_dir(versions_dir_);
+        // publish runs inside the push's transaction: the event commits with the row.
+        audit(db_, by, "bundle.push", m.version,
+              domain::AuditDetail().add("files", static_cast<int64_t>(m.files.size())).add("zip_size", zip_size));
         return row;
     };
     auto unpublish = [&](int64_t version) {
@@ -194,8 +198,12 @@ db::BundleHeads BundleStore::heads() {
     return repo_.heads();
 }
 
-db::SwitchResult BundleStore::activate(int64_t version) {
-    auto r = repo_.activate(version);
+db::SwitchResult BundleStore::activate(int64_t version, const Actor& by) {
+    auto r = db::SwitchResult::not_found;
+    db_.transaction([&] {
+        r = repo_.activate(version);
+        if (r == db::SwitchResult::switched) audit(db_, by, "bundle.switch", bundle_version_name(version));
+    });
     changed();
     return r;
 }

@@ -47,6 +47,7 @@
 #include "core/files.h"
 #include "db/bundle_repository.h"
 #include "domain/bundle_zip.h"
+#include "services/audit.h"
 
 namespace services {
 
@@ -108,13 +109,16 @@ public:
     // Validates and extracts the upload (throws domain::BundleError when refused),
     // then stores it as the next version in one transaction; afterwards applies
     // retention. Whatever fails leaves nothing behind.
-    BundlePushResult push(std::unique_ptr<BundleUpload> upload, const std::string& pushed_by);
+    // `by` is the pusher (pushed_by, and the actor of the bundle.push audit event, which
+    // commits with the version's row).
+    BundlePushResult push(std::unique_ptr<BundleUpload> upload, const Actor& by);
 
     // The active and newest versions: read from the database, or from a cache no
     // older than heads_cache_ms that no push or switch on this host has invalidated.
     db::BundleHeads heads();
     std::vector<db::BundleListEntry> list() { return repo_.list(); }
-    db::SwitchResult activate(int64_t version);
+    // With a bundle.switch audit event in the same transaction.
+    db::SwitchResult activate(int64_t version, const Actor& by);
     std::optional<int64_t> previous(int64_t version) { return repo_.previous(version); }
 
     // The version's serving data, or nullptr when the version is not stored. With
@@ -145,6 +149,7 @@ private:
 
     void changed();
 
+    db::Database& db_;
     db::BundleRepository repo_;
     std::atomic<uint64_t>* generation_;
     int64_t heads_cache_ms_;

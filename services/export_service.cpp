@@ -160,14 +160,12 @@ std::unique_ptr<DataExport> ExportService::begin_from_link(const std::string& to
     auto stored = repo.find_link(hash);
     if (!stored) return nullptr;
     auto req = domain::stored_link(stored->format, stored->params);
-    audit_export(req.format, "download-link", req.filter);
     return begin(req.format, std::move(req.filter));
 }
 
-void audit_export(domain::ExportFormat format, const std::string& actor, const domain::ExportFilter& filter) {
-    // The admin API's audit log (issue 15) was not on this branch; until it is
-    // merged the event goes to the worker log (no secret: a link's token is never passed here).
-    core::log::info(std::string("audit: export.") + domain::format_name(format) + " by " + actor + " " + filter.to_json());
+void audit_export(db::Database& db, const Actor& by, domain::ExportFormat format, const domain::ExportFilter& filter) {
+    audit(db, by, std::string("export.") + domain::format_name(format), "",
+          domain::AuditDetail().add("filter", filter.to_json()));
 }
 
 }  // namespace services

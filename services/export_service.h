@@ -13,6 +13,7 @@
 #include "db/database.h"
 #include "db/export_repository.h"
 #include "domain/export_filter.h"
+#include "services/audit.h"
 
 namespace services {
 
@@ -74,6 +75,7 @@ private:
 };
 
 // The one place an export is recorded in the audit log (see the report of issue 17).
-void audit_export(domain::ExportFormat format, const std::string& actor, const domain::ExportFilter& filter);
+// Appends export.csv or export.parquet to the audit log, with the filter.
+void audit_export(db::Database& db, const Actor& by, domain::ExportFormat format, const domain::ExportFilter& filter);
 
 }  // namespace services

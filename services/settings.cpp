@@ -121,6 +121,11 @@ std::vector<core::SettingDecl> setting_decls() {
         {"revocation_cache_seconds", "2",
          "How long a worker trusts a user's token version before reading it again (revocation delay).",
          check_int(0, 5)},
+        {"presence_interval", "60",
+         "Seconds between two writes of one device's presence (GET /admin/devices). Requests in between\n"
+         "are counted in the worker and written with the next write, so a pull is not a write.",
+         check_int(0, 3600)},
+        {"audit_retention_days", "400", "How long audit log events are kept, in days.", check_int(1, 36500)},
         {"sql_dir", "/usr/share/synkronus/sql", "Directory of the numbered SQL migrations.", check_any()},
         {"log_level", "info", "debug, info, warn or error.", check_one_of({"debug", "info", "warn", "error"})},
     };

@@ -10,6 +10,7 @@
 #include "core/password.h"
 #include "db/database.h"
 #include "db/user_repository.h"
+#include "services/audit.h"
 
 namespace services {
 
@@ -25,29 +26,49 @@ std::optional<std::string> password_problem(std::string_view password);
 bool valid_role(std::string_view role);
 constexpr const char* kRoleRule = "role must be read-only, read-write or admin";
 
+// Every change here appends its audit event (services/audit.h) in the transaction of
+// the change, with `by` as the actor.
 class UserService {
 public:
-    UserService(db::Database& db, core::PasswordParams params) : repo_(db), params_(params) {}
+    UserService(db::Database& db, core::PasswordParams params) : db_(db), repo_(db), params_(params) {}
 
     // The caller checked the rules above. nullopt when the name is taken (also when
     // two creates race).
-    std::optional<db::UserRow> create(const std::string& username, const std::string& password, const std::string& role);
+    std::optional<db::UserRow> create(const std::string& username, const std::string& password, const std::string& role,
+                                      const Actor& by);
     // Sets the password and revokes the user's tokens; false when there is no such user.
-    bool reset_password(const std::string& username, const std::string& password);
+    bool reset_password(const std::string& username, const std::string& password, const Actor& by);
     // As reset_password, after verifying `current`; false when it is wrong.
-    bool change_password(const std::string& username, const std::string& current, const std::string& password);
-    db::DeleteResult remove(const std::string& username, const std::string& caller) {
-        return repo_.remove(username, caller);
-    }
-    db::UserRepository::RoleResult set_role(const std::string& username, const std::string& role) {
-        return repo_.set_role(username, role);
-    }
+    bool change_password(const std::string& username, const std::string& current, const std::string& password,
+                         const Actor& by);
+    // `caller` is the signed-in user ("" for synkronus-admin), who may not delete itself.
+    db::DeleteResult remove(const std::string& username, const std::string& caller, const Actor& by);
+    // Never demotes the last admin (see db::UserRepository::set_role for why two
+    // concurrent demotions cannot leave none).
+    db::UserRepository::RoleResult set_role(const std::string& username, const std::string& role, const Actor& by);
     std::vector<db::UserRow> list() { return repo_.list(); }
     // The first start: with `password` set and no users at all, creates 'admin'. True
     // when it did.
     bool bootstrap_admin(const std::string& password);
 
+    // Provisioning a device (CONTRACT §8): creates `username` with `role`, or gives an
+    // existing non-admin user a new password (revoking its sessions); never touches an
+    // admin. The password is the caller's (random, see domain/provisioning.h).
+    enum class ProvisionResult { created, reset, is_admin };
+    ProvisionResult provision(const std::string& username, const std::string& role, const std::string& password,
+                              const Actor& by);
+
+    // POST /auth/refresh: rotates the refresh token; a retired token presented again
+    // revokes its login and is audited (auth.refresh_reuse).
+    db::RotateResult refresh(const std::string& token_hash, const std::string& next_hash, int64_t next_expires_at,
+                             const Actor& by);
+    // POST /auth/logout: revokes the login chain of `refresh_hash` (when given and the
+    // caller's) and the access token `jti` until `jti_expires_at`.
+    void logout(const std::string& username, const std::optional<std::string>& refresh_hash, const std::string& jti,
+                int64_t jti_expires_at);
+
 private:
+    db::Database& db_;
     db::UserRepository repo_;
     core::PasswordParams params_;
 };

@@ -105,7 +105,7 @@ int attachments(db::Database& database, const core::Config& cfg, const std::vect
         return 0;
     }
     if (sub == "delete" && args.size() == 3) {
-        if (!store.remove(args[2], "synkronus-admin")) return refuse("no attachment '" + args[2] + "'");
+        if (!store.remove(args[2], services::admin_tool_actor())) return refuse("no attachment '" + args[2] + "'");
         std::cout << "deleted attachment '" << args[2] << "'\n";
         return 0;
     }
@@ -154,20 +154,20 @@ int main(int argc, char** argv) {
             if (!services::valid_role(args[2])) return refuse(services::kRoleRule);
             std::string pw = read_password("Password for " + args[1] + ": ");
             if (auto problem = services::password_problem(pw)) return refuse("the password " + *problem);
-            if (!users.create(args[1], pw, args[2])) return refuse("user '" + args[1] + "' already exists");
+            if (!users.create(args[1], pw, args[2], services::admin_tool_actor())) return refuse("user '" + args[1] + "' already exists");
             std::cout << "created " << args[2] << " user '" << args[1] << "'\n";
             return 0;
         }
         if (cmd == "reset-password" && args.size() == 2) {
             std::string pw = read_password("New password for " + args[1] + ": ");
             if (auto problem = services::password_problem(pw)) return refuse("the password " + *problem);
-            if (!users.reset_password(args[1], pw)) return refuse("no user '" + args[1] + "'");
+            if (!users.reset_password(args[1], pw, services::admin_tool_actor())) return refuse("no user '" + args[1] + "'");
             std::cout << "password of '" << args[1] << "' reset; their tokens are revoked\n";
             return 0;
         }
         if (cmd == "set-role" && args.size() == 3) {
             if (!services::valid_role(args[2])) return refuse(services::kRoleRule);
-            switch (users.set_role(args[1], args[2])) {
+            switch (users.set_role(args[1], args[2], services::admin_tool_actor())) {
                 case db::UserRepository::RoleResult::not_found: return refuse("no user '" + args[1] + "'");
                 case db::UserRepository::RoleResult::last_admin: return refuse("cannot demote the last admin");
                 case db::UserRepository::RoleResult::changed: break;
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (cmd == "delete-user" && args.size() == 2) {
-            switch (users.remove(args[1], "")) {
+            switch (users.remove(args[1], "", services::admin_tool_actor())) {
                 case db::DeleteResult::not_found: return refuse("no user '" + args[1] + "'");
                 case db::DeleteResult::last_admin: return refuse("cannot delete the last admin");
                 default: break;

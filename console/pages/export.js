@@ -19,6 +19,9 @@ export async function render(main) {
     clear(out);
     try {
       const picked = [...types.querySelectorAll("input:checked")].map((i) => i.value);
+      for (const t of types.querySelectorAll("input[name=form_types_typed]")) {
+        picked.push(...t.value.split(",").map((x) => x.trim()).filter(Boolean));
+      }
       const body = { format: parquet.checked ? "parquet" : "csv" };
       if (picked.length) body.form_type = picked;
       if (after.value) body.changed_after = toRfc3339(after.value);
@@ -56,6 +59,7 @@ export async function render(main) {
       types.append(h("label.check", h("input", { type: "checkbox", name: "form_type", value: String(f.form_type) }), " ", String(f.form_type)));
     }
   } catch (err) {
-    types.append(errorBox(err));
+    // Without the list, the form types can still be typed.
+    types.append(errorBox(err), field("Form types, comma-separated", h("input", { name: "form_types_typed", autocapitalize: "none", spellcheck: "false" })));
   }
 }

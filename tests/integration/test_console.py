@@ -5,7 +5,7 @@ drive the page itself."""
 import re
 import unittest
 
-from harness import request
+from harness import request, admin_token
 
 CSP_PARTS = ["default-src 'self'", "img-src 'self' blob:", "frame-ancestors 'none'", "object-src 'none'",
              "base-uri 'none'"]
@@ -90,6 +90,18 @@ class ConsoleStaticTest(unittest.TestCase):
         self.assertEqual(r.header("content-type"), "application/problem+json")
         r = request("GET", "/console/0123456789abcdef/../../etc/passwd")
         self.assertIn(r.status, (400, 404))
+
+    def test_other_methods_on_root_reach_the_workers(self):
+        # Only GET/HEAD / are the page; a PUT to an attachment id nginx normalizes to /
+        # is still judged by the worker on its raw URI (400, not nginx's static 405).
+        r = request("POST", "/")
+        self.assertEqual(r.status, 404, r)
+        self.assertTrue(r.json["detail"].startswith("No route matches"), r)
+        for method in ("GET", "PUT"):
+            r = request(method, "/attachments/%2E%2E", token=admin_token())
+            self.assertEqual(r.status, 400, r)
+            self.assertEqual(r.header("content-type"), "application/problem+json")
+        self.assertEqual(request("GET", "/?from=bookmark").status, 200)
 
     def test_api_routes_are_untouched(self):
         r = request("GET", "/health")

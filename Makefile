@@ -223,7 +223,7 @@ bench: deps
 	bench/run.sh
 
 # The data export at 1,000,000 records (issue 17): rate beside a plain SELECT, worker
-# peak RSS (must stay under 64 MiB), sizes. Heavy: run under flock /work/coord/heavy.lock.
+# peak RSS (must stay under 64 MiB), sizes.
 bench-export: deps
 	$(MAKE) -j$$(nproc) all jsreaders
 	bench/export.sh

@@ -238,7 +238,7 @@ const Entry kStatements[] = {
      "FROM sync_records FORCE INDEX (sync_records_by_type_synced) "
      "WHERE schema_type = ? AND (last_modified > ? OR (last_modified = ? AND change_id > ?)) "
      "AND last_modified < ? AND deleted <= ? ORDER BY last_modified, change_id LIMIT ?"},
-    // h17: one-time download links (sql/008). The claim is one statement, so two
+    // One-time download links (sql/008). The claim is one statement, so two
     // workers or hosts presenting the same link cannot both win it.
     {Stmt::EXPORT_LINK_INS, "EXPORT_LINK_INS",
      "INSERT INTO export_links (token_hash, format, params, created_by, expires_at) VALUES (?, ?, ?, ?, ?)"},

@@ -71,7 +71,7 @@ enum class Stmt {
     EXPORT_NEXT_TYPE,
     EXPORT_SEL_DATA_PAGE,
     EXPORT_SEL_ROW_PAGE,
-    // h17: download links
+    // Download links (sql/008)
     EXPORT_LINK_INS,
     EXPORT_LINK_CLAIM,
     EXPORT_LINK_SEL,

@@ -53,7 +53,7 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/app-bundle/changes", h(bundle_changes), Role::read_only});
     r.add({"GET", "/dataexport/csv", h(dataexport_csv), Role::admin});
     r.add({"GET", "/dataexport/parquet", h(dataexport_parquet), Role::admin});
-    // h17: one-time download links; the download is public (the link's secret authorizes it)
+    // One-time download links; the download is public (the link's secret authorizes it)
     r.add({"POST", "/dataexport/links", h(dataexport_links), Role::admin, BodyMode::buffered, json});
     r.add({"GET", "/dataexport/download", h(dataexport_download), pub});
     r.add({"POST", "/attachments/manifest", h(attachment_manifest), Role::read_only, BodyMode::buffered, json});
@@ -61,7 +61,7 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});
     r.add({"HEAD", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});
     r.add({"DELETE", "/attachments/{attachment_id}", h(attachment_delete), Role::admin});
-    // Records, their history and attachment references for admins (CONTRACT §8; h15b).
+    // Records, their history and attachment references for admins (CONTRACT §8).
     r.add({"GET", "/admin/records", h(admin_records_list), Role::admin});
     r.add({"GET", "/admin/records/{id}", h(admin_record_get), Role::admin});
     r.add({"GET", "/admin/attachments", h(admin_attachments_list), Role::admin});

@@ -291,6 +291,7 @@ const Entry kStatements[] = {
      "SELECT schema_type, COUNT(*), COALESCE(SUM(deleted), 0), "
      "DATE_FORMAT(MAX(last_modified), '%Y-%m-%dT%H:%i:%s.%fZ') FROM sync_records GROUP BY schema_type "
      "ORDER BY schema_type"},
+    {Stmt::OVERVIEW_ACTIVE_BUNDLE, "OVERVIEW_ACTIVE_BUNDLE", "SELECT active_version FROM bundle_state WHERE id = 1"},
 };
 static_assert(sizeof(kStatements) / sizeof(kStatements[0]) == static_cast<size_t>(Stmt::COUNT_),
               "every Stmt needs its SQL");

@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "db/error.h"
 #include "domain/invalid_input.h"
+#include "handlers/admin.h"
 #include "handlers/app_bundle.h"
 #include "handlers/attachments.h"
 #include "handlers/auth.h"
@@ -57,6 +58,13 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});
     r.add({"HEAD", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});
     r.add({"DELETE", "/attachments/{attachment_id}", h(attachment_delete), Role::admin});
+    // Administration (CONTRACT §8): sessions, roles, overview, devices, audit log.
+    r.add({"POST", "/auth/logout", h(auth_logout), Role::read_only, BodyMode::buffered, json});
+    r.add({"POST", "/admin/users/role", h(admin_users_role), Role::admin, BodyMode::buffered, json});
+    r.add({"GET", "/admin/overview", h(admin_overview), Role::admin});
+    r.add({"GET", "/admin/devices", h(admin_devices), Role::admin});
+    r.add({"POST", "/admin/devices/provision", h(admin_devices_provision), Role::admin, BodyMode::buffered, json});
+    r.add({"GET", "/admin/audit", h(admin_audit), Role::admin});
     return r;
 }
 

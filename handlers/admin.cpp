@@ -32,7 +32,7 @@ std::optional<std::string> time_filter(const core::Request& req, const char* nam
     auto v = req.query_param(name);
     if (!v) return std::nullopt;
     auto ms = core::parse_rfc3339_ms(*v);
-    if (!ms) throw ApiError::validation({{name, std::string(name) + " must be an RFC 3339 time, e.g. 2026-11-28T21:09:34Z"}});
+    if (!ms || !core::valid_rfc3339(*v)) throw ApiError::validation({{name, std::string(name) + " must be an RFC 3339 time, e.g. 2026-11-28T21:09:34Z"}});
     // "YYYY-MM-DDThh:mm:ss.fffZ" -> "YYYY-MM-DD hh:mm:ss.fff"
     std::string s = core::rfc3339_ms(*ms);
     s[10] = ' ';

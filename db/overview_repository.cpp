@@ -20,7 +20,7 @@ OverviewFigures OverviewRepository::compute() {
             if (rs->next()) f.current_version = rs->getInt64(1);
         }
         {
-            RS rs(db_.stmt(Stmt::OVERVIEW_COUNT_USERS).executeQuery());
+            RS rs(db_.stmt(Stmt::USERS_COUNT).executeQuery());
             if (rs->next()) f.users = rs->getInt64(1);
         }
         {

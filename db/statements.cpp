@@ -282,7 +282,6 @@ const Entry kStatements[] = {
     {Stmt::OVERVIEW_CACHE_SET, "OVERVIEW_CACHE_SET",
      "INSERT INTO overview_cache (id, body, computed_at) VALUES (1, ?, ?) "
      "ON DUPLICATE KEY UPDATE body = VALUES(body), computed_at = VALUES(computed_at)"},
-    {Stmt::OVERVIEW_COUNT_USERS, "OVERVIEW_COUNT_USERS", "SELECT COUNT(*) FROM users"},
     {Stmt::OVERVIEW_COUNT_DEVICES, "OVERVIEW_COUNT_DEVICES",
      "SELECT COUNT(*), COALESCE(SUM(last_seen >= UTC_TIMESTAMP() - INTERVAL 1 DAY), 0) FROM device_presence"},
     {Stmt::OVERVIEW_COUNT_ATTACHMENTS, "OVERVIEW_COUNT_ATTACHMENTS",

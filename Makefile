@@ -13,7 +13,7 @@ LDFLAGS  ?=
 SANITIZE_FLAGS ?=
 CXXFLAGS += $(SANITIZE_FLAGS)
 LDFLAGS  += $(SANITIZE_FLAGS)
-LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -lz -lsnappy -largon2 -lpthread
+LIBS     := -lfcgi -lmysqlcppconn -lssl -lcrypto -lzip -lz -lsnappy -lqrencode -largon2 -lpthread
 
 PREFIX   ?= /usr
 SYSCONFDIR ?= /etc
@@ -23,7 +23,7 @@ BUILD    := build
 
 # Debian packages the build, the tests and `make run` need.
 DEPS_PKGS := g++ make pkg-config libfcgi-dev rapidjson-dev libmysqlcppconn-dev libssl-dev \
-             libzip-dev zlib1g-dev libsnappy-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
+             libzip-dev zlib1g-dev libsnappy-dev libqrencode-dev libargon2-dev libboost-test-dev libyaml-cpp-dev mariadb-server mariadb-client nginx-light \
              galera-4 mariadb-backup socat \
              openssl curl python3 zip unzip wrk debhelper devscripts lintian fakeroot systemd ssl-cert \
              debootstrap systemd-container clang libclang-rt-14-dev

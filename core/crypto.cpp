@@ -93,6 +93,13 @@ std::string base64url_encode(std::string_view raw) {
     return out;
 }
 
+std::string base64_encode(std::string_view raw) {
+    std::string out = base64url_encode(raw);
+    for (char& c : out) c = c == '-' ? '+' : c == '_' ? '/' : c;
+    out.append((4 - out.size() % 4) % 4, '=');
+    return out;
+}
+
 static int b64_value(char c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;

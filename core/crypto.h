@@ -32,6 +32,8 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 std::string random_bytes(size_t n);
 
 std::string base64url_encode(std::string_view raw);
+// Standard base64 (RFC 4648 section 4: + and /, padded with =).
+std::string base64_encode(std::string_view raw);
 // Strict decoder: rejects padding, whitespace and characters outside the alphabet.
 bool base64url_decode(std::string_view in, std::string& out);
 

@@ -144,24 +144,53 @@ void Database::reset() {
 
 std::string Database::node() const { return conn_ ? settings_.nodes[node_index_].name() : ""; }
 
+sql::Connection* Database::connect_to(sql::Driver& driver, const Endpoint& ep, int timeout_s) const {
+    sql::ConnectOptionsMap opts;
+    if (!ep.socket.empty()) opts["hostName"] = sql::SQLString("unix://" + ep.socket);
+    else opts["hostName"] = sql::SQLString("tcp://" + ep.host + ":" + std::to_string(ep.port));
+    opts["userName"] = sql::SQLString(settings_.user);
+    opts["password"] = sql::SQLString(settings_.password);
+    if (!settings_.name.empty()) opts["schema"] = sql::SQLString(settings_.name);
+    opts["OPT_CONNECT_TIMEOUT"] = timeout_s;
+    opts["OPT_READ_TIMEOUT"] = settings_.rw_timeout_s;
+    opts["OPT_WRITE_TIMEOUT"] = settings_.rw_timeout_s;
+    opts["OPT_RECONNECT"] = false;  // a silent reconnect would lose transaction state
+    opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+    return driver.connect(opts);
+}
+
+std::vector<NodeState> Database::node_states() const {
+    sql::mysql::MySQL_Driver* driver = sql::mysql::get_mysql_driver_instance();
+    std::vector<NodeState> out;
+    for (const Endpoint& ep : settings_.nodes) {
+        NodeState n{ep.name(), "unreachable"};
+        try {
+            std::unique_ptr<sql::Connection> c(connect_to(*driver, ep, 2));
+            bool galera = false;
+            std::string problem = node_problem(*c, galera);
+            if (!galera) {
+                n.state = "standalone";
+            } else {
+                std::unique_ptr<sql::Statement> st(c->createStatement());
+                std::unique_ptr<sql::ResultSet> rs(
+                    st->executeQuery("SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'"));
+                n.state = rs->next() ? rs->getString(2) : "unknown";
+                if (!problem.empty() && n.state == "Synced") n.state = "non-primary";
+            }
+        } catch (const std::exception&) {
+        }
+        out.push_back(std::move(n));
+    }
+    return out;
+}
+
 void Database::connect_first_usable() {
     sql::mysql::MySQL_Driver* driver = sql::mysql::get_mysql_driver_instance();
     std::string why;
     for (size_t i = 0; i < settings_.nodes.size(); ++i) {
         const Endpoint& ep = settings_.nodes[i];
         try {
-            sql::ConnectOptionsMap opts;
-            if (!ep.socket.empty()) opts["hostName"] = sql::SQLString("unix://" + ep.socket);
-            else opts["hostName"] = sql::SQLString("tcp://" + ep.host + ":" + std::to_string(ep.port));
-            opts["userName"] = sql::SQLString(settings_.user);
-            opts["password"] = sql::SQLString(settings_.password);
-            if (!settings_.name.empty()) opts["schema"] = sql::SQLString(settings_.name);
-            opts["OPT_CONNECT_TIMEOUT"] = settings_.connect_timeout_s;
-            opts["OPT_READ_TIMEOUT"] = settings_.rw_timeout_s;
-            opts["OPT_WRITE_TIMEOUT"] = settings_.rw_timeout_s;
-            opts["OPT_RECONNECT"] = false;  // a silent reconnect would lose transaction state
-            opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
-            std::unique_ptr<sql::Connection> c(driver->connect(opts));
+            std::unique_ptr<sql::Connection> c(connect_to(*driver, ep, settings_.connect_timeout_s));
             bool galera = false;
             std::string problem = node_problem(*c, galera);
             if (!problem.empty()) {

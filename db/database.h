@@ -9,6 +9,7 @@
 // kNodeRecheckMs, between units of work, so a node that turns donor or loses the
 // primary component is left for the next one.
 #pragma once
+#include <cppconn/driver.h>
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 #include <mysql_connection.h>
@@ -30,6 +31,11 @@ struct Endpoint {
     int port = 3306;
     std::string socket;  // when set, used instead of host/port
     std::string name() const { return socket.empty() ? host + ":" + std::to_string(port) : socket; }
+};
+
+struct NodeState {
+    std::string address;
+    std::string state;
 };
 
 // "host:port,host:port,..." (port optional, 3306); throws db::Error(other) naming the bad entry.
@@ -90,8 +96,14 @@ public:
     std::string node() const;
 
     const Settings& settings() const { return settings_; }
+    // Every configured node's state, each read over a connection of its own (2 s
+    // connect timeout): wsrep_local_state_comment on Galera ("Synced", "Donor/Desynced",
+    // "Joining"...), "non-primary", "standalone" for a server without wsrep, or
+    // "unreachable". For the admin overview; costs a connection per node.
+    std::vector<NodeState> node_states() const;
 
 private:
+    sql::Connection* connect_to(sql::Driver& driver, const Endpoint& ep, int timeout_s) const;
     void open(bool prepare);
     void connect_first_usable();
     // Between units of work: leaves the node if its last check is older than kNodeRecheckMs

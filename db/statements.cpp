@@ -369,12 +369,13 @@ const Entry kStatements[] = {
     // row within the last ? ms (presence_interval). Assignments run left to right on
     // the updated row, so the cursor and generation (kept only from a request newer
     // than the stored one) are set before last_seen. Times are unix ms, NULL when the
-    // worker saw no such request. Parameters: seen, generation, pull_at, cursor, seen,
+    // worker saw no such request; the generation is NULL when the request did not say
+    // (a pull without a cursor). Parameters: seen, generation, pull_at, cursor, seen,
     // push_at, push_at, pull_at, pull_at, pushes, records, username, client_id,
     // interval ms.
     {Stmt::PRESENCE_UPD, "PRESENCE_UPD",
      "UPDATE device_presence SET "
-     "generation = IF(FROM_UNIXTIME(? / 1000) >= last_seen, ?, generation), "
+     "generation = IF(FROM_UNIXTIME(? / 1000) >= last_seen, COALESCE(?, generation), generation), "
      "pull_cursor = IF(FROM_UNIXTIME(? / 1000) >= COALESCE(last_pull_at, '1970-01-01'), COALESCE(?, pull_cursor), pull_cursor), "
      "last_seen = GREATEST(last_seen, FROM_UNIXTIME(? / 1000)), "
      "last_push_at = COALESCE(GREATEST(last_push_at, FROM_UNIXTIME(? / 1000)), last_push_at, FROM_UNIXTIME(? / 1000)), "
@@ -383,7 +384,7 @@ const Entry kStatements[] = {
      "WHERE client_id = ? AND written_at <= UTC_TIMESTAMP(3) - INTERVAL ? * 1000 MICROSECOND"},
     {Stmt::PRESENCE_INS, "PRESENCE_INS",
      "INSERT IGNORE INTO device_presence (client_id, username, generation, first_seen, last_seen, last_push_at, "
-     "last_pull_at, pull_cursor, pushes, records_pushed, written_at) VALUES (?, ?, ?, FROM_UNIXTIME(? / 1000), "
+     "last_pull_at, pull_cursor, pushes, records_pushed, written_at) VALUES (?, ?, COALESCE(?, 'records'), FROM_UNIXTIME(? / 1000), "
      "FROM_UNIXTIME(? / 1000), FROM_UNIXTIME(? / 1000), FROM_UNIXTIME(? / 1000), ?, ?, ?, UTC_TIMESTAMP(3))"},
     // Most recently seen first; the key is (last_seen, client_id). Parameters: [last
     // seen, last seen, client_id,] limit.
@@ -402,7 +403,6 @@ const Entry kStatements[] = {
     {Stmt::OVERVIEW_CACHE_SET, "OVERVIEW_CACHE_SET",
      "INSERT INTO overview_cache (id, body, computed_at) VALUES (1, ?, ?) "
      "ON DUPLICATE KEY UPDATE body = VALUES(body), computed_at = VALUES(computed_at)"},
-    {Stmt::OVERVIEW_COUNT_USERS, "OVERVIEW_COUNT_USERS", "SELECT COUNT(*) FROM users"},
     {Stmt::OVERVIEW_COUNT_DEVICES, "OVERVIEW_COUNT_DEVICES",
      "SELECT COUNT(*), COALESCE(SUM(last_seen >= UTC_TIMESTAMP() - INTERVAL 1 DAY), 0) FROM device_presence"},
     {Stmt::OVERVIEW_COUNT_ATTACHMENTS, "OVERVIEW_COUNT_ATTACHMENTS",
@@ -411,6 +411,7 @@ const Entry kStatements[] = {
      "SELECT schema_type, COUNT(*), COALESCE(SUM(deleted), 0), "
      "DATE_FORMAT(MAX(last_modified), '%Y-%m-%dT%H:%i:%s.%fZ') FROM sync_records GROUP BY schema_type "
      "ORDER BY schema_type"},
+    {Stmt::OVERVIEW_ACTIVE_BUNDLE, "OVERVIEW_ACTIVE_BUNDLE", "SELECT active_version FROM bundle_state WHERE id = 1"},
 };
 static_assert(sizeof(kStatements) / sizeof(kStatements[0]) == static_cast<size_t>(Stmt::COUNT_),
               "every Stmt needs its SQL");

@@ -36,6 +36,11 @@ services::AttachmentStore& Context::attachment_store() {
     return *attachment_store_;
 }
 
+services::PresenceTracker& Context::presence() {
+    if (!presence_) presence_ = std::make_unique<services::PresenceTracker>(cfg.integer("presence_interval"));
+    return *presence_;
+}
+
 void Context::drop_connections() {
     bundle_store_.reset();
     attachment_store_.reset();

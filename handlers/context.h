@@ -16,6 +16,7 @@
 #include "db/database.h"
 #include "services/attachment_store.h"
 #include "services/bundle_store.h"
+#include "services/presence.h"
 #include "services/user_service.h"
 
 namespace handlers {
@@ -36,6 +37,8 @@ struct Context {
     services::BundleStore& bundle_store();
     services::AttachmentStore& attachment_store();
     services::UserService users() { return services::UserService(database(), password_params); }
+    // This worker's pending device presence (services/presence.h); made on first use.
+    services::PresenceTracker& presence();
     // Drops the connection and everything built on it (never share them across fork).
     void drop_connections();
 
@@ -61,6 +64,7 @@ private:
     std::string dummy_hash_;
     std::unique_ptr<services::BundleStore> bundle_store_;
     std::unique_ptr<services::AttachmentStore> attachment_store_;
+    std::unique_ptr<services::PresenceTracker> presence_;
 };
 
 }  // namespace handlers

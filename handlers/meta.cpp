@@ -1,5 +1,7 @@
 #include "handlers/meta.h"
 
+#include "handlers/admin.h"
+
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -86,6 +88,13 @@ core::Response health(Context& ctx, core::Request&) {
     auto r = core::Response::json(o.take());
     r.add_header("Cache-Control", "no-store");
     return r;
+}
+
+void write_server_facts(core::JsonOut& o) {
+    o.begin_object().key("version").str(SYNKRONUS_VERSION);
+    o.key("build").begin_object().key("commit").str(SYNKRONUS_COMMIT).key("build_time").str(SYNKRONUS_BUILD_TIME)
+        .key("compiler").str(std::string("g++ ") + __VERSION__).end_object();
+    o.end_object();
 }
 
 core::Response version(Context& ctx, core::Request&) {

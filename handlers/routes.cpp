@@ -5,6 +5,7 @@
 #include "db/error.h"
 #include "domain/invalid_input.h"
 #include "handlers/admin_records.h"
+#include "handlers/admin.h"
 #include "handlers/app_bundle.h"
 #include "handlers/attachments.h"
 #include "handlers/auth.h"
@@ -65,6 +66,13 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/admin/records", h(admin_records_list), Role::admin});
     r.add({"GET", "/admin/records/{id}", h(admin_record_get), Role::admin});
     r.add({"GET", "/admin/attachments", h(admin_attachments_list), Role::admin});
+    // Administration (CONTRACT §8): sessions, roles, overview, devices, audit log.
+    r.add({"POST", "/auth/logout", h(auth_logout), Role::read_only, BodyMode::buffered, json});
+    r.add({"POST", "/admin/users/role", h(admin_users_role), Role::admin, BodyMode::buffered, json});
+    r.add({"GET", "/admin/overview", h(admin_overview), Role::admin});
+    r.add({"GET", "/admin/devices", h(admin_devices), Role::admin});
+    r.add({"POST", "/admin/devices/provision", h(admin_devices_provision), Role::admin, BodyMode::buffered, json});
+    r.add({"GET", "/admin/audit", h(admin_audit), Role::admin});
     return r;
 }
 

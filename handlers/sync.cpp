@@ -83,6 +83,10 @@ core::Response sync_push(Context& ctx, core::Request& req) {
         sync.delete_expired_transmissions();
         sync.expire_history();
     }
+    // After the push's transaction, never in it (services/presence.h).
+    bool observations = std::any_of(push.records.begin(), push.records.end(), [](const auto& r) { return r.observation; });
+    ctx.presence().saw_push(ctx.database(), push.client_id, user, observations ? "observations" : "records",
+                            static_cast<int64_t>(push.records.size() + push.failed.size()), core::unix_now_ms());
     auto resp = core::Response::json(std::move(out.body));
     if (out.kind == services::PushReply::Kind::replayed) resp.add_header("x-idempotent-replay", "true");
     resp.add_header("Cache-Control", "no-store");
@@ -116,6 +120,11 @@ core::Response sync_pull(Context& ctx, core::Request& req) {
 
     services::SyncService sync(ctx.database(), ctx.cfg.integer("idempotency_ttl"), ctx.cfg.integer("record_history_days"));
     const auto page = sync.pull(cursor);
+    ctx.presence().saw_pull(ctx.database(), pull.client_id, req.principal->username,
+                            cursor.shape == domain::RecordShape::observations ? "observations"
+                            : cursor.shape == domain::RecordShape::records    ? "records"
+                                                                              : "",
+                            cursor.after_change_id, core::unix_now_ms());
 
     core::JsonOut o;
     o.begin_object();

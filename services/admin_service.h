@@ -1,0 +1,61 @@
+// What the admin console reads beyond users and sync (CONTRACT §8): the overview,
+// devices and provisioning. The audit log is services/audit.h.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/password.h"
+#include "db/database.h"
+#include "db/device_repository.h"
+#include "services/audit.h"
+#include "services/user_service.h"
+
+namespace services {
+
+// How old the overview's figures may be.
+constexpr int64_t kOverviewMaxAgeMs = 10000;
+
+struct DevicePage {
+    std::vector<db::DeviceRow> devices;
+    int64_t current_version = 0;  // the change counter, for each device's `behind`
+};
+
+struct Provisioned {
+    UserService::ProvisionResult result;
+    std::string password;  // shown once; stored only as its hash
+    std::string frmls;
+    std::string qr_svg;
+};
+
+class AdminService {
+public:
+    AdminService(db::Database& db, core::PasswordParams params) : db_(db), params_(params) {}
+
+    // The overview's JSON members after "server": `"database":{"nodes":[...]},
+    // "active_bundle_version":...,"current_version":...,"counts":{...},"form_types":[...]`.
+    //
+    // How the figures are kept: the last computation is one row (overview_cache) that
+    // every worker and host reads. When it is older than kOverviewMaxAgeMs, the worker
+    // that notices takes the "overview" lease (db/lease.h) and recomputes it: one
+    // snapshot of a few counts and one GROUP BY over sync_records' schema_type index;
+    // workers that find the lease taken answer the older row. So the figures are at
+    // most 10 s old (plus one computation), and a store of a million records is
+    // counted at most once per 10 s across the cluster, whoever asks how often.
+    std::string overview_members();
+
+    DevicePage devices(const std::optional<std::pair<std::string, std::string>>& after, int limit);
+
+    // Creates the device user or gives it a new password; is_admin: nothing changed.
+    Provisioned provision(const std::string& username, const std::string& role, const std::string& server_url,
+                          const Actor& by);
+
+private:
+    std::string compute_overview();
+    db::Database& db_;
+    core::PasswordParams params_;
+};
+
+}  // namespace services

@@ -224,10 +224,14 @@ class AdminPagesTest(ConsoleCase):
         needs(self, "/admin/overview")
         form = "overview-" + uuid.uuid4().hex[:6]
         push_records([observation("obs_" + uuid.uuid4().hex[:8], form, {"a": 1})])
+        # The figures may be up to 10 s old (CONTRACT §8): wait until the API lists the new
+        # form type, then the page, loaded afterwards, must show it.
+        wait(lambda: any(f["form_type"] == form
+                         for f in request("GET", "/admin/overview", token=admin_token()).json["form_types"]),
+             timeout=15, what="the overview to list the form type")
         self.sign_in()
         self.go("Overview")
-        o = request("GET", "/admin/overview", token=admin_token()).json
-        wait(lambda: form in self.text() or not o, timeout=15, what="the form type")  # figures may be 10 s old
+        self.wait_text(form)
         self.screenshot("overview")
         self.assert_no_csp_violation()
 

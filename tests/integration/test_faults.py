@@ -1,7 +1,7 @@
 """Faults injected while requests run (issue 11, section 2), each followed by a check
 that what is stored matches what clients were told: MariaDB killed with SIGKILL
-during pushes, provisioning calls and bundle switches, a worker killed in the middle of a bundle push and of a large sync
-push, the bundle store's filesystem full, a database lock held longer than the
+during pushes, provisioning calls and bundle switches, a worker killed in the middle
+of a bundle push and of a large sync push, the bundle store's filesystem full, a database lock held longer than the
 request timeout, and the database naming bundle files the store no longer has.
 
 Every class leaves the stack as it found it (database up, workers and nginx with

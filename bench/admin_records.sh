@@ -2,8 +2,10 @@
 # `make bench-admin` (issue 15): a store of BENCH_ADMIN_RECORDS (1,000,000) records
 # made straight in MariaDB (20 form types, 500 clients, 50 users, 1 in 10 deleted,
 # synced_at spread over 100 days, ~300-byte data), with 200 versions of one record's
-# history among 100,000 others; then the server time of the first page (100) of
-# GET /admin/records under each single filter, and of one record with its history.
+# history among 100,000 others; then the server time of GET /admin/overview (served
+# from its cache row, and recomputed: the cache row deleted before each request), of
+# the first page (100) of GET /admin/records under each single filter, and of one
+# record with its history.
 # Server time: to the first byte after the TLS handshake on loopback, the median of
 # BENCH_ADMIN_REPEAT (7) requests. Not part of `make test`.
 set -u
@@ -62,17 +64,23 @@ TOKEN=$("${CURL[@]}" "$BASE/auth/login" -d "{\"username\":\"admin\",\"password\"
 
 # The server's time of one request: time to the first byte after the TLS handshake
 # (loopback, so nginx and the worker); GET /health, first, shows the floor.
+# A second argument is run before each request (untimed).
 measure() {
-    local path=$1 i
+    local path=$1 before=${2:-} i
     for i in $(seq 1 "$REPEAT"); do
+        [ -z "$before" ] || eval "$before"
         "${CURL[@]}" -o /dev/null -w '%{http_code} %{time_starttransfer} %{time_pretransfer}\n' \
             -H "Authorization: Bearer $TOKEN" "$BASE$path"
     done | awk -v p="$path" '$1 != 200 {bad = $1} {t[NR] = ($2 - $3) * 1000} END {
         n = asort(t); printf "%s %s %.1f\n", p, (bad ? "HTTP" bad : "ok"), t[int((n + 1) / 2)] }'
 }
+# The overview computed afresh: no cache row, so the request counts the store itself.
+uncache_overview() { stack_sql "$DB_NAME" -e 'DELETE FROM overview_cache' || exit 1; }
 say "server time (median of $REPEAT, ms): first byte minus the TLS handshake"
 {
     measure "/health"
+    measure "/admin/overview" uncache_overview | sed 's|^/admin/overview |/admin/overview(recomputed) |'
+    measure "/admin/overview"
     measure "/admin/records"
     measure "/admin/records?form_type=form-7"
     measure "/admin/records?client_id=device-123"

@@ -31,12 +31,8 @@ void write_opt_str(core::JsonOut& o, const char* key, const std::optional<std::s
 std::optional<std::string> time_filter(const core::Request& req, const char* name) {
     auto v = req.query_param(name);
     if (!v) return std::nullopt;
-    auto ms = core::parse_rfc3339_ms(*v);
-    if (!ms || !core::valid_rfc3339(*v)) throw ApiError::validation({{name, std::string(name) + " must be an RFC 3339 time, e.g. 2026-11-28T21:09:34Z"}});
-    // "YYYY-MM-DDThh:mm:ss.fffZ" -> "YYYY-MM-DD hh:mm:ss.fff"
-    std::string s = core::rfc3339_ms(*ms);
-    s[10] = ' ';
-    s.pop_back();
+    auto s = services::audit_filter_time(*v);
+    if (!s) throw ApiError::validation({{name, std::string(name) + " must be an RFC 3339 time, e.g. 2026-11-28T21:09:34Z"}});
     return s;
 }
 
@@ -97,10 +93,8 @@ core::Response admin_devices(Context& ctx, core::Request& req) {
         o.key("cursor");
         if (d.cursor) o.num(*d.cursor);
         else o.w().Null();
-        // Changes committed after its cursor: the change counter counts every record
-        // change and attachment change, one id each.
         o.key("behind");
-        if (d.cursor) o.num(std::max<int64_t>(0, found.current_version - *d.cursor));
+        if (auto behind = found.behind(d)) o.num(*behind);
         else o.w().Null();
         o.key("pushes").num(d.pushes).key("records_pushed").num(d.records_pushed);
         o.end_object();

@@ -1,6 +1,7 @@
 // What the admin console reads beyond users and sync (CONTRACT §8): the overview,
 // devices and provisioning. The audit log is services/audit.h.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,12 @@ constexpr int64_t kOverviewMaxAgeMs = 10000;
 struct DevicePage {
     std::vector<db::DeviceRow> devices;
     int64_t current_version = 0;  // the change counter, for each device's `behind`
+    // Changes committed after the device's cursor (the change counter counts every
+    // record change and attachment change, one id each); nullopt when it never pulled.
+    std::optional<int64_t> behind(const db::DeviceRow& d) const {
+        if (!d.cursor) return std::nullopt;
+        return std::max<int64_t>(0, current_version - *d.cursor);
+    }
 };
 
 struct Provisioned {

@@ -2,7 +2,19 @@
 
 #include <stdexcept>
 
+#include "core/time_util.h"
+
 namespace services {
+
+std::optional<std::string> audit_filter_time(const std::string& rfc3339) {
+    auto ms = core::parse_rfc3339_ms(rfc3339);
+    if (!ms || !core::valid_rfc3339(rfc3339)) return std::nullopt;
+    // "YYYY-MM-DDThh:mm:ss.fffZ" -> "YYYY-MM-DD hh:mm:ss.fff"
+    std::string s = core::rfc3339_ms(*ms);
+    s[10] = ' ';
+    s.pop_back();
+    return s;
+}
 
 void audit(db::Database& db, const Actor& who, std::string_view action, std::string_view target,
            const domain::AuditDetail& detail) {

@@ -7,6 +7,7 @@
 // domain::AuditDetail, which refuses keys naming a password, token, hash or secret.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,10 @@ inline Actor admin_tool_actor() { return Actor{"synkronus-admin", "", ""}; }
 // Appends one event; in a Database::transaction() it is part of that transaction.
 void audit(db::Database& db, const Actor& who, std::string_view action, std::string_view target,
            const domain::AuditDetail& detail = {});
+
+// An RFC 3339 time as db::AuditFilter's after/before take it ("YYYY-MM-DD
+// hh:mm:ss.fff", UTC); nullopt when `rfc3339` is not an RFC 3339 time.
+std::optional<std::string> audit_filter_time(const std::string& rfc3339);
 
 class AuditService {
 public:

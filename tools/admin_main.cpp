@@ -3,15 +3,23 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <optional>
 
 #include <string>
 #include <vector>
 
 #include "core/log.h"
+#include "core/qr.h"
+#include "domain/audit_event.h"
+#include "domain/provisioning.h"
 #include "db/database.h"
 #include "db/migrate.h"
+#include "services/admin_service.h"
+#include "services/audit.h"
 #include "services/bundle_store.h"
 #include "services/attachment_store.h"
 #include "services/settings.h"
@@ -36,6 +44,15 @@ int usage() {
                  "  attachments check            every stored attachment's file exists with its size and hash\n"
                  "  attachments reindex          rebuild the attachment references from the records (after a rolling\n"
                  "                               upgrade from a version without them; safe while servers run)\n"
+                 "  devices                      the devices that pushed or pulled, most recently seen first:\n"
+                 "                               client_id user generation first_seen last_seen last_push_at\n"
+                 "                               last_pull_at cursor behind pushes records_pushed ('-': none)\n"
+                 "  audit [--actor NAME] [--action ACTION] [--after TIME] [--before TIME] [--limit N]\n"
+                 "                               the audit log, newest first (TIME: RFC 3339; N: default 100)\n"
+                 "  provision USER [--role read-only|read-write] [--server-url URL]\n"
+                 "                               create a device user or give a non-admin one a new password\n"
+                 "                               (its sessions are revoked); prints the password once, the\n"
+                 "                               FRMLS: string and its QR code. URL default: https://HOSTNAME\n"
                  "Passwords are read from the first line of standard input, or prompted\n"
                  "for on a terminal; never on the command line, where ps would show them.\n";
     return 2;
@@ -124,6 +141,116 @@ int attachments(db::Database& database, const core::Config& cfg, const std::vect
     return usage();
 }
 
+const std::string& or_dash(const std::optional<std::string>& v) {
+    static const std::string dash = "-";
+    return v ? *v : dash;
+}
+
+std::string or_dash(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+
+// The device list as GET /admin/devices shows it, all pages, one device per line.
+int devices(db::Database& database, const core::Config& cfg) {
+    services::AdminService admin(database, services::password_params_from(cfg));
+    std::optional<std::pair<std::string, std::string>> after;
+    for (;;) {
+        constexpr int kPage = 500;
+        auto page = admin.devices(after, kPage);
+        for (const auto& d : page.devices)
+            std::cout << d.client_id << "\t" << d.username << "\t" << (d.generation.empty() ? "-" : d.generation) << "\t"
+                      << d.first_seen << "\t" << d.last_seen << "\t" << or_dash(d.last_push_at) << "\t"
+                      << or_dash(d.last_pull_at) << "\t" << or_dash(d.cursor) << "\t" << or_dash(page.behind(d))
+                      << "\t" << d.pushes << "\t" << d.records_pushed << "\n";
+        if (page.devices.size() < static_cast<size_t>(kPage)) return 0;
+        after = std::make_pair(page.devices.back().sort_key, page.devices.back().client_id);
+    }
+}
+
+// Options after the command's positional arguments: --name VALUE pairs; a name not in
+// `known` or without a value is a usage error (nullopt).
+std::optional<std::map<std::string, std::string>> options(const std::vector<std::string>& args, size_t from,
+                                                           const std::vector<std::string>& known) {
+    std::map<std::string, std::string> out;
+    for (size_t i = from; i < args.size(); i += 2) {
+        if (std::find(known.begin(), known.end(), args[i]) == known.end() || i + 1 >= args.size()) return std::nullopt;
+        out[args[i].substr(2)] = args[i + 1];
+    }
+    return out;
+}
+
+int audit(db::Database& database, const core::Config& cfg, const std::vector<std::string>& args) {
+    auto opts = options(args, 1, {"--actor", "--action", "--after", "--before", "--limit"});
+    if (!opts) return usage();
+    db::AuditFilter filter;
+    if (opts->count("actor")) filter.actor = opts->at("actor");
+    if (opts->count("action")) {
+        if (!domain::valid_audit_action(opts->at("action"))) return refuse("--action must be an action name such as user.role");
+        filter.action = opts->at("action");
+    }
+    for (const char* name : {"after", "before"}) {
+        if (!opts->count(name)) continue;
+        auto t = services::audit_filter_time(opts->at(name));
+        if (!t) return refuse(std::string("--") + name + " must be an RFC 3339 time, e.g. 2026-11-28T21:09:34Z");
+        (std::string(name) == "after" ? filter.after : filter.before) = *t;
+    }
+    int64_t limit = 100;
+    if (opts->count("limit")) {
+        const std::string& v = opts->at("limit");
+        if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos || std::stoll(v) < 1)
+            return refuse("--limit must be a whole number of at least 1");
+        limit = std::stoll(v);
+    }
+    services::AuditService log(database, cfg.integer("audit_retention_days"));
+    while (limit > 0) {
+        const int n = static_cast<int>(std::min<int64_t>(limit, 500));
+        auto events = log.page(filter, n);
+        for (const auto& e : events)
+            std::cout << e.id << "\t" << e.at << "\t" << e.actor << "\t" << e.action << "\t" << e.target << "\t"
+                      << e.detail << "\t" << (e.address.empty() ? "-" : e.address) << "\t"
+                      << (e.request_id.empty() ? "-" : e.request_id) << "\n";
+        if (events.size() < static_cast<size_t>(n)) break;
+        limit -= n;
+        filter.below_id = events.back().id;
+    }
+    return 0;
+}
+
+std::string host_name() {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0) return "";
+    return name;
+}
+
+int provision(db::Database& database, const core::Config& cfg, const std::vector<std::string>& args) {
+    auto opts = options(args, 2, {"--role", "--server-url"});
+    if (!opts) return usage();
+    const std::string& username = args[1];
+    if (!services::valid_username(username)) return refuse(services::kUsernameRule);
+    const std::string role = opts->count("role") ? opts->at("role") : "read-write";
+    if (role != "read-only" && role != "read-write")
+        return refuse("--role must be read-only or read-write (an admin account is never provisioned)");
+    std::string url;
+    if (opts->count("server-url")) {
+        url = opts->at("server-url");
+        if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0)
+            return refuse("--server-url must start with https:// (or http://)");
+    } else {
+        url = domain::default_server_url(host_name());
+        if (url.empty()) return refuse("this host's name makes no server URL; give --server-url");
+    }
+    services::AdminService admin(database, services::password_params_from(cfg));
+    auto p = admin.provision(username, role, url, services::admin_tool_actor());
+    if (p.result == services::UserService::ProvisionResult::is_admin)
+        return refuse("'" + username + "' is an admin account; admin accounts are never provisioned on a device");
+    std::cout << (p.result == services::UserService::ProvisionResult::created ? "created " : "reset ") << role
+              << " device user '" << username << "'"
+              << (p.result == services::UserService::ProvisionResult::created ? "" : "; their tokens are revoked") << "\n"
+              << "server:   " << url << "\n"
+              << "password: " << p.password << "  (shown only now)\n"
+              << "frmls:    " << p.frmls << "\n"
+              << core::qr_text(core::qr_encode(p.frmls));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -189,6 +316,9 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (cmd == "attachments" && args.size() >= 2) return attachments(database, cfg, args);
+        if (cmd == "devices" && args.size() == 1) return devices(database, cfg);
+        if (cmd == "audit") return audit(database, cfg, args);
+        if (cmd == "provision" && args.size() >= 2) return provision(database, cfg, args);
         return usage();
     } catch (const core::ConfigError& e) {
         std::cerr << "synkronus-admin: " << e.what() << "\n";

@@ -1,7 +1,7 @@
 """Faults injected while requests run (issue 11, section 2), each followed by a check
 that what is stored matches what clients were told: MariaDB killed with SIGKILL
-during pushes, a worker killed in the middle of a bundle push and of a large sync
-push, the bundle store's filesystem full, a database lock held longer than the
+during pushes, provisioning calls and bundle switches, a worker killed in the middle
+of a bundle push and of a large sync push, the bundle store's filesystem full, a database lock held longer than the
 request timeout, and the database naming bundle files the store no longer has.
 
 Every class leaves the stack as it found it (database up, workers and nginx with
@@ -254,6 +254,161 @@ class DatabaseKilledHistory(unittest.TestCase):
             self.assertEqual(kept, versions[:-1], f"history of {rid}")
             refs = [r[0] for r in h.sql(f"SELECT attachment_id FROM attachment_refs WHERE record_id = '{rid}'")]
             self.assertEqual(refs, [versions[-1]["photo"]], f"references of {rid}")
+
+
+class DatabaseKilledProvisioning(unittest.TestCase):
+    """SIGKILL of mariadbd while admins provision devices (issue 15): a 200 means the
+    user, its password and its device.provision event exist; an error means the user
+    change and its event both happened or neither did, never one without the other,
+    and a reset that happened revoked the user's sessions."""
+
+    def provision(self, name, conn=None):
+        return h.request("POST", "/admin/devices/provision", {"username": name, "server_url": "https://s.example.org"},
+                         token=h.admin_token(), conn=conn)
+
+    def events(self, name):
+        return int(h.sql("SELECT COUNT(*) FROM audit_log WHERE action = 'device.provision' "
+                         f"AND target = '{name}'")[0][0])
+
+    def user_exists(self, name):
+        return int(h.sql(f"SELECT COUNT(*) FROM users WHERE username = '{name}'")[0][0]) == 1
+
+    def test_users_events_and_sessions_match_what_admins_were_told(self):
+        # Device users to reset, each with a session and a known password.
+        existing = []
+        for _ in range(24):
+            name = h.unique_name("kprov")
+            r = self.provision(name)
+            self.assertEqual(r.status, 200, r)
+            existing.append((name, r.json["password"], h.login(name, r.json["password"])["refreshToken"]))
+        told, failed, errors, lock = {}, [], [], threading.Lock()
+        stop = threading.Event()
+        queue = list(existing)
+
+        def client(n):
+            conn = None
+            while not stop.is_set():
+                with lock:
+                    job = queue.pop() if queue and n % 2 else None
+                name = job[0] if job else h.unique_name(f"kprov{n}")
+                try:
+                    r = self.provision(name, conn=conn)
+                except Exception:
+                    r = None
+                    conn = None
+                with lock:
+                    if r is not None and r.status == 200:
+                        told[name] = r.json["password"]
+                    elif r is None or r.status in (502, 503, 504):
+                        failed.append(name)
+                    else:
+                        errors.append((name, r))
+                        return
+                time.sleep(0.02)
+
+        threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(4)]
+        for th in threads:
+            th.start()
+        try:
+            h.wait_until(lambda: len(told) >= 4, timeout=30, interval=0.05)
+            sigkill_and_wait(pidfile("mariadb.pid"))
+            time.sleep(1.0)
+        finally:
+            h.stack("stack_start_db")
+        self.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
+        answered = len(told)
+        h.wait_until(lambda: len(told) >= answered + 4, timeout=30, interval=0.05)
+        stop.set()
+        for th in threads:
+            th.join(60)
+        self.assertEqual(errors, [])
+        self.assertGreater(len(failed), 0, "no provisioning call was cut by the kill")
+        before = {name: (pw, refresh) for name, pw, refresh in existing}
+        for name, pw in told.items():
+            # Made or reset as told: the user, the told password and one more event.
+            self.assertTrue(self.user_exists(name), name)
+            self.assertEqual(self.events(name), 2 if name in before else 1, name)
+            h.login(name, pw)
+        for name in failed:
+            if name in told:
+                continue  # a later call of the same name (none: each name is used once)
+            n = self.events(name)
+            if name in before:
+                old_pw, refresh = before[name]
+                self.assertIn(n, (1, 2), name)
+                reset = n == 2
+                # The new password and the revocation came with the event, or none of them.
+                login = h.request("POST", "/auth/login", {"username": name, "password": old_pw})
+                self.assertEqual(login.status, 401 if reset else 200, (name, n, login))
+                ref = h.request("POST", "/auth/refresh", {"refreshToken": refresh})
+                self.assertEqual(ref.status, 401 if reset else 200, (name, n, ref))
+            else:
+                self.assertEqual(self.user_exists(name), n == 1, (name, n))
+                self.assertIn(n, (0, 1), name)
+        # Resets answered 200 revoked the sessions of before.
+        for name in told:
+            if name in before:
+                self.assertEqual(h.request("POST", "/auth/refresh", {"refreshToken": before[name][1]}).status, 401, name)
+
+
+class DatabaseKilledBundleSwitch(unittest.TestCase):
+    """SIGKILL of mariadbd while an admin switches the app bundle back and forth (issue
+    15): every switch answered 200 has its bundle.switch event, a cut switch has one
+    or none, and the active version is the target of the last event."""
+
+    @staticmethod
+    def explained(calls, events):
+        """Whether events (targets, in id order) can be matched to calls ((version, 200?)
+        in order) with every 200 matched and every event matched to exactly one call."""
+        reach = {0}  # how many events the calls so far can have explained
+        for version, ok in calls:
+            step = {i + 1 for i in reach if i < len(events) and events[i] == int(version)}
+            reach = step if ok else reach | step
+        return len(events) in reach
+
+    def test_switches_and_events_match_what_the_admin_was_told(self):
+        a, _ = ensure_active_bundle(self)
+        b, _ = ensure_active_bundle(self)
+        first_event = int(h.sql("SELECT COALESCE(MAX(id), 0) FROM audit_log")[0][0])
+        calls, errors = [], []  # (version, told 200)
+        stop = threading.Event()
+
+        def admin():
+            n = 0
+            while not stop.is_set():
+                version = (a, b)[n % 2]
+                n += 1
+                try:
+                    r = tb.switch(version)
+                except Exception:
+                    r = None
+                if r is not None and r.status not in (200, 502, 503, 504):
+                    errors.append(r)
+                    return
+                calls.append((version, r is not None and r.status == 200))
+                time.sleep(0.01)
+
+        th = threading.Thread(target=admin, daemon=True)
+        th.start()
+        try:
+            h.wait_until(lambda: sum(ok for _, ok in calls) >= 4, timeout=30, interval=0.05)
+            sigkill_and_wait(pidfile("mariadb.pid"))
+            time.sleep(1.0)
+        finally:
+            h.stack("stack_start_db")
+        self.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
+        answered = sum(ok for _, ok in calls)
+        h.wait_until(lambda: sum(ok for _, ok in calls) >= answered + 4, timeout=30, interval=0.05)
+        stop.set()
+        th.join(60)
+        self.assertEqual(errors, [])
+        self.assertIn(False, [ok for _, ok in calls], "no switch was cut by the kill")
+        events = [int(t) for (t,) in h.sql("SELECT target FROM audit_log WHERE action = 'bundle.switch' "
+                                            f"AND id > {first_event} ORDER BY id")]
+        # The events match the calls in order: one per 200, at most one per cut call.
+        # (Which cut calls made one is not known, so any such matching will do.)
+        self.assertTrue(self.explained(calls, events), f"calls {calls} do not explain events {events}")
+        self.assertEqual(bundle_state()[1], events[-1])
 
 
 class WorkerKilled(unittest.TestCase):

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/crypto.h"
+#include "core/utf8.h"
 #include "domain/canonical_json.h"
 
 namespace domain {
@@ -188,7 +189,9 @@ std::vector<FlatLeaf> flatten_data(std::string_view data_json) {
         top_is_object = c == '{';
         break;
     }
-    if (!top_is_object || reader.Parse<kParseFlags>(ms, handler).IsError())
+    // Pushed data is valid UTF-8 (the push checks it); anything else is reported like
+    // any other data that is not a JSON object, never thrown as another error type.
+    if (!top_is_object || !core::utf8_valid(data_json) || reader.Parse<kParseFlags>(ms, handler).IsError())
         throw ExportError("record data is not a JSON object");
     return leaves;
 }

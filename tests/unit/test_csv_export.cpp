@@ -65,6 +65,9 @@ BOOST_AUTO_TEST_CASE(keys_with_dots_are_escaped_so_paths_never_collide) {
 BOOST_AUTO_TEST_CASE(non_objects_are_refused) {
     BOOST_CHECK_THROW(domain::flatten_data("[1,2]"), domain::ExportError);
     BOOST_CHECK_THROW(domain::flatten_data("5"), domain::ExportError);
+    // Invalid UTF-8 inside a string (found by fuzz/parquet_writer) is the same ExportError.
+    BOOST_CHECK_THROW(domain::flatten_data("{\"b\":[1,\"x\xde\xd9\"]}"), domain::ExportError);
+    BOOST_CHECK_THROW(domain::flatten_data("{\"b\":\"\xff\"}"), domain::ExportError);
     BOOST_CHECK_THROW(domain::flatten_data("{\"a\":"), domain::ExportError);
     BOOST_CHECK_THROW(domain::flatten_data(""), domain::ExportError);
 }

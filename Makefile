@@ -101,6 +101,7 @@ deps:
 # Unit tests and the include layering: no services.
 check: $(UNIT)
 	tests/check_layers.sh
+	tests/check_layers_test.sh
 	$(UNIT) --report_level=short
 
 # Everything: unit tests, then integration tests against a private MariaDB and nginx.

@@ -1,24 +1,12 @@
 #include "db/export_repository.h"
-
-#include <cppconn/exception.h>
+#include "db/sql.h"
 
 #include <memory>
 
-#include "core/log.h"
 
 namespace db {
 
 namespace {
-
-// Reads inside the snapshot are never retried: a reconnect would lose the snapshot.
-template <typename Fn>
-auto in_snapshot(Fn&& fn) {
-    try {
-        return fn();
-    } catch (const sql::SQLException& e) {
-        rethrow_sql(e);
-    }
-}
 
 std::optional<std::string> nullable(sql::ResultSet& rs, int col) {
     if (rs.isNull(col)) return std::nullopt;
@@ -27,51 +15,28 @@ std::optional<std::string> nullable(sql::ResultSet& rs, int col) {
 
 }  // namespace
 
-void ExportRepository::begin_snapshot() {
-    // The snapshot starts here, so an idle connection that went stale may be
-    // replaced once (Database::run) without losing anything.
-    db_.run([&] { db_.stmt(Stmt::EXPORT_SNAPSHOT_BEGIN).execute(); });
-}
-
-void ExportRepository::end_snapshot() {
-    in_snapshot([&] { db_.stmt(Stmt::EXPORT_SNAPSHOT_END).execute(); });
-}
-
-void ExportRepository::abandon_snapshot() noexcept {
-    try {
-        db_.conn().rollback();
-    } catch (...) {
-        core::log::warn("could not roll back the export snapshot; dropping the connection");
-        db_.reset();
-    }
-}
-
 std::optional<std::string> ExportRepository::next_form_type(const std::optional<std::string>& after) {
-    return in_snapshot([&]() -> std::optional<std::string> {
-        auto& ps = db_.stmt(after ? Stmt::EXPORT_NEXT_TYPE : Stmt::EXPORT_FIRST_TYPE);
-        if (after) ps.setString(1, *after);
-        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-        if (!rs->next()) return std::nullopt;
-        return nullable(*rs, 1);
-    });
+    auto& ps = tx_.stmt(after ? Stmt::EXPORT_NEXT_TYPE : Stmt::EXPORT_FIRST_TYPE);
+    if (after) ps.setString(1, *after);
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    if (!rs->next()) return std::nullopt;
+    return nullable(*rs, 1);
 }
 
 ExportPage ExportRepository::page(Stmt which, const std::string& form_type, int64_t after, int limit,
                                   const std::function<void(sql::ResultSet&)>& row) {
-    return in_snapshot([&] {
-        auto& ps = db_.stmt(which);
-        ps.setString(1, form_type);
-        ps.setInt64(2, after);
-        ps.setInt(3, limit);
-        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-        ExportPage page;
-        while (rs->next()) {
-            page.last_change_id = rs->getInt64(1);  // both statements start with change_id
-            ++page.rows;
-            row(*rs);
-        }
-        return page;
-    });
+    auto& ps = tx_.stmt(which);
+    ps.setString(1, form_type);
+    ps.setInt64(2, after);
+    ps.setInt(3, limit);
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    ExportPage page;
+    while (rs->next()) {
+        page.last_change_id = rs->getInt64(1);  // both statements start with change_id
+        ++page.rows;
+        row(*rs);
+    }
+    return page;
 }
 
 ExportPage ExportRepository::data_page(const std::string& form_type, int64_t after, int limit,

@@ -1,4 +1,5 @@
 #include "db/migrate.h"
+#include "db/sql.h"
 
 #include <cppconn/exception.h>
 #include <cppconn/statement.h>
@@ -18,6 +19,14 @@ namespace db {
 namespace {
 constexpr int kMigrateLeaseS = 600;  // renewed before each migration file
 constexpr int kMigrateWaitS = 900;   // a waiter outlasts one holder's lease
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error(ErrorKind::other, 0, "cannot read " + path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
 }  // namespace
 
 std::vector<std::string> split_sql(const std::string& text) {
@@ -67,23 +76,20 @@ MigrationResult migrate(Database& db, const std::string& sql_dir) {
         // On Galera, reads wait until this node has applied everything committed before
         // (the previous holder's migrations); a plain server ignores it.
         try {
-            st->execute("SET SESSION wsrep_sync_wait = 1");
+            st->execute(raw_statement_sql(RawStmt::SYNC_WAIT_ON));
         } catch (const sql::SQLException&) {
         }
-        st->execute(kLeaseTableDdl);
+        // The lease's own table, before the lease (its migration is idempotent; it is
+        // recorded in order below like every other).
+        if (std::find(files.begin(), files.end(), kLeaseMigration) == files.end())
+            throw Error(ErrorKind::other, 0, std::string("migration ") + kLeaseMigration + " is missing from " + sql_dir);
+        for (const auto& s : split_sql(read_file(sql_dir + "/" + kLeaseMigration))) st->execute(s);
         lease.take(kMigrateLeaseS, kMigrateWaitS);
-        st->execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,"
-            " checksum CHAR(64) NOT NULL, applied_at DATETIME NOT NULL) ENGINE=InnoDB");
+        st->execute(raw_statement_sql(RawStmt::MIGRATIONS_TABLE));
         for (const auto& f : files) {
-            std::ifstream in(sql_dir + "/" + f);
-            std::stringstream ss;
-            ss << in.rdbuf();
-            std::string text = ss.str();
+            const std::string text = read_file(sql_dir + "/" + f);
             int version = std::stoi(f);
-            std::unique_ptr<sql::PreparedStatement> q(
-                c.prepareStatement("SELECT name, checksum FROM schema_migrations WHERE version = ?"));
+            std::unique_ptr<sql::PreparedStatement> q(c.prepareStatement(raw_statement_sql(RawStmt::MIGRATION_SEL)));
             q->setInt(1, version);
             std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
             if (rs->next()) {
@@ -95,8 +101,7 @@ MigrationResult migrate(Database& db, const std::string& sql_dir) {
             if (!lease.try_take(kMigrateLeaseS))
                 throw Error(ErrorKind::other, 0, "lost the migrate lease before " + f);
             for (const auto& s : split_sql(text)) st->execute(s);
-            std::unique_ptr<sql::PreparedStatement> rec(c.prepareStatement(
-                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, UTC_TIMESTAMP())"));
+            std::unique_ptr<sql::PreparedStatement> rec(c.prepareStatement(raw_statement_sql(RawStmt::MIGRATION_INS)));
             rec->setInt(1, version);
             rec->setString(2, f);
             rec->setString(3, core::sha256_hex(text));

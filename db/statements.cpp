@@ -240,6 +240,28 @@ Stmt sync_stmt(SyncBatch kind, size_t size) {
     throw std::invalid_argument("unknown sync batch kind");
 }
 
+const char* raw_statement_sql(RawStmt id) {
+    switch (id) {
+        case RawStmt::LEASE_CREATE: return "INSERT IGNORE INTO job_leases (name, holder, expires_at) VALUES (?, '', 0)";
+        case RawStmt::LEASE_TAKE:
+            // `takes` changes on every take, so a renewal within the same second still
+            // counts as an affected row.
+            return "UPDATE job_leases SET holder = ?, expires_at = UNIX_TIMESTAMP() + ?, takes = takes + 1 "
+                   "WHERE name = ? AND (expires_at <= UNIX_TIMESTAMP() OR holder = ?)";
+        case RawStmt::LEASE_RELEASE: return "UPDATE job_leases SET expires_at = 0 WHERE name = ? AND holder = ?";
+        case RawStmt::LEASE_SEL: return "SELECT holder, expires_at - UNIX_TIMESTAMP() FROM job_leases WHERE name = ?";
+        case RawStmt::MIGRATIONS_TABLE:
+            return "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                   " version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,"
+                   " checksum CHAR(64) NOT NULL, applied_at DATETIME NOT NULL) ENGINE=InnoDB";
+        case RawStmt::MIGRATION_SEL: return "SELECT name, checksum FROM schema_migrations WHERE version = ?";
+        case RawStmt::MIGRATION_INS:
+            return "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, UTC_TIMESTAMP())";
+        case RawStmt::SYNC_WAIT_ON: return "SET SESSION wsrep_sync_wait = 1";
+    }
+    throw std::invalid_argument("unknown raw statement");
+}
+
 const char* statement_sql(Stmt id) { return kStatements[static_cast<size_t>(id)].sql; }
 const char* statement_name(Stmt id) { return kStatements[static_cast<size_t>(id)].name; }
 

@@ -99,6 +99,21 @@ enum class SyncBatch { lock, upsert, filter };
 // The statement of `kind` for exactly `size` (one of that kind's sizes).
 Stmt sync_stmt(SyncBatch kind, size_t size);
 
+// Statements run on the raw connection and prepared per use: the lease's and the
+// migration runner's, which run before the migrations have made the tables that the
+// statements above (prepared on open) need.
+enum class RawStmt {
+    LEASE_CREATE,
+    LEASE_TAKE,
+    LEASE_RELEASE,
+    LEASE_SEL,
+    MIGRATIONS_TABLE,  // the runner's own bookkeeping, made before any migration
+    MIGRATION_SEL,
+    MIGRATION_INS,
+    SYNC_WAIT_ON,
+};
+const char* raw_statement_sql(RawStmt id);
+
 const char* statement_sql(Stmt id);
 const char* statement_name(Stmt id);
 // True when the table lists the statements in enum order (checked by a unit test).

@@ -9,36 +9,15 @@
 #include <vector>
 
 #include "db/database.h"
+#include "db/rows.h"
 #include "domain/push_policy.h"
 #include "domain/sync_request.h"
 
 namespace db {
 
-struct StoredRecord {
-    std::string id, schema_type, schema_version, data, hash;
-    bool deleted = false;
-    int64_t change_id = 0;
-    std::string last_modified;  // RFC 3339 with milliseconds
-    std::string last_modified_by, origin_client_id;
-    domain::ObservationFields fields;  // all null for records pushed without them
-};
-
-struct StoredTransmission {
-    std::string fingerprint;
-    std::string response;
-    int64_t expires_at = 0;  // unix seconds
-};
-
-// Who pushed and when: the server-assigned fields of every record a push writes.
-struct PushOrigin {
-    std::string username;
-    std::string client_id;
-    int64_t now_ms = 0;
-};
-
 class SyncRepository {
 public:
-    explicit SyncRepository(Database& db) : db_(db) {}
+    explicit SyncRepository(Tx& tx) : tx_(tx) {}
 
     // Inserts the transmission row; throws db::Error `duplicate` when the id is taken.
     void claim_transmission(const std::string& transmission_id, const std::string& fingerprint, int64_t expires_at);
@@ -46,7 +25,6 @@ public:
     void delete_transmission_if_expired(const std::string& transmission_id);
     void store_response(const std::string& transmission_id, const std::string& response);
 
-    // Housekeeping: at most once a minute cluster-wide, never twice at once; never throws.
     void delete_expired_transmissions();
 
     // The counter row, locked until the transaction ends; read without a lock; raised.
@@ -68,7 +46,7 @@ public:
                                            size_t limit);
 
 private:
-    Database& db_;
+    Tx& tx_;
 };
 
 }  // namespace db

@@ -4,22 +4,20 @@
 
 #include <new>
 
-#include "core/crypto.h"
 #include "services/settings.h"
 
 namespace handlers {
 
 Context::Context(core::Config c) : cfg(std::move(c)) {
-    jwt_secret = cfg.str("jwt_secret");
-    password_params = services::password_params_from(cfg);
-    db_settings = services::db_settings_from(cfg);
     void* shared = mmap(nullptr, sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared != MAP_FAILED) bundle_generation = new (shared) std::atomic<uint64_t>(0);
 }
 
+Context::~Context() = default;
+
 db::Database& Context::database() {
-    if (!db) db = std::make_unique<db::Database>(db_settings);
-    return *db;
+    if (!db_) db_ = std::make_unique<db::Database>(services::db_settings_from(cfg));
+    return *db_;
 }
 
 services::BundleStore& Context::bundle_store() {
@@ -36,15 +34,47 @@ services::AttachmentStore& Context::attachment_store() {
     return *attachment_store_;
 }
 
-void Context::drop_connections() {
-    bundle_store_.reset();
-    attachment_store_.reset();
-    db.reset();
+services::UserService& Context::users() {
+    if (!users_) users_ = std::make_unique<services::UserService>(database(), services::password_params_from(cfg));
+    return *users_;
 }
 
-const std::string& Context::dummy_hash() {
-    if (dummy_hash_.empty()) dummy_hash_ = core::password_hash(core::hex_encode(core::random_bytes(16)), password_params);
-    return dummy_hash_;
+services::AuthService& Context::auth() {
+    if (!auth_) {
+        auth_ = std::make_unique<services::AuthService>(database(), services::auth_settings_from(cfg));
+        // The dummy hash is made once, before fork, so no worker's first unknown-user
+        // login is slower; every worker's service gets the same one.
+        if (dummy_hash_.empty()) dummy_hash_ = auth_->dummy_hash();
+        else auth_->set_dummy_hash(dummy_hash_);
+    }
+    return *auth_;
+}
+
+services::SyncService& Context::sync() {
+    if (!sync_)
+        sync_ = std::make_unique<services::SyncService>(database(), cfg.integer("idempotency_ttl"), cfg.str("jwt_secret"));
+    return *sync_;
+}
+
+services::ExportService& Context::exports() {
+    if (!exports_) exports_ = std::make_unique<services::ExportService>(database());
+    return *exports_;
+}
+
+services::StatusService& Context::status() {
+    if (!status_) status_ = std::make_unique<services::StatusService>(database(), bundle_store());
+    return *status_;
+}
+
+void Context::drop_connections() {
+    status_.reset();
+    exports_.reset();
+    sync_.reset();
+    auth_.reset();
+    users_.reset();
+    bundle_store_.reset();
+    attachment_store_.reset();
+    db_.reset();
 }
 
 }  // namespace handlers

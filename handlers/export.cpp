@@ -8,10 +8,9 @@
 namespace handlers {
 
 core::Response dataexport_csv(Context& ctx, core::Request&) {
-    services::ExportService service(ctx.database());
     // Shared with the body writer, which runs after this returns; the snapshot is
     // abandoned when the response is dropped without being written (HEAD).
-    std::shared_ptr<services::CsvExport> exp = service.begin_csv();
+    std::shared_ptr<services::CsvExport> exp = ctx.exports().begin_csv();
     core::Response r;
     r.content_type = "application/zip";
     r.add_header("Content-Disposition", "attachment; filename=\"" + exp->file_name() + "\"");

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/time_util.h"
+#include "db/export_repository.h"
 #include "core/zip_stream.h"
 #include "domain/csv_export.h"
 
@@ -19,14 +20,7 @@ constexpr size_t kFlushBytes = 64 * 1024;
 
 }  // namespace
 
-CsvExport::CsvExport(db::Database& db, int64_t started_ms) : repo_(db), started_ms_(started_ms) {
-    repo_.begin_snapshot();
-    open_ = true;
-}
-
-CsvExport::~CsvExport() {
-    if (open_) repo_.abandon_snapshot();
-}
+CsvExport::CsvExport(db::Database& db, int64_t started_ms) : snapshot_(db), started_ms_(started_ms) {}
 
 std::string CsvExport::file_name() const {
     std::string t = core::rfc3339(started_ms_ / 1000);  // 2026-12-02T10:45:00Z
@@ -42,16 +36,24 @@ std::string CsvExport::file_name() const {
 // meanwhile), and the keyset cursor cannot skip or repeat a record that a push moves
 // to a higher change_id, because in this view it has not moved. The price: InnoDB
 // keeps the undo history of that view until the export ends (the purge waits).
-void CsvExport::write_zip(const core::BodySink& sink) {
+void CsvExport::write_zip(const core::ZipStreamWriter::Sink& sink) {
+    using Repo = db::ExportRepository;
     core::ZipStreamWriter zip(sink, started_ms_ / 1000);
     domain::ExportFileNamer namer;
     std::string csv;
     std::optional<std::string> type;
-    while ((type = repo_.next_form_type(type))) {
+    auto next_type = [&] {
+        snapshot_.read([&](db::Tx& tx) { type = Repo(tx).next_form_type(type); });
+        return type.has_value();
+    };
+    while (next_type()) {
         std::set<std::string> column_set;
         for (int64_t after = 0;;) {
-            auto page = repo_.data_page(*type, after, kPageRows,
-                                        [&](std::string_view data) { domain::collect_data_columns(data, column_set); });
+            db::ExportPage page;
+            snapshot_.read([&](db::Tx& tx) {
+                page = Repo(tx).data_page(*type, after, kPageRows,
+                                          [&](std::string_view data) { domain::collect_data_columns(data, column_set); });
+            });
             if (page.rows == 0) break;
             after = page.last_change_id;
         }
@@ -62,12 +64,15 @@ void CsvExport::write_zip(const core::BodySink& sink) {
         csv.clear();
         domain::append_header_row(csv, columns);
         for (int64_t after = 0;;) {
-            auto page = repo_.record_page(*type, after, kPageRows, [&](const domain::ExportRecord& r) {
-                domain::append_record_row(csv, r, columns);
-                if (csv.size() >= kFlushBytes) {
-                    zip.write(csv);
-                    csv.clear();
-                }
+            db::ExportPage page;
+            snapshot_.read([&](db::Tx& tx) {
+                page = Repo(tx).record_page(*type, after, kPageRows, [&](const domain::ExportRecord& r) {
+                    domain::append_record_row(csv, r, columns);
+                    if (csv.size() >= kFlushBytes) {
+                        zip.write(csv);
+                        csv.clear();
+                    }
+                });
             });
             if (page.rows == 0) break;
             after = page.last_change_id;
@@ -77,8 +82,7 @@ void CsvExport::write_zip(const core::BodySink& sink) {
     }
     // The snapshot ends before the last bytes go out: a failure to end it is still
     // reported as a cut-off archive, never as a complete one.
-    repo_.end_snapshot();
-    open_ = false;
+    snapshot_.end();
     zip.finish();
 }
 

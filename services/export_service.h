@@ -6,9 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "core/http.h"
+#include "core/zip_stream.h"
 #include "db/database.h"
-#include "db/export_repository.h"
 
 namespace services {
 
@@ -18,7 +17,6 @@ namespace services {
 class CsvExport {
 public:
     CsvExport(db::Database& db, int64_t started_ms);
-    ~CsvExport();  // abandons the snapshot unless write_zip finished
     CsvExport(const CsvExport&) = delete;
     CsvExport& operator=(const CsvExport&) = delete;
 
@@ -26,14 +24,14 @@ public:
     // file is made in two passes over the same snapshot: the data columns first,
     // then the rows. Throws on any error; the caller must then not present what
     // was written as a complete archive.
-    void write_zip(const core::BodySink& sink);
+    void write_zip(const core::ZipStreamWriter::Sink& sink);
     // "synkronus-export-20261202T104500Z.zip"
     std::string file_name() const;
 
 private:
-    db::ExportRepository repo_;
+    // Abandoned (rolled back) when the export is dropped unfinished.
+    db::Snapshot snapshot_;
     int64_t started_ms_;
-    bool open_ = false;
 };
 
 class ExportService {

@@ -66,9 +66,13 @@
 
 #include <algorithm>
 
+#include "core/crypto.h"
 #include "core/json.h"
 #include "core/time_util.h"
+#include "db/sync_repository.h"
+#include "domain/invalid_input.h"
 #include "domain/push_policy.h"
+#include "services/housekeeping.h"
 
 namespace services {
 
@@ -93,28 +97,32 @@ std::string render_push_response(int64_t now_ms, int64_t current_version,
     return o.take();
 }
 
+SyncService::SyncService(db::Database& db, int64_t idempotency_ttl_s, const std::string& jwt_secret)
+    : db_(db), ttl_s_(idempotency_ttl_s), page_token_key_(core::hmac_sha256(jwt_secret, "synkronus page tokens")) {}
+
 // Runs inside the push transaction; returns the response body to store.
-std::string SyncService::apply(const domain::PushRequest& req, const db::PushOrigin& origin) {
+std::string SyncService::apply(db::SyncRepository& repo, const domain::PushRequest& req,
+                               const db::PushOrigin& origin) {
     const auto ids = domain::distinct_ids(req.records);
     std::map<std::string, domain::StoredState> stored;
     int64_t counter = 0;
     if (!ids.empty()) {
         // Reading the stored rows with FOR UPDATE after taking the counter lock means
         // no other push can change them before we commit.
-        counter = repo_.lock_counter();
-        stored = repo_.lock_records(ids);
+        counter = repo.lock_counter();
+        stored = repo.lock_records(ids);
     } else {
         // Nothing to write: the transaction's snapshot holds a committed counter value.
-        counter = repo_.read_counter();
+        counter = repo.read_counter();
     }
     const auto plan = domain::plan_push(req.records, stored);
     if (!plan.writes.empty()) {
         const int64_t first = counter + 1;
         // Keep the versions about to be overwritten, with the change that replaces them.
-        for (const auto& v : plan.overwritten) repo_.keep_overwritten(v, origin, first + static_cast<int64_t>(v.write));
-        repo_.upsert(plan.writes, first, origin);
+        for (const auto& v : plan.overwritten) repo.keep_overwritten(v, origin, first + static_cast<int64_t>(v.write));
+        repo.upsert(plan.writes, first, origin);
         counter += static_cast<int64_t>(plan.writes.size());
-        repo_.set_counter(counter);
+        repo.set_counter(counter);
     }
     return render_push_response(origin.now_ms, counter, req.failed, plan.success_count, plan.warnings);
 }
@@ -125,12 +133,13 @@ PushReply SyncService::push(const domain::PushRequest& req, const std::string& f
     for (int attempt = 0; attempt < 3; ++attempt) {
         try {
             std::string body;
-            db_.transaction([&] {
+            db_.transaction([&](db::Tx& tx) {
+                db::SyncRepository repo(tx);
                 // Claim the transmission first: a concurrent identical push blocks here
                 // until this one commits, then finds the stored response.
-                repo_.claim_transmission(req.transmission_id, fingerprint, now_ms / 1000 + ttl_s_);
-                body = apply(req, origin);
-                repo_.store_response(req.transmission_id, body);
+                repo.claim_transmission(req.transmission_id, fingerprint, now_ms / 1000 + ttl_s_);
+                body = apply(repo, req, origin);
+                repo.store_response(req.transmission_id, body);
             });
             return {PushReply::Kind::applied, std::move(body)};
         } catch (const db::Error& e) {
@@ -138,11 +147,13 @@ PushReply SyncService::push(const domain::PushRequest& req, const std::string& f
         }
         // The transmission id is taken: replay, refuse, or (expired) clear it and retry.
         std::optional<PushReply> found;
-        db_.run([&] {
-            const auto stored = repo_.find_transmission(req.transmission_id);
+        db_.run([&](db::Tx& tx) {
+            db::SyncRepository repo(tx);
+            found.reset();
+            const auto stored = repo.find_transmission(req.transmission_id);
             if (!stored) return;  // expired and removed meanwhile: try again
             if (stored->expires_at <= core::unix_now()) {
-                repo_.delete_transmission_if_expired(req.transmission_id);
+                repo.delete_transmission_if_expired(req.transmission_id);
                 return;
             }
             if (stored->fingerprint == fingerprint)
@@ -155,35 +166,49 @@ PushReply SyncService::push(const domain::PushRequest& req, const std::string& f
     throw db::Error(db::ErrorKind::deadlock, 0, "transmission id kept colliding with expiring rows");
 }
 
-PullPage SyncService::pull(const domain::PageCursor& cursor) {
+PullPage SyncService::pull(const domain::PageCursor& first, const std::optional<std::string>& page_token) {
+    domain::PageCursor cursor = first;
+    if (page_token && !page_token->empty()) {
+        auto decoded = domain::decode_page_token(*page_token, page_token_key_);
+        if (!decoded) throw domain::InvalidInput({domain::FieldProblem{"page_token", "page_token is invalid or was altered"}});
+        cursor = *decoded;
+    }
     PullPage page;
-    db_.run([&] {
+    // Why autocommit statements and not one snapshot: the counter is read first and
+    // the records after it, each statement seeing what has committed by then. Records
+    // and the counter commit together (see the top of this file), so every record
+    // with change_id <= the counter read here (or by the first page) is committed and
+    // visible to the second statement, and nothing above it is read. A record pushed
+    // again between the two reads leaves this page (its new change_id is above the
+    // counter) and comes with the next pull, so the cursor never passes a change the
+    // client did not get. No read view is held open between pages.
+    db_.run([&](db::Tx& tx) {
+        db::SyncRepository repo(tx);
         page = PullPage{};
-        // No transaction is needed: records and the counter commit together, so every
-        // record with change_id <= the counter read here (or by the first page) is
-        // committed and visible to the next statement, and nothing above it is read.
-        page.snapshot_cutoff = repo_.read_counter();
+        page.snapshot_cutoff = repo.read_counter();
         if (cursor.snapshot_cutoff > 0) page.snapshot_cutoff = std::min(page.snapshot_cutoff, cursor.snapshot_cutoff);
         const size_t limit = static_cast<size_t>(cursor.limit);
-        page.records = repo_.read_changes(cursor.after_change_id, page.snapshot_cutoff, cursor.schema_types, limit + 1);
+        page.records = repo.read_changes(cursor.after_change_id, page.snapshot_cutoff, cursor.schema_types, limit + 1);
         if (page.records.size() > limit) {
             page.records.pop_back();
             page.has_more = true;
         }
     });
+    page.shape = cursor.shape;
     page.change_cutoff = page.has_more ? page.records.back().change_id : page.snapshot_cutoff;
     if (page.has_more) {
         domain::PageCursor next = cursor;
         next.after_change_id = page.change_cutoff;
         next.snapshot_cutoff = page.snapshot_cutoff;
         page.next = next;
+        page.next_page_token = domain::encode_page_token(next, page_token_key_);
     }
     return page;
 }
 
 void SyncService::delete_expired_transmissions() {
-    // Never twice at once, at most once a minute across hosts (db/lease.h); never throws.
-    repo_.delete_expired_transmissions();
+    run_housekeeping(db_, "sync_transmissions_expiry",
+                     [](db::Tx& tx) { db::SyncRepository(tx).delete_expired_transmissions(); });
 }
 
 }  // namespace services

@@ -8,9 +8,14 @@
 #include <vector>
 
 #include "db/database.h"
-#include "db/sync_repository.h"
+#include "db/rows.h"
 #include "domain/page_token.h"
+#include "domain/push_policy.h"
 #include "domain/sync_request.h"
+
+namespace db {
+class SyncRepository;
+}
 
 namespace services {
 
@@ -31,30 +36,38 @@ struct PullPage {
     // page tokens, and the upper bound of every later page.
     int64_t snapshot_cutoff = 0;
     std::optional<domain::PageCursor> next;  // when has_more
+    std::string next_page_token;             // `next`, signed, when has_more
+    domain::RecordShape shape = domain::RecordShape::records;  // the shape the records come in
 };
 
 class SyncService {
 public:
-    SyncService(db::Database& db, int64_t idempotency_ttl_s) : db_(db), repo_(db), ttl_s_(idempotency_ttl_s) {}
+    // Page tokens are signed with a key derived from `jwt_secret`, so a token from one
+    // purpose can never be replayed as the other.
+    SyncService(db::Database& db, int64_t idempotency_ttl_s, const std::string& jwt_secret);
 
     // `fingerprint` identifies the body and user: the same transmission_id with the
     // same fingerprint is a retry.
     PushReply push(const domain::PushRequest& req, const std::string& fingerprint, const std::string& username,
                    int64_t now_ms);
 
-    // One page from `cursor`. A cursor from a page token reads up to the snapshot of
-    // the pull's first page, so a pull ends even while pushes keep coming; what they
-    // commit meanwhile is above change_cutoff and comes with the next pull.
-    PullPage pull(const domain::PageCursor& cursor);
+    // One page: from `page_token` when one is given (it carries cursor, filter, limit
+    // and snapshot, and continues exactly where its page ended), else from `first`
+    // (domain::first_page_cursor). A page token's page reads up to the snapshot of the
+    // pull's first page, so a pull ends even while pushes keep coming; what they
+    // commit meanwhile is above change_cutoff and comes with the next pull. Throws
+    // domain::InvalidInput for a forged or altered token.
+    PullPage pull(const domain::PageCursor& first, const std::optional<std::string>& page_token);
 
+    // Housekeeping: at most once a minute cluster-wide, never twice at once; never throws.
     void delete_expired_transmissions();
 
 private:
-    std::string apply(const domain::PushRequest& req, const db::PushOrigin& origin);
+    std::string apply(db::SyncRepository& repo, const domain::PushRequest& req, const db::PushOrigin& origin);
 
     db::Database& db_;
-    db::SyncRepository repo_;
     int64_t ttl_s_;
+    std::string page_token_key_;
 };
 
 // The response body of a push (stored for replays).

@@ -1,8 +1,13 @@
 #include "services/user_service.h"
 
+#include <algorithm>
 #include <cctype>
 
-#include "core/http.h"
+#include "core/crypto.h"
+
+#include "core/role.h"
+#include "db/user_repository.h"
+#include "services/unit_of_work.h"
 
 namespace services {
 
@@ -25,29 +30,96 @@ std::optional<std::string> password_problem(std::string_view pw) {
 
 bool valid_role(std::string_view role) { return core::parse_role(role).has_value(); }
 
+namespace {
+
+using Repo = db::UserRepository;
+
+// Locking every admin row serializes concurrent deletes and demotions of admins, so
+// two admins removing each other cannot leave none. True when `username` is the
+// only admin.
+bool lock_admins_and_check_last(Repo& repo, const std::string& username) {
+    const auto admins = repo.lock_admins();
+    const bool is_admin = std::find(admins.begin(), admins.end(), username) != admins.end();
+    return is_admin && admins.size() <= 1;
+}
+
+}  // namespace
+
 std::optional<db::UserRow> UserService::create(const std::string& username, const std::string& password,
                                                const std::string& role) {
+    const std::string hash = core::password_hash(password, params_);
+    // A random first token version: tokens of an earlier user of the same name (deleted,
+    // then the name created again) never match the new user's version.
+    std::string r = core::random_bytes(8);
+    int64_t version = 0;
+    for (unsigned char c : r) version = (version << 8) | c;
+    version &= (int64_t{1} << 52) - 1;  // exact in JSON readers that use doubles
     try {
-        return repo_.create(username, core::password_hash(password, params_), role);
+        db_.run([&](db::Tx& tx) { Repo(tx).insert(username, hash, role, version); });
     } catch (const db::Error& e) {
         if (e.kind() == db::ErrorKind::duplicate) return std::nullopt;
         throw;
     }
+    auto row = run_with<Repo>(db_, [&](Repo& r) { return r.find_by_username(username); });
+    if (!row) throw db::Error(db::ErrorKind::other, 0, "user vanished right after insert");
+    return row;
+}
+
+bool UserService::store_password(const std::string& username, const std::string& password_hash) {
+    bool found = false;
+    db_.transaction([&](db::Tx& tx) {
+        found = Repo(tx).set_password(username, password_hash);
+        if (found) db::RefreshTokenRepository(tx).revoke_user(username);
+    });
+    return found;
 }
 
 bool UserService::reset_password(const std::string& username, const std::string& password) {
-    return valid_username(username) && repo_.set_password(username, core::password_hash(password, params_));
+    return valid_username(username) && store_password(username, core::password_hash(password, params_));
 }
 
 bool UserService::change_password(const std::string& username, const std::string& current,
                                   const std::string& password) {
-    auto user = repo_.find_by_username(username);
+    auto user = run_with<Repo>(db_, [&](Repo& r) { return r.find_by_username(username); });
     if (!user || !core::password_verify(current, user->password_hash)) return false;
-    return repo_.set_password(user->username, core::password_hash(password, params_));
+    return store_password(user->username, core::password_hash(password, params_));
+}
+
+DeleteResult UserService::remove(const std::string& username, const std::string& caller) {
+    if (username == caller) return DeleteResult::is_caller;
+    DeleteResult result = DeleteResult::deleted;
+    db_.transaction([&](db::Tx& tx) {
+        Repo repo(tx);
+        if (lock_admins_and_check_last(repo, username)) result = DeleteResult::last_admin;
+        else if (!repo.remove(username)) result = DeleteResult::not_found;
+        else {
+            db::RefreshTokenRepository(tx).revoke_user(username);
+            result = DeleteResult::deleted;
+        }
+    });
+    return result;
+}
+
+RoleResult UserService::set_role(const std::string& username, const std::string& role) {
+    RoleResult result = RoleResult::changed;
+    db_.transaction([&](db::Tx& tx) {
+        Repo repo(tx);
+        if (lock_admins_and_check_last(repo, username) && role != "admin") result = RoleResult::last_admin;
+        else if (!repo.set_role(username, role)) result = RoleResult::not_found;
+        else {
+            db::RefreshTokenRepository(tx).revoke_user(username);
+            result = RoleResult::changed;
+        }
+    });
+    return result;
+}
+
+std::vector<db::UserRow> UserService::list() {
+    return run_with<Repo>(db_, [](Repo& r) { return r.list(); });
 }
 
 bool UserService::bootstrap_admin(const std::string& password) {
-    if (password.empty() || repo_.count() != 0) return false;
+    if (password.empty() || run_with<Repo>(db_, [](Repo& r) { return r.count(); }) != 0) return false;
     return create("admin", password, "admin").has_value();
 }
 

@@ -9,7 +9,7 @@
 
 #include "core/password.h"
 #include "db/database.h"
-#include "db/user_repository.h"
+#include "db/rows.h"
 
 namespace services {
 
@@ -25,9 +25,15 @@ std::optional<std::string> password_problem(std::string_view password);
 bool valid_role(std::string_view role);
 constexpr const char* kRoleRule = "role must be read-only, read-write or admin";
 
+enum class DeleteResult { deleted, not_found, is_caller, last_admin };
+enum class RoleResult { changed, not_found, last_admin };
+
+// Account operations; each is one transaction. Changing a password or role, or
+// deleting a user, revokes the user's refresh tokens in the same transaction (and
+// raises token_version, which ends access tokens: services::AuthService).
 class UserService {
 public:
-    UserService(db::Database& db, core::PasswordParams params) : repo_(db), params_(params) {}
+    UserService(db::Database& db, core::PasswordParams params) : db_(db), params_(params) {}
 
     // The caller checked the rules above. nullopt when the name is taken (also when
     // two creates race).
@@ -36,19 +42,18 @@ public:
     bool reset_password(const std::string& username, const std::string& password);
     // As reset_password, after verifying `current`; false when it is wrong.
     bool change_password(const std::string& username, const std::string& current, const std::string& password);
-    db::DeleteResult remove(const std::string& username, const std::string& caller) {
-        return repo_.remove(username, caller);
-    }
-    db::UserRepository::RoleResult set_role(const std::string& username, const std::string& role) {
-        return repo_.set_role(username, role);
-    }
-    std::vector<db::UserRow> list() { return repo_.list(); }
+    DeleteResult remove(const std::string& username, const std::string& caller);
+    // Changes the role (refusing to demote the last admin).
+    RoleResult set_role(const std::string& username, const std::string& role);
+    std::vector<db::UserRow> list();
     // The first start: with `password` set and no users at all, creates 'admin'. True
     // when it did.
     bool bootstrap_admin(const std::string& password);
 
 private:
-    db::UserRepository repo_;
+    bool store_password(const std::string& username, const std::string& password_hash);
+
+    db::Database& db_;
     core::PasswordParams params_;
 };
 

@@ -13,17 +13,6 @@ using RS = std::unique_ptr<sql::ResultSet>;
 
 namespace {
 
-template <size_t K>
-size_t size_for(const size_t (&sizes)[K], size_t n) {
-    for (size_t s : sizes)
-        if (s >= n) return s;
-    return sizes[K - 1];
-}
-
-std::optional<std::string> nullable(sql::ResultSet& rs, unsigned col) {
-    if (rs.isNull(col)) return std::nullopt;
-    return std::string(rs.getString(col));
-}
 
 // Runs the id-list statement of `kind` over `ids` in padded batches; `first` binds
 // the parameters before the ids and returns how many it bound.

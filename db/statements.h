@@ -161,4 +161,12 @@ const char* statement_name(Stmt id);
 // True when the table lists the statements in enum order (checked by a unit test).
 bool statements_in_order();
 
+// The smallest of `sizes` (ascending) that holds n, or the largest.
+template <size_t K>
+size_t size_for(const size_t (&sizes)[K], size_t n) {
+    for (size_t s : sizes)
+        if (s >= n) return s;
+    return sizes[K - 1];
+}
+
 }  // namespace db

@@ -13,20 +13,13 @@ namespace db {
 
 using RS = std::unique_ptr<sql::ResultSet>;
 
-namespace {
-
-// The smallest of `sizes` (ascending) that holds n, or the largest.
-template <size_t K>
-size_t size_for(const size_t (&sizes)[K], size_t n) {
-    for (size_t s : sizes)
-        if (s >= n) return s;
-    return sizes[K - 1];
-}
-
 std::optional<std::string> nullable(sql::ResultSet& rs, unsigned col) {
     if (rs.isNull(col)) return std::nullopt;
     return std::string(rs.getString(col));
 }
+
+namespace {
+
 
 // created_at, updated_at, geolocation from column `first` on.
 domain::ObservationFields read_fields(sql::ResultSet& rs, unsigned first) {

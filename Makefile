@@ -104,6 +104,7 @@ deps:
 # Unit tests and the include layering: no services.
 check: $(UNIT)
 	tests/check_layers.sh
+	tests/check_layers_test.sh
 	$(UNIT) --report_level=short
 
 # Independent Parquet readers for the export tests (DuckDB, hyparquet), pinned in

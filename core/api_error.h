@@ -1,5 +1,7 @@
-// The one error type of the HTTP layer. Thrown anywhere below a handler and
-// rendered as problem+json at a single boundary (core/fcgi_server.cpp).
+// The one error type of the HTTP layer. Thrown by handlers and core's HTTP parts
+// (request readers, router) and by the handlers' translation of the lower layers'
+// errors (handlers/routes.cpp), never by domain/, db/ or services/; rendered as
+// problem+json at a single boundary (core/fcgi_server.cpp).
 #pragma once
 #include <stdexcept>
 #include <string>

@@ -10,11 +10,9 @@
 #include <utility>
 #include <vector>
 
-namespace core {
+#include "core/role.h"
 
-enum class Role { read_only = 0, read_write = 1, admin = 2 };
-std::optional<Role> parse_role(std::string_view s);
-const char* role_name(Role r);
+namespace core {
 
 // Who made the request, once the bearer token is verified.
 struct Principal {

@@ -1,4 +1,5 @@
 #include "core/json.h"
+#include "core/json_request.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,5 @@
-// JSON readers for request bodies and a thin writer for responses (RapidJSON).
+// A thin JSON writer for responses and the depth check (RapidJSON). The readers of
+// request bodies, which speak ApiError, are in core/json_request.h.
 #pragma once
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -11,8 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include "core/api_error.h"
-
 namespace core {
 
 // Deepest nesting a request body may have; deeper bodies are refused before parsing
@@ -21,33 +20,6 @@ constexpr size_t kMaxJsonDepth = 64;
 
 // Returns the nesting depth of a JSON text (brackets inside strings ignored).
 size_t json_depth(std::string_view text);
-
-// Parses a request body that must be a JSON object. Throws ApiError 400 `validation`
-// for malformed JSON, text that is not strict UTF-8 (raw bytes or a lone surrogate
-// escape such as "\udc00"), excessive depth or a non-object top level.
-rapidjson::Document parse_json_object(std::string_view body, size_t max_depth = kMaxJsonDepth);
-
-// Reads fields of one JSON object, collecting one FieldError per bad field so a
-// client sees every problem at once. Call finish() to throw when any were found.
-class FieldReader {
-public:
-    explicit FieldReader(const rapidjson::Value& obj) : obj_(obj) {}
-
-    std::optional<std::string> required_string(const char* name, size_t min_chars, size_t max_chars);
-    std::optional<std::string> optional_string(const char* name, size_t min_chars, size_t max_chars);
-    // Reads the first of `names` present (aliases such as oldPassword/currentPassword).
-    std::optional<std::string> required_string_any(std::initializer_list<const char*> names,
-                                                   size_t min_chars, size_t max_chars);
-    void add_error(std::string field, std::string message);
-    bool ok() const { return errors_.empty(); }
-    void finish() const;
-
-private:
-    std::optional<std::string> check_string(const char* name, const rapidjson::Value& v,
-                                            size_t min_chars, size_t max_chars);
-    const rapidjson::Value& obj_;
-    std::vector<FieldError> errors_;
-};
 
 // A writer that splices pre-serialized JSON with one memcpy; RapidJSON's RawValue
 // copies byte by byte, which was a fifth of a 500-record pull's CPU.

@@ -3,43 +3,26 @@
 // every worker and host agrees on.
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "db/database.h"
+#include "db/rows.h"
 
 namespace db {
 
-struct BundleVersionRow {
-    int64_t version = 0;
-    std::string manifest;       // the manifest JSON, as served
-    std::string manifest_hash;  // lowercase hex
-    std::string zip_sha256;     // lowercase hex of the archive as pushed
-    int64_t zip_size = 0;
-    int64_t pushed_at_ms = 0;   // for inserts; reads leave it 0
-    std::string pushed_by;
-};
-
-// The active and the newest stored version, read in one statement.
-struct BundleHeads {
+// The one bundle_state row: the last number handed out and the active version.
+struct BundleState {
+    int64_t last_version = 0;
     std::optional<int64_t> active;
-    std::string active_manifest_hash;
-    std::optional<int64_t> newest;
-    std::string newest_manifest_hash;
 };
 
-struct BundleListEntry {
-    int64_t version;
-    bool active;
-};
-
-enum class SwitchResult { switched, not_found };
-
+// Statements only; the transactions, the push and activation rules and the files
+// belong to services::BundleStore.
 class BundleRepository {
 public:
-    explicit BundleRepository(Database& db) : db_(db) {}
+    explicit BundleRepository(Tx& tx) : tx_(tx) {}
 
     BundleHeads heads();
     // Newest first.
@@ -47,40 +30,24 @@ public:
     std::optional<BundleVersionRow> find(int64_t version);
     // The highest stored version below `version`.
     std::optional<int64_t> previous(int64_t version);
+    // The archive hash of a stored version (nullopt when there is no such row).
+    std::optional<std::string> zip_sha256(int64_t version);
 
-    // What a push does inside its transaction, between allocating the version and
-    // inserting the row: place the files and return the row. `active` is the
-    // version active at that moment (locked: no switch can interleave). Throwing
-    // aborts the push and rolls back.
-    using Publish = std::function<BundleVersionRow(int64_t version, std::optional<int64_t> active)>;
-    // Undoes a Publish whose transaction did not commit (before a retry).
-    using Unpublish = std::function<void(int64_t version)>;
-    struct PushResult {
-        int64_t version;
-        bool activated;
-    };
-    // One transaction holding the state row lock: allocates last_version + 1 (so
-    // concurrent pushes in any worker or host get distinct, never reused numbers),
-    // publishes, inserts the row and activates it only when no version is active.
-    // `zip_sha256` recognizes a commit that went through although the connection
-    // was lost before its acknowledgement.
-    PushResult push(const std::string& zip_sha256, const Publish& publish, const Unpublish& unpublish);
-
-    // Makes `version` the active one: one row update under the state row lock.
-    SwitchResult activate(int64_t version);
-    // Leaves no version active, if `version` still is (false when it was not).
-    bool deactivate(int64_t version);
-
-    // Retention: deletes the rows of every version beyond the newest `keep`, except
-    // the active one, and records them as retired. Returns the retired versions.
-    std::vector<int64_t> retire_beyond(int64_t keep);
+    // The state row, locked until the transaction ends: every push, switch and
+    // retention takes this lock first, so they are ordered one after another.
+    BundleState lock_state();
+    void set_last_version(int64_t version);
+    void set_active(std::optional<int64_t> version);
+    void insert(const BundleVersionRow& row);
+    // Deletes the row of `version` and records it as retired (its files go later).
+    void retire(int64_t version);
     // Retired versions whose grace period has passed; forget_retired once their
     // files are gone.
     std::vector<int64_t> retired_due(int64_t grace_seconds);
     void forget_retired(int64_t version);
 
 private:
-    Database& db_;
+    Tx& tx_;
 };
 
 }  // namespace db

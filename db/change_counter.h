@@ -9,10 +9,10 @@
 namespace db {
 
 // The highest change id committed, with the row locked until the transaction ends.
-int64_t lock_change_counter(Database& db);
+int64_t lock_change_counter(Tx& tx);
 // The highest change id committed, as the current snapshot sees it (no lock).
-int64_t read_change_counter(Database& db);
+int64_t read_change_counter(Tx& tx);
 // Raises the counter to `last_change_id` (under the lock taken above).
-void set_change_counter(Database& db, int64_t last_change_id);
+void set_change_counter(Tx& tx, int64_t last_change_id);
 
 }  // namespace db

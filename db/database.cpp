@@ -1,4 +1,5 @@
 #include "db/database.h"
+#include "db/sql.h"
 
 #include <cppconn/exception.h>
 #include <cppconn/statement.h>
@@ -129,6 +130,8 @@ struct Depth {
 };
 
 }  // namespace
+
+Database::Database(Settings s) : settings_(std::move(s)) {}
 
 Database::~Database() { reset(); }
 
@@ -272,14 +275,17 @@ sql::PreparedStatement& Database::stmt(Stmt id) {
     return ps;
 }
 
-void Database::run(const std::function<void()>& fn) {
+sql::PreparedStatement& Tx::stmt(Stmt id) { return db_.stmt(id); }
+
+void Database::run(const Work& fn) {
     recheck_node(false);
     Depth depth(depth_);
     int failovers = 0;
     for (int attempt = 1;; ++attempt) {
         try {
             try {
-                fn();
+                Tx tx(*this);
+                fn(tx);
                 return;
             } catch (const sql::SQLException& e) {
                 rethrow_sql(e);
@@ -315,8 +321,8 @@ void Database::rollback_quietly() {
     }
 }
 
-void Database::run_causal(const std::function<void()>& fn) {
-    run([&] {
+void Database::run_causal(const Work& fn) {
+    run([&](Tx& tx) {
         open(true);
         const bool wait = galera_ && settings_.wsrep_sync_wait == 0;
         auto set_wait = [&](int v) {
@@ -325,7 +331,7 @@ void Database::run_causal(const std::function<void()>& fn) {
         };
         if (wait) set_wait(1);
         try {
-            fn();
+            fn(tx);
         } catch (...) {
             if (wait && conn_) {
                 try {
@@ -340,19 +346,7 @@ void Database::run_causal(const std::function<void()>& fn) {
     });
 }
 
-void Database::transaction(const std::function<void()>& fn, int attempts) {
-    // A transaction inside a transaction joins it: its statements commit or roll back
-    // with the outer one (an audit event with the change it records), and a conflict
-    // reruns the outer one whole.
-    if (in_transaction_) {
-        fn();
-        return;
-    }
-    struct InTransaction {
-        bool& flag;
-        explicit InTransaction(bool& f) : flag(f) { flag = true; }
-        ~InTransaction() { flag = false; }
-    } in_tx(in_transaction_);
+void Database::transaction(const Work& fn, int attempts) {
     recheck_node(false);
     Depth depth(depth_);
     int failovers = 0;
@@ -361,7 +355,8 @@ void Database::transaction(const std::function<void()>& fn, int attempts) {
         try {
             try {
                 conn().setAutoCommit(false);
-                fn();
+                Tx tx(*this);
+                fn(tx);
                 committing = true;
                 // Not conn_->commit(): Connector/C++ 1.1 ignores the result of mysql_commit(),
                 // so a COMMIT refused by Galera certification (1213), or cut by the server
@@ -398,6 +393,35 @@ void Database::transaction(const std::function<void()>& fn, int attempts) {
             throw;
         }
     }
+}
+
+Snapshot::Snapshot(Database& db) : db_(db) {
+    db_.run([](Tx& tx) { tx.stmt(Stmt::EXPORT_SNAPSHOT_BEGIN).execute(); });
+    open_ = true;
+}
+
+Snapshot::~Snapshot() {
+    if (!open_) return;
+    try {
+        db_.conn().rollback();
+    } catch (...) {
+        core::log::warn("could not roll back a read snapshot; dropping the connection");
+        db_.reset();
+    }
+}
+
+void Snapshot::read(const Work& fn) {
+    try {
+        Tx tx(db_);
+        fn(tx);
+    } catch (const sql::SQLException& e) {
+        rethrow_sql(e);
+    }
+}
+
+void Snapshot::end() {
+    read([](Tx& tx) { tx.stmt(Stmt::EXPORT_SNAPSHOT_END).execute(); });
+    open_ = false;
 }
 
 }  // namespace db

@@ -9,11 +9,6 @@
 // kNodeRecheckMs, between units of work, so a node that turns donor or loses the
 // primary component is left for the next one.
 #pragma once
-#include <cppconn/driver.h>
-#include <cppconn/prepared_statement.h>
-#include <cppconn/resultset.h>
-#include <mysql_connection.h>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,7 +18,42 @@
 #include "db/error.h"
 #include "db/statements.h"
 
+// The connector's types are only declared here: the services' headers include this
+// one, and the handlers must not see the connector (tests/check_layers.sh). A
+// repository's .cpp includes db/sql.h for the definitions.
+namespace sql {
+class Connection;
+class Driver;
+class PreparedStatement;
+class ResultSet;
+}  // namespace sql
+
 namespace db {
+
+class Database;
+class Snapshot;
+
+// The handle of one unit of work (a transaction, or autocommit statements) open on
+// the worker's connection. Only Database makes one, for the length of a
+// transaction()/run() call; a service opens the unit of work and passes the handle
+// to the repositories it uses, which run statements through it and never open one
+// of their own. So which statements commit together is decided in services/ only.
+class Tx {
+public:
+    Tx(const Tx&) = delete;
+    Tx& operator=(const Tx&) = delete;
+    // The prepared statement `id` (db/statements.h), parameters cleared.
+    sql::PreparedStatement& stmt(Stmt id);
+
+private:
+    friend class Database;
+    friend class Snapshot;
+    explicit Tx(Database& db) : db_(db) {}
+    Database& db_;
+};
+
+// A unit of work: what a service runs inside Database::transaction or Database::run.
+using Work = std::function<void(Tx&)>;
 
 // One database server: a unix socket, or host and port.
 struct Endpoint {
@@ -62,7 +92,7 @@ constexpr int kConflictAttempts = 8;
 
 class Database {
 public:
-    explicit Database(Settings s) : settings_(std::move(s)) {}
+    explicit Database(Settings s);
     ~Database();
 
     // The connection, opened (and all statements prepared) if needed.
@@ -79,16 +109,15 @@ public:
     // COMMIT is not rerun: whether it committed is unknown, so the caller gets
     // lost_connection and the client repeats the request (see db/sync_repository.cpp
     // for why a push is safe to repeat). Any SQL error is rethrown as db::Error.
-    // `fn` must be safe to rerun: the rollback undid it. Called inside another
-    // transaction(), it runs `fn` as part of that one.
-    void transaction(const std::function<void()>& fn, int attempts = kConflictAttempts);
+    // `fn` must be safe to rerun: the rollback undid it.
+    void transaction(const Work& fn, int attempts = kConflictAttempts);
     // Runs `fn` outside a transaction with the same failover and conflict rules.
-    void run(const std::function<void()>& fn);
+    void run(const Work& fn);
     // Like run(), but on Galera the reads of `fn` first wait until this node has applied
     // everything the cluster committed before (wsrep_sync_wait = 1): for reads that must
     // see another host's write of a moment ago (failed-login counts). Costs a cluster
     // round trip per read; a plain server does not wait.
-    void run_causal(const std::function<void()>& fn);
+    void run_causal(const Work& fn);
     // Connects to a usable node if there is none and reads the node's state afresh;
     // throws db::Error(node_unavailable or lost_connection) when no node is usable.
     void ping();
@@ -115,11 +144,36 @@ private:
     size_t node_index_ = 0;
     bool galera_ = false;  // the node in use has wsrep on
     int64_t checked_at_ms_ = 0;
-    bool in_transaction_ = false;  // inside transaction(): a nested one joins it
     int depth_ = 0;  // nesting of transaction()/run(): the node is only rechecked outside
     std::unique_ptr<sql::Connection> conn_;
     std::vector<std::unique_ptr<sql::PreparedStatement>> prepared_;
     bool prepared_all_ = false;
+};
+
+// A read-only consistent snapshot held open across several calls: for a reader that
+// must see one committed state while it streams (the export). A service opens it;
+// the repositories it reads through get the handle in read().
+class Snapshot {
+public:
+    // START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY (REPEATABLE READ is the
+    // session's level). The snapshot starts here, so an idle connection that went
+    // stale may be replaced once (Database::run) without losing anything.
+    explicit Snapshot(Database& db);
+    // Rolls an unfinished snapshot back; drops the connection if even that fails, so
+    // the next request on this worker never runs inside a stale snapshot.
+    ~Snapshot();
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+    // Runs `fn` inside the snapshot. Never rerun: a reconnect would lose the snapshot.
+    // SQL errors are rethrown as db::Error.
+    void read(const Work& fn);
+    // Ends the snapshot (COMMIT of a read-only transaction).
+    void end();
+
+private:
+    Database& db_;
+    bool open_ = false;
 };
 
 // Translates a Connector/C++ exception into db::Error.

@@ -31,15 +31,8 @@ struct ExportPage {
 
 class ExportRepository {
 public:
-    explicit ExportRepository(Database& db) : db_(db) {}
-
-    // START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY (REPEATABLE READ is the
-    // session's level): every read until end_snapshot() sees the same committed state.
-    void begin_snapshot();
-    void end_snapshot();
-    // Rolls an unfinished snapshot back; drops the connection if even that fails, so
-    // the next request on this worker never runs inside a stale snapshot.
-    void abandon_snapshot() noexcept;
+    // Made inside a db::Snapshot (Snapshot::read), which the service holds.
+    explicit ExportRepository(Tx& tx) : tx_(tx) {}
 
     // Form types in bytewise order: the first, then the one after `after`.
     std::optional<std::string> next_form_type(const std::optional<std::string>& after);
@@ -69,7 +62,7 @@ private:
     ExportPage page(Stmt which, const std::string& form_type, const domain::ExportFilter& filter,
                     const ExportCursor& after, int limit, const std::function<void(sql::ResultSet&)>& row);
 
-    Database& db_;
+    Tx& tx_;
 };
 
 }  // namespace db

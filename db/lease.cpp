@@ -1,4 +1,5 @@
 #include "db/lease.h"
+#include "db/sql.h"
 
 #include <unistd.h>
 
@@ -9,25 +10,11 @@
 
 namespace db {
 
-const char* const kLeaseTableDdl =
-    "CREATE TABLE IF NOT EXISTS job_leases ("
-    " name VARCHAR(64) NOT NULL PRIMARY KEY, holder VARCHAR(255) NOT NULL,"
-    " expires_at BIGINT NOT NULL, takes BIGINT NOT NULL DEFAULT 0) ENGINE=InnoDB";
-
 namespace {
-const char* const kLeaseCreate = "INSERT IGNORE INTO job_leases (name, holder, expires_at) VALUES (?, '', 0)";
-const char* const kLeaseTake =
-    // `takes` changes on every take, so a renewal within the same second still counts as
-    // an affected row.
-    "UPDATE job_leases SET holder = ?, expires_at = UNIX_TIMESTAMP() + ?, takes = takes + 1 "
-    "WHERE name = ? AND (expires_at <= UNIX_TIMESTAMP() OR holder = ?)";
-const char* const kLeaseRelease = "UPDATE job_leases SET expires_at = 0 WHERE name = ? AND holder = ?";
-const char* const kLeaseSel = "SELECT holder, expires_at - UNIX_TIMESTAMP() FROM job_leases WHERE name = ?";
-
 // Prepared per use on the raw connection: leases are taken before migrations, when the
 // statements of db/statements.h cannot be prepared yet, and rarely enough not to cache.
-std::unique_ptr<sql::PreparedStatement> prepare(Database& db, const char* sql) {
-    return std::unique_ptr<sql::PreparedStatement>(db.raw_conn().prepareStatement(sql));
+std::unique_ptr<sql::PreparedStatement> prepare(Database& db, RawStmt id) {
+    return std::unique_ptr<sql::PreparedStatement>(db.raw_conn().prepareStatement(raw_statement_sql(id)));
 }
 }  // namespace
 
@@ -43,11 +30,11 @@ Lease::Lease(Database& db, std::string name, std::string holder)
 bool Lease::try_take(int seconds) {
     try {
         int taken = 0;
-        db_.run([&] {
-            auto create = prepare(db_, kLeaseCreate);
+        db_.run([&](Tx&) {
+            auto create = prepare(db_, RawStmt::LEASE_CREATE);
             create->setString(1, name_);
             create->executeUpdate();
-            auto take = prepare(db_, kLeaseTake);
+            auto take = prepare(db_, RawStmt::LEASE_TAKE);
             take->setString(1, holder_);
             take->setInt(2, seconds);
             take->setString(3, name_);
@@ -67,8 +54,8 @@ void Lease::take(int seconds, int wait_s) {
     while (!try_take(seconds)) {
         std::string holder;
         int64_t left = 0;
-        db_.run([&] {
-            auto sel = prepare(db_, kLeaseSel);
+        db_.run([&](Tx&) {
+            auto sel = prepare(db_, RawStmt::LEASE_SEL);
             sel->setString(1, name_);
             std::unique_ptr<sql::ResultSet> rs(sel->executeQuery());
             if (rs->next()) {
@@ -86,22 +73,22 @@ void Lease::take(int seconds, int wait_s) {
 }
 
 void Lease::release() {
-    db_.run([&] {
-        auto rel = prepare(db_, kLeaseRelease);
+    db_.run([&](Tx&) {
+        auto rel = prepare(db_, RawStmt::LEASE_RELEASE);
         rel->setString(1, name_);
         rel->setString(2, holder_);
         rel->executeUpdate();
     });
 }
 
-void run_job_exclusively(Database& db, const std::string& name, int interval_s, const std::function<void()>& job) {
+bool take_job_turn(Database& db, const std::string& name, int interval_s) {
     try {
-        // A holder name of its own per run, so the same worker cannot take it again early.
-        static uint64_t runs = 0;
-        if (!Lease(db, name, lease_holder_name() + "#" + std::to_string(++runs)).try_take(interval_s)) return;
-        job();
+        // A holder name of its own per turn, so the same worker cannot take it again early.
+        static uint64_t turns = 0;
+        return Lease(db, name, lease_holder_name() + "#" + std::to_string(++turns)).try_take(interval_s);
     } catch (const std::exception& e) {
         core::log::warn("housekeeping job " + name + ": " + e.what());
+        return false;
     }
 }
 

@@ -10,16 +10,15 @@
 // other fails with a deadlock error (1213), which counts as "not taken". A taker that
 // saw a stale row on a lagging node fails the same way. So exactly one takes it.
 #pragma once
-#include <functional>
 #include <string>
 
 #include "db/database.h"
 
 namespace db {
 
-// The lease table, created by the migration runner (it needs a lease before any
-// migration runs) like schema_migrations.
-extern const char* const kLeaseTableDdl;
+// The lease table comes from sql/010_job_leases.sql, which the migration runner runs
+// before it takes its own lease (db/migrate.cpp).
+constexpr const char* kLeaseMigration = "010_job_leases.sql";
 
 class Lease {
 public:
@@ -45,9 +44,10 @@ std::string lease_holder_name();
 // How often each housekeeping job (deleting expired rows) may run, cluster-wide.
 constexpr int kHousekeepingIntervalS = 60;
 
-// Runs a housekeeping job unless it ran (on any host) within the last `interval_s`
-// seconds or is running now: the lease is taken for the interval and not released.
-// Never throws: housekeeping failing must not fail the request that triggered it.
-void run_job_exclusively(Database& db, const std::string& name, int interval_s, const std::function<void()>& job);
+// Whether this process runs the housekeeping job `name` now: false when it ran (on
+// any host) within the last `interval_s` seconds or is running now (the lease is
+// taken for the interval and not released). Never throws: housekeeping failing must
+// not fail the request that triggered it. The caller (a service) runs the job.
+bool take_job_turn(Database& db, const std::string& name, int interval_s);
 
 }  // namespace db

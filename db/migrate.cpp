@@ -1,4 +1,5 @@
 #include "db/migrate.h"
+#include "db/sql.h"
 
 #include <cppconn/exception.h>
 #include <cppconn/statement.h>
@@ -19,6 +20,14 @@ namespace db {
 namespace {
 constexpr int kMigrateLeaseS = 600;  // renewed before each migration file
 constexpr int kMigrateWaitS = 900;   // a waiter outlasts one holder's lease
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error(ErrorKind::other, 0, "cannot read " + path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
 }  // namespace
 
 std::string unknown_migrations_message(const std::vector<std::string>& applied_unknown,
@@ -41,7 +50,7 @@ void refuse_unknown_versions(sql::Connection& c, const std::vector<std::string>&
     std::vector<int> known;
     for (const auto& f : files) known.push_back(std::stoi(f));
     std::unique_ptr<sql::Statement> st(c.createStatement());
-    std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT version, name FROM schema_migrations ORDER BY version"));
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery(raw_statement_sql(RawStmt::MIGRATION_LIST)));
     std::vector<std::string> unknown;
     while (rs->next())
         if (std::find(known.begin(), known.end(), rs->getInt(1)) == known.end())
@@ -75,11 +84,6 @@ namespace {
 constexpr int kRefsMigration = 7;
 constexpr size_t kRefsBatch = 500;
 
-std::string placeholders(size_t n, const char* one) {
-    std::string s;
-    for (size_t i = 0; i < n; ++i) s.append(i ? "," : "").append(one);
-    return s;
-}
 }  // namespace
 
 // Bounded: one transaction per kRefsBatch records in primary-key order, so memory and
@@ -90,13 +94,12 @@ std::string placeholders(size_t n, const char* one) {
 size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& between_batches) {
     size_t records = 0;
     std::string after;
-    std::unique_ptr<sql::PreparedStatement> sel(c.prepareStatement(
-        "SELECT id, data, deleted FROM sync_records WHERE id > ? ORDER BY id LIMIT " + std::to_string(kRefsBatch) +
-        " FOR UPDATE"));
+    std::unique_ptr<sql::PreparedStatement> sel(c.prepareStatement(raw_statement_sql(RawStmt::REFS_BACKFILL_SEL)));
     c.setAutoCommit(false);
     try {
         for (;;) {
             sel->setString(1, after);
+            sel->setInt(2, static_cast<int>(kRefsBatch));
             std::vector<std::pair<std::string, std::vector<std::string>>> batch;
             {
                 std::unique_ptr<sql::ResultSet> rs(sel->executeQuery());
@@ -110,8 +113,7 @@ size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& 
                 c.commit();
                 break;
             }
-            std::unique_ptr<sql::PreparedStatement> del(c.prepareStatement(
-                "DELETE FROM attachment_refs WHERE record_id IN (" + placeholders(batch.size(), "?") + ")"));
+            std::unique_ptr<sql::PreparedStatement> del(c.prepareStatement(refs_backfill_delete_sql(batch.size())));
             unsigned p = 1;
             for (const auto& [id, refs] : batch) del->setString(p++, id);
             del->executeUpdate();
@@ -121,9 +123,7 @@ size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& 
                 for (const auto& a : refs) rows.emplace_back(&a, &id);
             for (size_t off = 0; off < rows.size(); off += 1000) {
                 const size_t n = std::min<size_t>(1000, rows.size() - off);
-                std::unique_ptr<sql::PreparedStatement> ins(c.prepareStatement(
-                    "INSERT INTO attachment_refs (attachment_id, record_id) VALUES " + placeholders(n, "(?,?)") +
-                    " ON DUPLICATE KEY UPDATE record_id = record_id"));
+                std::unique_ptr<sql::PreparedStatement> ins(c.prepareStatement(refs_backfill_insert_sql(n)));
                 p = 1;
                 for (size_t i = off; i < off + n; ++i) {
                     ins->setString(p++, *rows[i].first);
@@ -175,24 +175,21 @@ MigrationResult migrate(Database& db, const std::string& sql_dir) {
         // On Galera, reads wait until this node has applied everything committed before
         // (the previous holder's migrations); a plain server ignores it.
         try {
-            st->execute("SET SESSION wsrep_sync_wait = 1");
+            st->execute(raw_statement_sql(RawStmt::SYNC_WAIT_ON));
         } catch (const sql::SQLException&) {
         }
-        st->execute(kLeaseTableDdl);
+        // The lease's own table, before the lease (its migration is idempotent; it is
+        // recorded in order below like every other).
+        if (std::find(files.begin(), files.end(), kLeaseMigration) == files.end())
+            throw Error(ErrorKind::other, 0, std::string("migration ") + kLeaseMigration + " is missing from " + sql_dir);
+        for (const auto& s : split_sql(read_file(sql_dir + "/" + kLeaseMigration))) st->execute(s);
         lease.take(kMigrateLeaseS, kMigrateWaitS);
-        st->execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,"
-            " checksum CHAR(64) NOT NULL, applied_at DATETIME NOT NULL) ENGINE=InnoDB");
+        st->execute(raw_statement_sql(RawStmt::MIGRATIONS_TABLE));
         refuse_unknown_versions(c, files);
         for (const auto& f : files) {
-            std::ifstream in(sql_dir + "/" + f);
-            std::stringstream ss;
-            ss << in.rdbuf();
-            std::string text = ss.str();
+            const std::string text = read_file(sql_dir + "/" + f);
             int version = std::stoi(f);
-            std::unique_ptr<sql::PreparedStatement> q(
-                c.prepareStatement("SELECT name, checksum FROM schema_migrations WHERE version = ?"));
+            std::unique_ptr<sql::PreparedStatement> q(c.prepareStatement(raw_statement_sql(RawStmt::MIGRATION_SEL)));
             q->setInt(1, version);
             std::unique_ptr<sql::ResultSet> rs(q->executeQuery());
             if (rs->next()) {
@@ -212,8 +209,7 @@ MigrationResult migrate(Database& db, const std::string& sql_dir) {
                 });
                 core::log::info("attachment references backfilled from " + std::to_string(n) + " records");
             }
-            std::unique_ptr<sql::PreparedStatement> rec(c.prepareStatement(
-                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, UTC_TIMESTAMP())"));
+            std::unique_ptr<sql::PreparedStatement> rec(c.prepareStatement(raw_statement_sql(RawStmt::MIGRATION_INS)));
             rec->setInt(1, version);
             rec->setString(2, f);
             rec->setString(3, core::sha256_hex(text));

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <memory>
 
-#include <cppconn/datatype.h>
-
-#include "db/lease.h"
+#include "db/sql.h"
+#include "db/sync_repository.h"
 
 namespace db {
 
@@ -17,11 +16,11 @@ namespace {
 // Runs the id-list statement of `kind` over `ids` in padded batches; `first` binds
 // the parameters before the ids and returns how many it bound.
 template <typename Bind>
-void for_id_batches(Database& db, RefsBatch kind, const std::vector<std::string>& ids, Bind first) {
+void for_id_batches(Tx& tx, RefsBatch kind, const std::vector<std::string>& ids, Bind first) {
     for (size_t off = 0; off < ids.size();) {
         const size_t size = size_for(kSyncLockSizes, ids.size() - off);
         const size_t n = std::min(size, ids.size() - off);
-        auto& ps = db.stmt(refs_stmt(kind, size));
+        auto& ps = tx.stmt(refs_stmt(kind, size));
         unsigned p = first(ps) + 1;
         for (size_t i = 0; i < size; ++i) ps.setString(p++, i < n ? ids[off + i] : "");
         ps.executeUpdate();
@@ -44,7 +43,7 @@ void bind_pair(sql::PreparedStatement& ps, unsigned& p, const std::optional<std:
 void RecordAdminRepository::keep_history(const std::vector<std::string>& ids, const char* replaced_by,
                                          int64_t now_ms) {
     const std::string at = sql_datetime_ms(now_ms);
-    for_id_batches(db_, RefsBatch::history, ids, [&](sql::PreparedStatement& ps) {
+    for_id_batches(tx_, RefsBatch::history, ids, [&](sql::PreparedStatement& ps) {
         ps.setString(1, replaced_by);
         ps.setString(2, at);
         return 2u;
@@ -53,7 +52,7 @@ void RecordAdminRepository::keep_history(const std::vector<std::string>& ids, co
 
 void RecordAdminRepository::replace_refs(const std::vector<std::string>& existing,
                                          const std::vector<std::pair<std::string, std::vector<std::string>>>& records) {
-    for_id_batches(db_, RefsBatch::delete_refs, existing, [](sql::PreparedStatement&) { return 0u; });
+    for_id_batches(tx_, RefsBatch::delete_refs, existing, [](sql::PreparedStatement&) { return 0u; });
     std::vector<std::pair<const std::string*, const std::string*>> rows;  // (attachment, record)
     for (const auto& [record, atts] : records)
         for (const auto& a : atts) rows.emplace_back(&a, &record);
@@ -61,7 +60,7 @@ void RecordAdminRepository::replace_refs(const std::vector<std::string>& existin
     for (auto it = std::rbegin(kSyncUpsertSizes); it != std::rend(kSyncUpsertSizes); ++it) {
         const size_t size = *it;
         while (rows.size() - done >= size) {
-            auto& ps = db_.stmt(refs_stmt(RefsBatch::insert_refs, size));
+            auto& ps = tx_.stmt(refs_stmt(RefsBatch::insert_refs, size));
             unsigned p = 1;
             for (size_t i = 0; i < size; ++i) {
                 ps.setString(p++, *rows[done + i].first);
@@ -74,13 +73,9 @@ void RecordAdminRepository::replace_refs(const std::vector<std::string>& existin
 }
 
 void RecordAdminRepository::delete_old_history(int64_t days) {
-    run_job_exclusively(db_, "record_history_expiry", kHousekeepingIntervalS, [&] {
-        db_.run([&] {
-            auto& del = db_.stmt(Stmt::HIST_DEL_OLD);
-            del.setInt64(1, days);
-            del.executeUpdate();
-        });
-    });
+    auto& del = tx_.stmt(Stmt::HIST_DEL_OLD);
+    del.setInt64(1, days);
+    del.executeUpdate();
 }
 
 std::vector<StoredRecord> RecordAdminRepository::records(const RecordFilter& f, const RecordCursor& cursor,
@@ -94,7 +89,7 @@ std::vector<StoredRecord> RecordAdminRepository::records(const RecordFilter& f, 
     else if (f.client_id) id = Stmt::ADMIN_RECORDS_BY_CLIENT, driver = f.client_id;
     else if (f.username) id = Stmt::ADMIN_RECORDS_BY_USER, driver = f.username;
     else if (f.deleted) id = Stmt::ADMIN_RECORDS_BY_DELETED, driver = *f.deleted ? "1" : "0";
-    auto& ps = db_.stmt(id);
+    auto& ps = tx_.stmt(id);
     unsigned p = 1;
     if (driver) ps.setString(p++, *driver);
     if (id == Stmt::ADMIN_RECORDS_BY_SYNCED) {
@@ -116,7 +111,7 @@ std::vector<StoredRecord> RecordAdminRepository::records(const RecordFilter& f, 
 }
 
 std::optional<StoredRecord> RecordAdminRepository::record(const std::string& id) {
-    auto& ps = db_.stmt(Stmt::ADMIN_RECORD_SEL_ONE);
+    auto& ps = tx_.stmt(Stmt::ADMIN_RECORD_SEL_ONE);
     ps.setString(1, id);
     RS rs(ps.executeQuery());
     if (!rs->next()) return std::nullopt;
@@ -124,7 +119,7 @@ std::optional<StoredRecord> RecordAdminRepository::record(const std::string& id)
 }
 
 std::vector<HistoryRow> RecordAdminRepository::history(const std::string& id, int limit) {
-    auto& ps = db_.stmt(Stmt::HIST_SEL_RECORD);
+    auto& ps = tx_.stmt(Stmt::HIST_SEL_RECORD);
     ps.setString(1, id);
     ps.setInt(2, limit);
     RS rs(ps.executeQuery());
@@ -149,7 +144,7 @@ std::vector<HistoryRow> RecordAdminRepository::history(const std::string& id, in
 
 std::vector<AdminAttachmentRow> RecordAdminRepository::attachments(bool unreferenced_only, int64_t before_version,
                                                                    int limit) {
-    auto& ps = db_.stmt(unreferenced_only ? Stmt::ADMIN_ATT_PAGE_UNREFERENCED : Stmt::ADMIN_ATT_PAGE);
+    auto& ps = tx_.stmt(unreferenced_only ? Stmt::ADMIN_ATT_PAGE_UNREFERENCED : Stmt::ADMIN_ATT_PAGE);
     ps.setInt64(1, before_version);
     ps.setInt(2, limit);
     RS rs(ps.executeQuery());
@@ -170,7 +165,7 @@ std::vector<AdminAttachmentRow> RecordAdminRepository::attachments(bool unrefere
 }
 
 std::vector<std::string> RecordAdminRepository::referencing_records(const std::string& attachment_id, int limit) {
-    auto& ps = db_.stmt(Stmt::REFS_SEL_BY_ATTACHMENT);
+    auto& ps = tx_.stmt(Stmt::REFS_SEL_BY_ATTACHMENT);
     ps.setString(1, attachment_id);
     ps.setInt(2, limit);
     RS rs(ps.executeQuery());
@@ -180,7 +175,7 @@ std::vector<std::string> RecordAdminRepository::referencing_records(const std::s
 }
 
 std::optional<bool> RecordAdminRepository::attachment_present(const std::string& attachment_id) {
-    auto& ps = db_.stmt(Stmt::ATT_SEL_ONE);
+    auto& ps = tx_.stmt(Stmt::ATT_SEL_ONE);
     ps.setString(1, attachment_id);
     RS rs(ps.executeQuery());
     if (!rs->next()) return std::nullopt;

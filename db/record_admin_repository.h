@@ -9,45 +9,13 @@
 #include <vector>
 
 #include "db/database.h"
-#include "db/sync_repository.h"
+#include "db/rows.h"
 
 namespace db {
 
-struct HistoryRow {
-    int64_t change_id = 0;
-    std::string hash;
-    bool deleted = false;
-    std::string data;  // canonical JSON
-    std::optional<std::string> created_at, updated_at, geolocation;
-    std::string modified_by, client_id, synced_at;  // synced_at RFC 3339 with ms
-    std::string replaced_by;                        // "push" or "conflict"
-};
-
-struct RecordFilter {
-    std::optional<std::string> form_type, client_id, username;
-    std::optional<bool> deleted;
-    std::optional<std::string> changed_after, changed_before;  // DATETIME(3) text, UTC
-    bool by_time() const { return changed_after || changed_before; }
-};
-
-// Where a page of records starts: below this change_id (and, for a time filter,
-// at or below this synced_at). The first page starts above everything.
-struct RecordCursor {
-    int64_t change_id = INT64_MAX;
-    std::string synced_at = "9999-12-31 23:59:59.999";  // DATETIME(3) text
-};
-
-struct AdminAttachmentRow {
-    std::string attachment_id;
-    int64_t size = 0;
-    std::string content_type, sha256, uploaded_by, uploaded_at;  // uploaded_at RFC 3339 ms
-    int64_t version = 0;
-    int64_t references = 0;
-};
-
 class RecordAdminRepository {
 public:
-    explicit RecordAdminRepository(Database& db) : db_(db) {}
+    explicit RecordAdminRepository(Tx& tx) : tx_(tx) {}
 
     // In the push transaction, after the rows of `ids` were locked: copies their stored
     // versions into the history as replaced by `replaced_by` ("push" or "conflict").
@@ -57,7 +25,7 @@ public:
     // can have references to drop).
     void replace_refs(const std::vector<std::string>& existing,
                       const std::vector<std::pair<std::string, std::vector<std::string>>>& records);
-    // Housekeeping: deletes history older than `days`; at most once a minute cluster-wide.
+    // Deletes history older than `days`.
     void delete_old_history(int64_t days);
 
     // One page (`limit` rows) of records matching `filter`, newest first, from `cursor`.
@@ -73,7 +41,7 @@ public:
     std::optional<bool> attachment_present(const std::string& attachment_id);
 
 private:
-    Database& db_;
+    Tx& tx_;
 };
 
 }  // namespace db

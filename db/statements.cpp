@@ -451,6 +451,49 @@ Stmt refs_stmt(RefsBatch kind, size_t size) {
     throw std::invalid_argument("unknown refs batch kind");
 }
 
+const char* raw_statement_sql(RawStmt id) {
+    switch (id) {
+        case RawStmt::LEASE_CREATE: return "INSERT IGNORE INTO job_leases (name, holder, expires_at) VALUES (?, '', 0)";
+        case RawStmt::LEASE_TAKE:
+            // `takes` changes on every take, so a renewal within the same second still
+            // counts as an affected row.
+            return "UPDATE job_leases SET holder = ?, expires_at = UNIX_TIMESTAMP() + ?, takes = takes + 1 "
+                   "WHERE name = ? AND (expires_at <= UNIX_TIMESTAMP() OR holder = ?)";
+        case RawStmt::LEASE_RELEASE: return "UPDATE job_leases SET expires_at = 0 WHERE name = ? AND holder = ?";
+        case RawStmt::LEASE_SEL: return "SELECT holder, expires_at - UNIX_TIMESTAMP() FROM job_leases WHERE name = ?";
+        case RawStmt::MIGRATIONS_TABLE:
+            return "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                   " version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,"
+                   " checksum CHAR(64) NOT NULL, applied_at DATETIME NOT NULL) ENGINE=InnoDB";
+        case RawStmt::MIGRATION_SEL: return "SELECT name, checksum FROM schema_migrations WHERE version = ?";
+        case RawStmt::MIGRATION_INS:
+            return "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, UTC_TIMESTAMP())";
+        case RawStmt::SYNC_WAIT_ON: return "SET SESSION wsrep_sync_wait = 1";
+        case RawStmt::MIGRATION_LIST: return "SELECT version, name FROM schema_migrations ORDER BY version";
+        case RawStmt::REFS_BACKFILL_SEL:
+            return "SELECT id, data, deleted FROM sync_records WHERE id > ? ORDER BY id LIMIT ? FOR UPDATE";
+    }
+    throw std::invalid_argument("unknown raw statement");
+}
+
+namespace {
+std::string placeholders(size_t n, const char* one) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s.append(i ? "," : "").append(one);
+    return s;
+}
+}  // namespace
+
+std::string refs_backfill_delete_sql(size_t records) {
+    return "DELETE FROM attachment_refs WHERE record_id IN (" + placeholders(records, "?") + ")";
+}
+
+std::string refs_backfill_insert_sql(size_t pairs) {
+    return "INSERT INTO attachment_refs (attachment_id, record_id) VALUES " + placeholders(pairs, "(?,?)") +
+           " ON DUPLICATE KEY UPDATE record_id = record_id";
+}
+
+
 const char* statement_sql(Stmt id) { return kStatements[static_cast<size_t>(id)].sql; }
 const char* statement_name(Stmt id) { return kStatements[static_cast<size_t>(id)].name; }
 

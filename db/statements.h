@@ -3,6 +3,7 @@
 // start-up rather than on the first request that happens to use it.
 #pragma once
 #include <cstddef>
+#include <string>
 
 namespace db {
 
@@ -155,6 +156,26 @@ enum class RefsBatch { history, delete_refs, insert_refs };
 Stmt refs_stmt(RefsBatch kind, size_t size);
 // The statement of `kind` for exactly `size` (one of that kind's sizes).
 Stmt sync_stmt(SyncBatch kind, size_t size);
+
+// Statements run on the raw connection and prepared per use: the lease's and the
+// migration runner's, which run before the migrations have made the tables that the
+// statements above (prepared on open) need.
+enum class RawStmt {
+    LEASE_CREATE,
+    LEASE_TAKE,
+    LEASE_RELEASE,
+    LEASE_SEL,
+    MIGRATIONS_TABLE,  // the runner's own bookkeeping, made before any migration
+    MIGRATION_SEL,
+    MIGRATION_INS,
+    SYNC_WAIT_ON,
+    MIGRATION_LIST,     // every applied migration, to refuse a database a newer release migrated
+    REFS_BACKFILL_SEL,  // migration 007's backfill of attachment_refs, a batch at a time
+};
+const char* raw_statement_sql(RawStmt id);
+// The backfill's DELETE of `records` records' references and INSERT of `pairs` references.
+std::string refs_backfill_delete_sql(size_t records);
+std::string refs_backfill_insert_sql(size_t pairs);
 
 const char* statement_sql(Stmt id);
 const char* statement_name(Stmt id);

@@ -1,4 +1,5 @@
 #include "db/sync_repository.h"
+#include "db/sql.h"
 
 #include <algorithm>
 #include <memory>
@@ -7,7 +8,6 @@
 
 #include "core/time_util.h"
 #include "db/change_counter.h"
-#include "db/lease.h"
 
 namespace db {
 
@@ -61,7 +61,7 @@ StoredRecord read_stored_record(sql::ResultSet& rs) {
 
 void SyncRepository::claim_transmission(const std::string& transmission_id, const std::string& fingerprint,
                                         int64_t expires_at) {
-    auto& tx = db_.stmt(Stmt::SYNC_TX_INS);
+    auto& tx = tx_.stmt(Stmt::SYNC_TX_INS);
     tx.setString(1, transmission_id);
     tx.setString(2, fingerprint);
     tx.setInt64(3, expires_at);
@@ -69,7 +69,7 @@ void SyncRepository::claim_transmission(const std::string& transmission_id, cons
 }
 
 std::optional<StoredTransmission> SyncRepository::find_transmission(const std::string& transmission_id) {
-    auto& sel = db_.stmt(Stmt::SYNC_TX_SEL);
+    auto& sel = tx_.stmt(Stmt::SYNC_TX_SEL);
     sel.setString(1, transmission_id);
     RS rs(sel.executeQuery());
     if (!rs->next()) return std::nullopt;
@@ -77,35 +77,32 @@ std::optional<StoredTransmission> SyncRepository::find_transmission(const std::s
 }
 
 void SyncRepository::delete_transmission_if_expired(const std::string& transmission_id) {
-    auto& del = db_.stmt(Stmt::SYNC_TX_DEL_ONE_EXPIRED);
+    auto& del = tx_.stmt(Stmt::SYNC_TX_DEL_ONE_EXPIRED);
     del.setString(1, transmission_id);
     del.executeUpdate();
 }
 
 void SyncRepository::store_response(const std::string& transmission_id, const std::string& response) {
-    auto& set = db_.stmt(Stmt::SYNC_TX_SET_RESPONSE);
+    auto& set = tx_.stmt(Stmt::SYNC_TX_SET_RESPONSE);
     set.setString(1, response);
     set.setString(2, transmission_id);
     set.executeUpdate();
 }
 
-void SyncRepository::delete_expired_transmissions() {
-    run_job_exclusively(db_, "sync_transmissions_expiry", kHousekeepingIntervalS,
-                        [&] { db_.run([&] { db_.stmt(Stmt::SYNC_TX_DEL_EXPIRED).executeUpdate(); }); });
-}
+void SyncRepository::delete_expired_transmissions() { tx_.stmt(Stmt::SYNC_TX_DEL_EXPIRED).executeUpdate(); }
 
-int64_t SyncRepository::lock_counter() { return lock_change_counter(db_); }
+int64_t SyncRepository::lock_counter() { return lock_change_counter(tx_); }
 
-int64_t SyncRepository::read_counter() { return read_change_counter(db_); }
+int64_t SyncRepository::read_counter() { return read_change_counter(tx_); }
 
-void SyncRepository::set_counter(int64_t last_change_id) { set_change_counter(db_, last_change_id); }
+void SyncRepository::set_counter(int64_t last_change_id) { set_change_counter(tx_, last_change_id); }
 
 std::map<std::string, domain::StoredState> SyncRepository::lock_records(const std::vector<std::string>& ids) {
     std::map<std::string, domain::StoredState> stored;
     for (size_t off = 0; off < ids.size();) {
         const size_t size = size_for(kSyncLockSizes, ids.size() - off);
         const size_t n = std::min(size, ids.size() - off);
-        auto& ps = db_.stmt(sync_stmt(SyncBatch::lock, size));
+        auto& ps = tx_.stmt(sync_stmt(SyncBatch::lock, size));
         for (size_t i = 0; i < size; ++i) ps.setString(static_cast<unsigned>(i + 1), i < n ? ids[off + i] : "");
         RS rs(ps.executeQuery());
         while (rs->next())
@@ -117,7 +114,7 @@ std::map<std::string, domain::StoredState> SyncRepository::lock_records(const st
 
 void SyncRepository::keep_overwritten(const domain::OverwrittenVersion& v, const PushOrigin& origin,
                                       int64_t overwritten_change_id) {
-    auto& ins = db_.stmt(Stmt::SYNC_CONFLICT_INS);
+    auto& ins = tx_.stmt(Stmt::SYNC_CONFLICT_INS);
     ins.setString(1, v.client_hash.substr(0, 255));
     ins.setString(2, origin.username);
     ins.setString(3, origin.client_id);
@@ -135,7 +132,7 @@ void SyncRepository::upsert(const std::vector<domain::PushWrite>& records, int64
     for (auto it = std::rbegin(kSyncUpsertSizes); it != std::rend(kSyncUpsertSizes); ++it) {
         const size_t size = *it;
         while (records.size() - done >= size) {
-            auto& ps = db_.stmt(sync_stmt(SyncBatch::upsert, size));
+            auto& ps = tx_.stmt(sync_stmt(SyncBatch::upsert, size));
             unsigned p = 1;
             for (size_t i = 0; i < size; ++i) {
                 const auto& r = *records[done + i].record;
@@ -166,7 +163,7 @@ std::vector<StoredRecord> SyncRepository::read_changes(int64_t after, int64_t up
     out.reserve(limit);
     const int fetch = static_cast<int>(limit);
     if (types.empty()) {
-        auto& ps = db_.stmt(Stmt::SYNC_PULL_ALL);
+        auto& ps = tx_.stmt(Stmt::SYNC_PULL_ALL);
         ps.setInt64(1, after);
         ps.setInt64(2, upto);
         ps.setInt(3, fetch);
@@ -180,7 +177,7 @@ std::vector<StoredRecord> SyncRepository::read_changes(int64_t after, int64_t up
     for (size_t off = 0; off < types.size(); off += most) {
         const size_t n = std::min(most, types.size() - off);
         const size_t size = size_for(kSyncFilterSizes, n);
-        auto& ps = db_.stmt(sync_stmt(SyncBatch::filter, size));
+        auto& ps = tx_.stmt(sync_stmt(SyncBatch::filter, size));
         unsigned p = 1;
         for (size_t i = 0; i < size; ++i) {
             ps.setString(p++, i < n ? types[off + i] : "");

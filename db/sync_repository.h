@@ -9,32 +9,11 @@
 #include <vector>
 
 #include "db/database.h"
+#include "db/rows.h"
 #include "domain/push_policy.h"
 #include "domain/sync_request.h"
 
 namespace db {
-
-struct StoredRecord {
-    std::string id, schema_type, schema_version, data, hash;
-    bool deleted = false;
-    int64_t change_id = 0;
-    std::string last_modified;  // RFC 3339 with milliseconds
-    std::string last_modified_by, origin_client_id;
-    domain::ObservationFields fields;  // all null for records pushed without them
-};
-
-struct StoredTransmission {
-    std::string fingerprint;
-    std::string response;
-    int64_t expires_at = 0;  // unix seconds
-};
-
-// Who pushed and when: the server-assigned fields of every record a push writes.
-struct PushOrigin {
-    std::string username;
-    std::string client_id;
-    int64_t now_ms = 0;
-};
 
 // The columns of SYNC_PULL_COLUMNS (db/statements.cpp) as a record.
 StoredRecord read_stored_record(sql::ResultSet& rs);
@@ -45,7 +24,7 @@ std::string sql_datetime_ms(int64_t ms);
 
 class SyncRepository {
 public:
-    explicit SyncRepository(Database& db) : db_(db) {}
+    explicit SyncRepository(Tx& tx) : tx_(tx) {}
 
     // Inserts the transmission row; throws db::Error `duplicate` when the id is taken.
     void claim_transmission(const std::string& transmission_id, const std::string& fingerprint, int64_t expires_at);
@@ -53,7 +32,6 @@ public:
     void delete_transmission_if_expired(const std::string& transmission_id);
     void store_response(const std::string& transmission_id, const std::string& response);
 
-    // Housekeeping: at most once a minute cluster-wide, never twice at once; never throws.
     void delete_expired_transmissions();
 
     // The counter row, locked until the transaction ends; read without a lock; raised.
@@ -75,7 +53,7 @@ public:
                                            size_t limit);
 
 private:
-    Database& db_;
+    Tx& tx_;
 };
 
 }  // namespace db

@@ -6,8 +6,37 @@
 #include "core/crypto.h"
 #include "domain/sync_request.h"
 #include "core/utf8.h"
+#include "domain/invalid_input.h"
 
 namespace domain {
+
+PageCursor first_page_cursor(const PullRequest& body, const std::optional<std::string>& limit,
+                             const std::optional<std::string>& schema_type) {
+    PageCursor cursor;
+    if (limit) {
+        const bool digits = !limit->empty() && limit->size() <= 4 &&
+                            std::all_of(limit->begin(), limit->end(), [](char c) { return c >= '0' && c <= '9'; });
+        const int n = digits ? std::stoi(*limit) : 0;
+        if (n < kMinPullLimit || n > kMaxPullLimit)
+            throw InvalidInput({FieldProblem{"limit", "limit must be an integer from " + std::to_string(kMinPullLimit) + " to " +
+                                              std::to_string(kMaxPullLimit)}});
+        cursor.limit = n;
+    }
+    cursor.after_change_id = body.after_change_id;
+    cursor.schema_types = body.schema_types;
+    cursor.shape = body.shape;
+    if (schema_type) {
+        // Counted in characters, as the body's schema_types are; invalid UTF-8 is refused
+        // here, since it could neither match a stored type nor go into a page token.
+        const auto chars = core::utf8_length(*schema_type);
+        if (!chars || *chars < 1 || *chars > kMaxSchemaTypeChars)
+            throw InvalidInput({FieldProblem{"schemaType", "schemaType must be 1 to " + std::to_string(kMaxSchemaTypeChars) +
+                                                   " characters of valid UTF-8"}});
+        cursor.schema_types.push_back(*schema_type);
+    }
+    normalize_schema_types(cursor.schema_types);
+    return cursor;
+}
 
 namespace {
 

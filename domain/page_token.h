@@ -29,6 +29,13 @@ struct PageCursor {
     RecordShape shape = RecordShape::records;
 };
 
+// The cursor of a pull's first page: the body's cursor, filter and shape, plus the
+// query's `limit` (default 50, kMinPullLimit to kMaxPullLimit) and `schemaType` (one
+// more type for the filter, 1 to kMaxSchemaTypeChars characters of valid UTF-8).
+// Throws InvalidInput naming the query parameter.
+PageCursor first_page_cursor(const PullRequest& body, const std::optional<std::string>& limit,
+                             const std::optional<std::string>& schema_type);
+
 // base64url(payload) "." base64url(HMAC-SHA256(key, "synkronus-page-v1." payload)).
 // schema_types are sorted and deduplicated on the way in. Throws std::invalid_argument
 // for an empty key or a cursor decode would refuse, and std::length_error when the

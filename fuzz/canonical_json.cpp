@@ -12,6 +12,7 @@
 
 #include "core/api_error.h"
 #include "core/json.h"
+#include "core/json_request.h"
 #include "domain/canonical_json.h"
 #include "fuzz/fuzz_support.h"
 

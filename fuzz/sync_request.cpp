@@ -10,6 +10,7 @@
 
 #include "core/api_error.h"
 #include "core/json.h"
+#include "core/json_request.h"
 #include "domain/canonical_json.h"
 #include "domain/page_token.h"
 #include "domain/sync_request.h"

@@ -2,6 +2,7 @@
 
 #include "core/api_error.h"
 #include "core/json.h"
+#include "core/json_request.h"
 #include "core/log.h"
 #include "core/time_util.h"
 #include "domain/audit_event.h"
@@ -18,8 +19,6 @@ namespace handlers {
 using core::ApiError;
 
 namespace {
-
-std::string cursor_key(const Context& ctx) { return domain::derive_list_cursor_key(ctx.jwt_secret); }
 
 void write_opt_str(core::JsonOut& o, const char* key, const std::optional<std::string>& v) {
     o.key(key);
@@ -39,7 +38,7 @@ std::optional<std::string> time_filter(const core::Request& req, const char* nam
 }  // namespace
 
 core::Response admin_overview(Context& ctx, core::Request&) {
-    services::AdminService admin(ctx.database(), ctx.password_params);
+    auto& admin = ctx.admin();
     std::string members = admin.overview_members();
     core::JsonOut s;
     write_server_facts(s);
@@ -60,12 +59,12 @@ core::Response admin_users_role(Context& ctx, core::Request& req) {
     if (role && !services::valid_role(*role)) f.add_error("role", services::kRoleRule);
     f.finish();
     switch (ctx.users().set_role(*username, *role, actor_of(req))) {
-        case db::UserRepository::RoleResult::not_found: throw ApiError::not_found("No user named '" + *username + "'");
-        case db::UserRepository::RoleResult::last_admin:
+        case services::RoleResult::not_found: throw ApiError::not_found("No user named '" + *username + "'");
+        case services::RoleResult::last_admin:
             throw ApiError::conflict("The last admin cannot be demoted; make another admin first");
-        case db::UserRepository::RoleResult::changed: break;
+        case services::RoleResult::changed: break;
     }
-    forget_auth_cache(ctx, *username);
+    ctx.auth().forget(*username);
     core::log::info("role of '" + *username + "' set to " + *role + " by '" + req.principal->username + "'");
     core::JsonOut o;
     o.begin_object().key("username").str(*username).key("role").str(*role).end_object();
@@ -74,10 +73,10 @@ core::Response admin_users_role(Context& ctx, core::Request& req) {
 
 core::Response admin_devices(Context& ctx, core::Request& req) {
     const domain::ListScope scope("/admin/devices");
-    auto page = domain::parse_list_page(req.query_param("limit"), req.query_param("cursor"), scope, cursor_key(ctx), 2);
+    auto page = domain::parse_list_page(req.query_param("limit"), req.query_param("cursor"), scope, ctx.list_cursor_key(), 2);
     std::optional<std::pair<std::string, std::string>> after;
     if (page.after) after = std::make_pair((*page.after)[0], (*page.after)[1]);
-    services::AdminService admin(ctx.database(), ctx.password_params);
+    auto& admin = ctx.admin();
     // One row more than the page tells whether another page follows.
     auto found = admin.devices(after, page.limit + 1);
     const bool more = found.devices.size() > static_cast<size_t>(page.limit);
@@ -102,7 +101,7 @@ core::Response admin_devices(Context& ctx, core::Request& req) {
     o.end_array();
     if (more) {
         const auto& last = found.devices.back();
-        o.key("next_cursor").str(domain::encode_list_cursor({last.sort_key, last.client_id}, scope, cursor_key(ctx)));
+        o.key("next_cursor").str(domain::encode_list_cursor({last.sort_key, last.client_id}, scope, ctx.list_cursor_key()));
     }
     o.end_object();
     auto r = core::Response::json(o.take());
@@ -125,11 +124,11 @@ core::Response admin_devices_provision(Context& ctx, core::Request& req) {
     if (!server_url && url.empty()) f.add_error("server_url", "server_url is required: the request named no usable Host");
     f.finish();
 
-    services::AdminService admin(ctx.database(), ctx.password_params);
+    auto& admin = ctx.admin();
     auto p = admin.provision(*username, role.value_or("read-write"), url, actor_of(req));
     if (p.result == services::UserService::ProvisionResult::is_admin)
         throw ApiError::forbidden("'" + *username + "' is an admin account; admin accounts are never provisioned on a device");
-    forget_auth_cache(ctx, *username);
+    ctx.auth().forget(*username);
     core::log::info("device user '" + *username + "' provisioned by '" + req.principal->username + "'");
     core::JsonOut o;
     o.begin_object();
@@ -167,10 +166,10 @@ core::Response admin_audit(Context& ctx, core::Request& req) {
 
     domain::ListScope scope("/admin/audit");
     scope.filter("actor", filter.actor).filter("action", filter.action).filter("after", after).filter("before", before);
-    auto page = domain::parse_list_page(req.query_param("limit"), req.query_param("cursor"), scope, cursor_key(ctx), 1);
+    auto page = domain::parse_list_page(req.query_param("limit"), req.query_param("cursor"), scope, ctx.list_cursor_key(), 1);
     if (page.after) filter.below_id = domain::position_int((*page.after)[0]).value_or(0);
 
-    services::AuditService audit(ctx.database(), ctx.cfg.integer("audit_retention_days"));
+    auto& audit = ctx.audit_log();
     auto events = audit.page(filter, page.limit + 1);
     const bool more = events.size() > static_cast<size_t>(page.limit);
     if (more) events.pop_back();
@@ -184,7 +183,7 @@ core::Response admin_audit(Context& ctx, core::Request& req) {
         o.end_object();
     }
     o.end_array();
-    if (more) o.key("next_cursor").str(domain::encode_list_cursor({std::to_string(events.back().id)}, scope, cursor_key(ctx)));
+    if (more) o.key("next_cursor").str(domain::encode_list_cursor({std::to_string(events.back().id)}, scope, ctx.list_cursor_key()));
     o.end_object();
     auto r = core::Response::json(o.take());
     r.add_header("Cache-Control", "no-store");

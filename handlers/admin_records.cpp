@@ -14,8 +14,6 @@ using core::ApiError;
 
 namespace {
 
-std::string cursor_key(const Context& ctx) { return domain::derive_list_cursor_key(ctx.jwt_secret); }
-
 // A text filter: 1 to `max_chars` characters of valid UTF-8 (the column's bound).
 std::optional<std::string> text_filter(const core::Request& req, const char* name, size_t max_chars) {
     auto v = req.query_param(name);
@@ -65,15 +63,15 @@ core::Response admin_records_list(Context& ctx, core::Request& req) {
     for (const char* f : {"form_type", "client_id", "username", "deleted", "changed_after", "changed_before"})
         scope.filter(f, req.query_param(f));
     const auto page = domain::parse_list_page(req.query_param("limit"), req.query_param("cursor"), scope,
-                                              cursor_key(ctx), services::kRecordPositionParts);
+                                              ctx.list_cursor_key(), services::kRecordPositionParts);
 
-    const auto result = services::RecordAdmin(ctx.database()).records(q, page);
+    const auto result = ctx.record_admin().records(q, page);
     core::JsonOut o;
     o.begin_object();
     o.key("records").begin_array();
     for (const auto& r : result.records) render_record(o, r, domain::RecordShape::both);
     o.end_array();
-    if (result.next) o.key("next_cursor").str(domain::encode_list_cursor(*result.next, scope, cursor_key(ctx)));
+    if (result.next) o.key("next_cursor").str(domain::encode_list_cursor(*result.next, scope, ctx.list_cursor_key()));
     o.end_object();
     auto resp = core::Response::json(o.take());
     resp.add_header("Cache-Control", "no-store");
@@ -82,7 +80,7 @@ core::Response admin_records_list(Context& ctx, core::Request& req) {
 
 core::Response admin_record_get(Context& ctx, core::Request& req) {
     const std::string& id = req.params.at("id");
-    const auto detail = services::RecordAdmin(ctx.database()).record(id);
+    const auto detail = ctx.record_admin().record(id);
     if (!detail) throw ApiError::not_found("No record with this id");
     core::JsonOut o;
     o.begin_object();
@@ -122,9 +120,9 @@ core::Response admin_attachments_list(Context& ctx, core::Request& req) {
     domain::ListScope scope("/admin/attachments");
     scope.filter("unreferenced", unreferenced ? std::optional<std::string>("true") : std::nullopt);
     const auto page = domain::parse_list_page(req.query_param("limit"), req.query_param("cursor"), scope,
-                                              cursor_key(ctx), services::kAttachmentPositionParts);
+                                              ctx.list_cursor_key(), services::kAttachmentPositionParts);
 
-    const auto result = services::RecordAdmin(ctx.database()).attachments(unreferenced, page);
+    const auto result = ctx.record_admin().attachments(unreferenced, page);
     core::JsonOut o;
     o.begin_object();
     o.key("attachments").begin_array();
@@ -143,7 +141,7 @@ core::Response admin_attachments_list(Context& ctx, core::Request& req) {
         o.end_object();
     }
     o.end_array();
-    if (result.next) o.key("next_cursor").str(domain::encode_list_cursor(*result.next, scope, cursor_key(ctx)));
+    if (result.next) o.key("next_cursor").str(domain::encode_list_cursor(*result.next, scope, ctx.list_cursor_key()));
     o.end_object();
     auto resp = core::Response::json(o.take());
     resp.add_header("Cache-Control", "no-store");

@@ -1,11 +1,12 @@
 #include "handlers/attachments.h"
 
 #include "core/api_error.h"
-#include "core/etag.h"
 #include "core/json.h"
+#include "core/json_request.h"
 #include "domain/content_type.h"
 #include "domain/path_rules.h"
 #include "handlers/auth.h"
+#include "handlers/file_reply.h"
 #include "handlers/upload.h"
 #include "services/attachment_store.h"
 
@@ -20,12 +21,6 @@ const std::string& attachment_id(const core::Request& req) {
     if (!domain::valid_attachment_id(id))
         throw ApiError::validation({{"attachment_id", domain::kAttachmentIdRule}}, "The attachment id is not valid");
     return id;
-}
-
-std::string accel_prefix(const Context& ctx) {
-    std::string p = ctx.cfg.str("attachment_accel_prefix");
-    if (p.empty() || p.back() != '/') p += '/';
-    return p;
 }
 
 core::Response success() {
@@ -79,14 +74,8 @@ core::Response attachment_get(Context& ctx, core::Request& req) {
     const std::string& id = attachment_id(req);
     auto row = ctx.attachment_store().find(id);
     if (!row) throw ApiError::not_found("No attachment '" + id + "'");
-    if (auto r = core::not_modified(req, row->sha256)) return *r;
-    core::Response r;
-    r.status = 200;
-    r.content_type = row->content_type;
-    r.add_header("X-Accel-Redirect", accel_prefix(ctx) + services::AttachmentStore::relative_path(row->sha256));
-    // Copied into ETag by the internal location.
-    r.add_header("X-Synkronus-Etag", core::strong_etag(row->sha256));
-    return r;
+    return file_reply(req, ctx.cfg.str("attachment_accel_prefix"),
+                      services::AttachmentStore::relative_path(row->sha256), row->content_type, row->sha256);
 }
 
 core::Response attachment_delete(Context& ctx, core::Request& req) {

@@ -1,11 +1,9 @@
-// POST /auth/login, POST /auth/refresh, and bearer-token verification.
+// POST /auth/login, /auth/refresh, /auth/logout, and bearer-token verification.
 #pragma once
-#include <functional>
-
 #include "core/http.h"
 #include "core/json.h"
 #include "handlers/context.h"
-#include "services/audit.h"
+#include "services/auth_service.h"
 
 namespace handlers {
 
@@ -16,19 +14,13 @@ core::Response auth_logout(Context& ctx, core::Request& req);
 // The audit log's actor of a request: the signed-in user (or `name` when given, for
 // a login attempt), the client address and the request id.
 services::Actor actor_of(const core::Request& req, const std::string& name = "");
-// Writes {token, refreshToken, expiresAt} of a new login session (a new refresh
-// token family) into the open object `o`.
-void write_new_session(Context& ctx, core::JsonOut& o, const std::string& username, const std::string& role,
-                       int64_t token_version);
-// Runs `verify` (true: the password is right) under the failed-password limits
-// shared by logins and change-password: 429 with Retry-After while the username or
-// the client address is blocked, 401 with `wrong_message` when `verify` fails.
-void check_password_guess(Context& ctx, const core::Request& req, const std::string& username,
-                          const char* wrong_message, const std::function<bool()>& verify);
+// Writes {token, refreshToken, expiresAt} into the open object `o`.
+void write_session(core::JsonOut& o, const services::Session& s);
+// 401 with `wrong_message` for a wrong password, 429 with Retry-After while the
+// failed-password budget of the username or the client address is spent.
+void throw_unless_ok(const services::GuessOutcome& out, const char* wrong_message);
 // The authenticate hook of the server: verifies the JWT and that the user still
-// exists with the token's version (cached per worker for revocation_cache_seconds).
+// exists with the token's version (services::AuthService::check_access_token).
 core::Principal authenticate(Context& ctx, const core::Request& req);
-// Forgets cached token versions of `username` in this worker (after it changed them).
-void forget_auth_cache(Context& ctx, const std::string& username);
 
 }  // namespace handlers

@@ -4,22 +4,21 @@
 
 #include <new>
 
-#include "core/crypto.h"
+#include "domain/list_cursor.h"
 #include "services/settings.h"
 
 namespace handlers {
 
 Context::Context(core::Config c) : cfg(std::move(c)) {
-    jwt_secret = cfg.str("jwt_secret");
-    password_params = services::password_params_from(cfg);
-    db_settings = services::db_settings_from(cfg);
     void* shared = mmap(nullptr, sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared != MAP_FAILED) bundle_generation = new (shared) std::atomic<uint64_t>(0);
 }
 
+Context::~Context() = default;
+
 db::Database& Context::database() {
-    if (!db) db = std::make_unique<db::Database>(db_settings);
-    return *db;
+    if (!db_) db_ = std::make_unique<db::Database>(services::db_settings_from(cfg));
+    return *db_;
 }
 
 services::BundleStore& Context::bundle_store() {
@@ -36,20 +35,73 @@ services::AttachmentStore& Context::attachment_store() {
     return *attachment_store_;
 }
 
-services::PresenceTracker& Context::presence() {
-    if (!presence_) presence_ = std::make_unique<services::PresenceTracker>(cfg.integer("presence_interval"));
-    return *presence_;
+services::UserService& Context::users() {
+    if (!users_) users_ = std::make_unique<services::UserService>(database(), services::password_params_from(cfg));
+    return *users_;
+}
+
+services::AuthService& Context::auth() {
+    if (!auth_) {
+        auth_ = std::make_unique<services::AuthService>(database(), services::auth_settings_from(cfg));
+        // The dummy hash is made once, before fork, so no worker's first unknown-user
+        // login is slower; every worker's service gets the same one.
+        if (dummy_hash_.empty()) dummy_hash_ = auth_->dummy_hash();
+        else auth_->set_dummy_hash(dummy_hash_);
+    }
+    return *auth_;
+}
+
+services::SyncService& Context::sync() {
+    if (!sync_)
+        sync_ = std::make_unique<services::SyncService>(database(), cfg.integer("idempotency_ttl"), cfg.str("jwt_secret"),
+                                                        cfg.integer("record_history_days"),
+                                                        cfg.integer("presence_interval"));
+    return *sync_;
+}
+
+services::ExportService& Context::exports() {
+    if (!exports_) exports_ = std::make_unique<services::ExportService>(database());
+    return *exports_;
+}
+
+services::StatusService& Context::status() {
+    if (!status_) status_ = std::make_unique<services::StatusService>(database(), bundle_store());
+    return *status_;
+}
+
+services::AdminService& Context::admin() {
+    if (!admin_) admin_ = std::make_unique<services::AdminService>(database(), services::password_params_from(cfg));
+    return *admin_;
+}
+
+services::RecordAdmin& Context::record_admin() {
+    if (!record_admin_) record_admin_ = std::make_unique<services::RecordAdmin>(database());
+    return *record_admin_;
+}
+
+services::AuditService& Context::audit_log() {
+    if (!audit_log_)
+        audit_log_ = std::make_unique<services::AuditService>(database(), cfg.integer("audit_retention_days"));
+    return *audit_log_;
+}
+
+const std::string& Context::list_cursor_key() {
+    if (list_cursor_key_.empty()) list_cursor_key_ = domain::derive_list_cursor_key(cfg.str("jwt_secret"));
+    return list_cursor_key_;
 }
 
 void Context::drop_connections() {
+    audit_log_.reset();
+    record_admin_.reset();
+    admin_.reset();
+    status_.reset();
+    exports_.reset();
+    sync_.reset();
+    auth_.reset();
+    users_.reset();
     bundle_store_.reset();
     attachment_store_.reset();
-    db.reset();
-}
-
-const std::string& Context::dummy_hash() {
-    if (dummy_hash_.empty()) dummy_hash_ = core::password_hash(core::hex_encode(core::random_bytes(16)), password_params);
-    return dummy_hash_;
+    db_.reset();
 }
 
 }  // namespace handlers

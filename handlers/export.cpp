@@ -4,6 +4,7 @@
 
 #include "core/api_error.h"
 #include "core/json.h"
+#include "core/json_request.h"
 #include "core/time_util.h"
 #include "handlers/attachments.h"
 #include "handlers/auth.h"
@@ -35,8 +36,7 @@ core::Response export_as(Context& ctx, core::Request& req, domain::ExportFormat 
     domain::ExportFilterInput in{req.query_params("form_type"), req.query_param("changed_after"),
                                  req.query_param("changed_before"), req.query_param("deleted")};
     auto filter = domain::parse_export_filter(in);
-    services::audit_export(ctx.database(), actor_of(req), format, filter);
-    return stream(services::ExportService(ctx.database()).begin(format, std::move(filter)));
+    return stream(ctx.exports().begin(format, std::move(filter), actor_of(req)));
 }
 
 }  // namespace
@@ -52,11 +52,9 @@ core::Response dataexport_parquet(Context& ctx, core::Request& req) {
 core::Response dataexport_links(Context& ctx, core::Request& req) {
     auto body = core::parse_json_object(req.body);
     auto link_req = domain::parse_link_request(body);
-    // Audited when the admin asks for the link (the download itself carries no user).
-    services::audit_export(ctx.database(), actor_of(req), link_req.format, link_req.filter);
     auto base = download_base(ctx.cfg.str("public_base_url"), req.host.empty() ? req.header("host") : &req.host);
     if (!base) throw core::ApiError::bad_request("The request's Host header cannot make a link; set public_base_url");
-    auto link = services::ExportService(ctx.database()).create_link(link_req, req.principal->username);
+    auto link = ctx.exports().create_link(link_req, actor_of(req));
     core::JsonOut o;
     o.begin_object()
         .key("url").str(*base + "/dataexport/download?key=" + link.token)
@@ -73,7 +71,7 @@ core::Response dataexport_links(Context& ctx, core::Request& req) {
 core::Response dataexport_download(Context& ctx, core::Request& req) {
     auto key = req.query_param("key");
     const char* gone = "This download link is unknown, already used or expired; make a new one";
-    services::ExportService service(ctx.database());
+    auto& service = ctx.exports();
     if (req.method == "HEAD") {  // answered without using the link
         auto format = key ? service.peek_link(*key) : std::nullopt;
         if (!format) throw core::ApiError::not_found(gone);

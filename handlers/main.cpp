@@ -6,7 +6,6 @@
 #include <iostream>
 
 #include "core/fcgi_server.h"
-#include "core/files.h"
 #include "core/log.h"
 #include "handlers/context.h"
 #include "handlers/routes.h"
@@ -64,7 +63,7 @@ int main(int argc, char** argv) {
         if (core::log::parse_level(cfg.str("log_level"), level)) core::log::set_level(level);
         handlers::Context ctx(std::move(cfg));
         bootstrap_admin(ctx);
-        ctx.dummy_hash();  // made once before fork, so no worker's first unknown-user login is slower
+        ctx.auth().dummy_hash();  // made once before fork, so no worker's first unknown-user login is slower
         ctx.drop_connections();  // never share a connection across fork
         core::Router router = handlers::build_router(ctx);
         core::ServerHooks hooks = handlers::build_hooks(ctx);
@@ -72,8 +71,8 @@ int main(int argc, char** argv) {
             ctx.drop_connections();
             // A worker that starts may be replacing one killed mid-upload: what it was
             // receiving or extracting must not stay in the stores.
-            for (const char* store : {"bundle_dir", "attachment_dir"})
-                core::sweep_dead_owners(ctx.cfg.str(store) + "/tmp");
+            ctx.bundle_store().sweep_dead_uploads();
+            ctx.attachment_store().sweep_dead_uploads();
         };
         core::PoolOptions opts;
         opts.listen = ctx.cfg.str("listen");

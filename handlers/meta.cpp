@@ -5,11 +5,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <cppconn/resultset.h>
-
 #include "core/fcgi_server.h"
 #include "core/json.h"
-#include "core/log.h"
 #include "core/time_util.h"
 
 #ifndef SYNKRONUS_VERSION
@@ -43,16 +40,6 @@ std::string_view openapi_document() {
 
 namespace {
 
-// Why the service cannot serve what the database says it has, or "" when it can.
-std::string store_problem(Context& ctx) {
-    services::BundleStore& s = ctx.bundle_store();
-    db::BundleHeads h = s.heads();
-    if (!h.active) return "";
-    auto info = s.version_info(*h.active, h.active_manifest_hash);
-    if (!info || s.on_disk(*info)) return "";
-    return "app bundle store: the files of the active version " + info->name + " are missing";
-}
-
 core::Response unhealthy(const std::string& now, const std::string& error) {
     core::JsonOut o;
     o.begin_object().key("status").str("error").key("error").str(error).key("timestamp").str(now).end_object();
@@ -66,23 +53,8 @@ core::Response unhealthy(const std::string& now, const std::string& error) {
 
 core::Response health(Context& ctx, core::Request&) {
     std::string now = core::rfc3339(core::unix_now());
-    std::string problem;
-    try {
-        ctx.database().ping();  // a usable node (Synced, primary component) or 503
-    } catch (const std::exception& e) {
-        core::log::warn(std::string("health check: database unavailable: ") + e.what());
-        return unhealthy(now, "database unavailable");
-    }
-    try {
-        problem = store_problem(ctx);
-    } catch (const std::exception& e) {
-        core::log::warn(std::string("health check: app bundle store: ") + e.what());
-        return unhealthy(now, "database unavailable");
-    }
-    if (!problem.empty()) {
-        core::log::warn("health check: " + problem);
-        return unhealthy(now, problem);
-    }
+    const std::string problem = ctx.status().health_problem();
+    if (!problem.empty()) return unhealthy(now, problem);
     core::JsonOut o;
     o.begin_object().key("status").str("ok").key("timestamp").str(now).key("version").str(SYNKRONUS_VERSION).end_object();
     auto r = core::Response::json(o.take());
@@ -98,24 +70,14 @@ void write_server_facts(core::JsonOut& o) {
 }
 
 core::Response version(Context& ctx, core::Request&) {
-    std::string db_version, db_name;
-    ctx.database().run([&] {
-        std::unique_ptr<sql::ResultSet> rs(ctx.database().stmt(db::Stmt::SERVER_VERSION).executeQuery());
-        if (rs->next()) {
-            db_version = rs->getString(1);
-            db_name = rs->getString(2);
-        }
-    });
-    // "10.11.6-MariaDB-0+deb12u1-log" -> type mariadb, version 10.11.6
-    std::string type = db_version.find("MariaDB") != std::string::npos ? "mariadb" : "mysql";
-    std::string short_version = db_version.substr(0, db_version.find('-'));
+    const auto db = ctx.status().database_info();
     struct utsname u {};
     uname(&u);
     core::JsonOut o;
     o.begin_object();
     o.key("server").begin_object().key("version").str(SYNKRONUS_VERSION).end_object();
-    o.key("database").begin_object().key("type").str(type).key("version").str(short_version)
-        .key("database_name").str(db_name).end_object();
+    o.key("database").begin_object().key("type").str(db.type).key("version").str(db.version)
+        .key("database_name").str(db.name).end_object();
     o.key("system").begin_object().key("os").str("linux").key("architecture").str(u.machine)
         .key("cpus").num(sysconf(_SC_NPROCESSORS_ONLN)).end_object();
     o.key("build").begin_object().key("commit").str(SYNKRONUS_COMMIT).key("build_time").str(SYNKRONUS_BUILD_TIME)

@@ -2,7 +2,6 @@
 
 #include "core/files.h"
 #include "core/log.h"
-#include "db/error.h"
 #include "domain/invalid_input.h"
 #include "handlers/admin_records.h"
 #include "handlers/admin.h"
@@ -14,6 +13,7 @@
 #include "handlers/meta.h"
 #include "handlers/sync.h"
 #include "handlers/users.h"
+#include "services/storage_error.h"
 
 namespace handlers {
 
@@ -86,18 +86,18 @@ core::ServerHooks build_hooks(Context& ctx) {
             std::vector<core::FieldError> fields;
             for (const auto& p : e.problems()) fields.push_back({p.field, p.message});
             return core::ApiError::validation(std::move(fields));
-        } catch (const db::Error& e) {
+        } catch (const services::StorageError& e) {
             core::log::error(std::string("database error: ") + e.what());
             switch (e.kind()) {
-                case db::ErrorKind::duplicate: return core::ApiError::conflict("The resource already exists");
-                case db::ErrorKind::lost_connection:
-                case db::ErrorKind::node_unavailable:
-                case db::ErrorKind::deadlock:  // conflicts still colliding after the retries
-                case db::ErrorKind::missing_table:
+                case services::StorageErrorKind::duplicate: return core::ApiError::conflict("The resource already exists");
+                case services::StorageErrorKind::lost_connection:
+                case services::StorageErrorKind::node_unavailable:
+                case services::StorageErrorKind::deadlock:  // conflicts still colliding after the retries
+                case services::StorageErrorKind::missing_table:
                     return core::ApiError::unavailable("The database is unavailable; try again shortly");
-                case db::ErrorKind::lock_timeout:
+                case services::StorageErrorKind::lock_timeout:
                     return core::ApiError::unavailable("The database is busy; try again shortly");
-                case db::ErrorKind::too_large: return core::ApiError::too_large("A value is too large to store");
+                case services::StorageErrorKind::too_large: return core::ApiError::too_large("A value is too large to store");
                 default: return core::ApiError::internal();
             }
         } catch (const core::StorageFull& e) {

@@ -1,14 +1,11 @@
 #include "handlers/sync.h"
 
-#include <algorithm>
-
 #include "core/api_error.h"
 #include "core/crypto.h"
 #include "core/json.h"
+#include "core/json_request.h"
 #include "core/log.h"
 #include "core/time_util.h"
-#include "core/utf8.h"
-#include "db/sync_repository.h"
 #include "domain/page_token.h"
 #include "domain/sync_request.h"
 #include "services/sync_service.h"
@@ -16,24 +13,6 @@
 namespace handlers {
 
 using core::ApiError;
-
-namespace {
-
-// Page tokens are signed with a key derived from the JWT secret, so a token from
-// one purpose can never be replayed as the other.
-std::string page_token_key(const Context& ctx) { return core::hmac_sha256(ctx.jwt_secret, "synkronus page tokens"); }
-
-int parse_limit(const core::Request& req) {
-    auto v = req.query_param("limit");
-    if (!v) return 50;
-    bool digits = !v->empty() && v->size() <= 4 && std::all_of(v->begin(), v->end(), ::isdigit);
-    int n = digits ? std::stoi(*v) : 0;
-    if (n < domain::kMinPullLimit || n > domain::kMaxPullLimit)
-        throw ApiError::validation({{"limit", "limit must be an integer from 1 to 500"}});
-    return n;
-}
-
-}  // namespace
 
 // One pulled record in the shape the pull asked for (CONTRACT §7). Records stored
 // without created_at/updated_at (pushed before observations existed, or by a
@@ -73,20 +52,10 @@ core::Response sync_push(Context& ctx, core::Request& req) {
     // The same transmission_id with the same body (from the same user) is a retry.
     std::string fingerprint = core::sha256_hex(user + "\n" + req.body);
 
-    services::SyncService sync(ctx.database(), ctx.cfg.integer("idempotency_ttl"), ctx.cfg.integer("record_history_days"));
-    auto out = sync.push(push, fingerprint, user, core::unix_now_ms());
+    auto out = ctx.sync().push(push, fingerprint, user, core::unix_now_ms());
     if (out.kind == services::PushReply::Kind::transmission_reused)
         throw ApiError::conflict("transmission_id " + push.transmission_id +
                                  " was already used for a push with a different body");
-    // Expired responses are cleared as pushes come in; no cron job is needed.
-    if (core::random_bytes(1)[0] % 64 == 0) {
-        sync.delete_expired_transmissions();
-        sync.expire_history();
-    }
-    // After the push's transaction, never in it (services/presence.h).
-    bool observations = std::any_of(push.records.begin(), push.records.end(), [](const auto& r) { return r.observation; });
-    ctx.presence().saw_push(ctx.database(), push.client_id, user, observations ? "observations" : "records",
-                            static_cast<int64_t>(push.records.size() + push.failed.size()), core::unix_now_ms());
     auto resp = core::Response::json(std::move(out.body));
     if (out.kind == services::PushReply::Kind::replayed) resp.add_header("x-idempotent-replay", "true");
     resp.add_header("Cache-Control", "no-store");
@@ -96,35 +65,8 @@ core::Response sync_push(Context& ctx, core::Request& req) {
 core::Response sync_pull(Context& ctx, core::Request& req) {
     auto doc = core::parse_json_object(req.body);
     auto pull = domain::parse_pull_request(doc);
-    domain::PageCursor cursor;
-    cursor.limit = parse_limit(req);
-    cursor.after_change_id = pull.after_change_id;
-    cursor.schema_types = pull.schema_types;
-    cursor.shape = pull.shape;
-    if (auto t = req.query_param("schemaType")) {
-        // Counted in characters, as the body's schema_types are; invalid UTF-8 is refused
-        // here, since it could neither match a stored type nor go into a page token.
-        const auto chars = core::utf8_length(*t);
-        if (!chars || *chars < 1 || *chars > domain::kMaxSchemaTypeChars)
-            throw ApiError::validation({{"schemaType", "schemaType must be 1 to 255 characters of valid UTF-8"}});
-        cursor.schema_types.push_back(*t);
-    }
-    domain::normalize_schema_types(cursor.schema_types);
-    if (auto token = req.query_param("page_token"); token && !token->empty()) {
-        // The token carries cursor, filter, limit and snapshot: it continues exactly
-        // where its page ended.
-        auto decoded = domain::decode_page_token(*token, page_token_key(ctx));
-        if (!decoded) throw ApiError::validation({{"page_token", "page_token is invalid or was altered"}});
-        cursor = *decoded;
-    }
-
-    services::SyncService sync(ctx.database(), ctx.cfg.integer("idempotency_ttl"), ctx.cfg.integer("record_history_days"));
-    const auto page = sync.pull(cursor);
-    ctx.presence().saw_pull(ctx.database(), pull.client_id, req.principal->username,
-                            cursor.shape == domain::RecordShape::observations ? "observations"
-                            : cursor.shape == domain::RecordShape::records    ? "records"
-                                                                              : "",
-                            cursor.after_change_id, core::unix_now_ms());
+    const auto first = domain::first_page_cursor(pull, req.query_param("limit"), req.query_param("schemaType"));
+    const auto page = ctx.sync().pull(first, req.query_param("page_token"), pull.client_id, req.principal->username);
 
     core::JsonOut o;
     o.begin_object();
@@ -132,11 +74,11 @@ core::Response sync_pull(Context& ctx, core::Request& req) {
     // The snapshot's counter: the cursor to store after the last page (CONTRACT §7).
     o.key("current_version").num(page.snapshot_cutoff);
     o.key("records").begin_array();
-    for (const auto& r : page.records) render_record(o, r, cursor.shape);
+    for (const auto& r : page.records) render_record(o, r, page.shape);
     o.end_array();
     o.key("change_cutoff").num(page.change_cutoff);
     o.key("has_more").boolean(page.has_more);
-    if (page.next) o.key("next_page_token").str(domain::encode_page_token(*page.next, page_token_key(ctx)));
+    if (page.has_more) o.key("next_page_token").str(page.next_page_token);
     o.key("sync_format_version").str("1.0");
     o.end_object();
     auto resp = core::Response::json(o.take());

@@ -4,7 +4,7 @@
 #include "handlers/context.h"
 
 #include "core/json.h"
-#include "db/sync_repository.h"
+#include "services/sync_service.h"
 #include "domain/sync_request.h"
 
 namespace handlers {

@@ -2,8 +2,8 @@
 
 #include "core/api_error.h"
 #include "core/json.h"
+#include "core/json_request.h"
 #include "core/log.h"
-#include "db/user_repository.h"
 #include "handlers/auth.h"
 #include "services/user_service.h"
 
@@ -55,12 +55,12 @@ core::Response users_delete(Context& ctx, core::Request& req) {
     const std::string& username = req.params.at("username");
     if (!services::valid_username(username)) throw ApiError::not_found("No user named '" + username.substr(0, 64) + "'");
     switch (ctx.users().remove(username, req.principal->username, actor_of(req))) {
-        case db::DeleteResult::not_found: throw ApiError::not_found("No user named '" + username + "'");
-        case db::DeleteResult::is_caller: throw ApiError::conflict("You cannot delete your own account");
-        case db::DeleteResult::last_admin: throw ApiError::conflict("The last admin cannot be deleted");
-        case db::DeleteResult::deleted: break;
+        case services::DeleteResult::not_found: throw ApiError::not_found("No user named '" + username + "'");
+        case services::DeleteResult::is_caller: throw ApiError::conflict("You cannot delete your own account");
+        case services::DeleteResult::last_admin: throw ApiError::conflict("The last admin cannot be deleted");
+        case services::DeleteResult::deleted: break;
     }
-    forget_auth_cache(ctx, username);
+    ctx.auth().forget(username);
     core::log::info("user '" + username + "' deleted by '" + req.principal->username + "'");
     return core::Response::json(core::message_json("User deleted successfully"));
 }
@@ -74,7 +74,7 @@ core::Response users_reset_password(Context& ctx, core::Request& req) {
     f.finish();
     if (!ctx.users().reset_password(*username, *password, actor_of(req)))
         throw ApiError::not_found("No user named '" + username->substr(0, 64) + "'");
-    forget_auth_cache(ctx, *username);
+    ctx.auth().forget(*username);
     core::log::info("password of '" + *username + "' reset by '" + req.principal->username + "'");
     return core::Response::json(core::message_json("Password reset successfully"));
 }
@@ -88,17 +88,14 @@ core::Response users_change_password(Context& ctx, core::Request& req) {
     check_password(f, "newPassword", password);
     f.finish();
     const std::string& me = req.principal->username;
-    check_password_guess(ctx, req, me, "The current password is wrong",
-                         [&] { return ctx.users().change_password(me, *current, *password, actor_of(req)); });
-    forget_auth_cache(ctx, me);
-    // Every session of the user was revoked with the change; the caller gets a new
-    // one so it stays logged in. Role and token version as the database has them now.
-    auto info = db::UserRepository(ctx.database()).auth_info(me);
-    if (!info) throw ApiError::unauthorized("The account no longer exists");
+    bool gone = false;
+    auto out = ctx.auth().change_password(me, *current, *password, actor_of(req), gone);
+    throw_unless_ok(out, "The current password is wrong");
+    if (gone) throw ApiError::unauthorized("The account no longer exists");
     core::JsonOut o;
     o.begin_object();
     o.key("message").str("Password changed successfully");
-    write_new_session(ctx, o, me, info->role, info->token_version);
+    write_session(o, out.session);
     o.end_object();
     return core::Response::json(o.take());
 }

@@ -8,12 +8,15 @@
 #include "db/overview_repository.h"
 #include "db/change_counter.h"
 #include "domain/provisioning.h"
+#include "db/device_repository.h"
 #include "services/bundle_store.h"
+#include "services/unit_of_work.h"
 
 namespace services {
 
 std::string AdminService::compute_overview() {
-    const auto f = db::OverviewRepository(db_).compute();
+    db::OverviewFigures f;
+    db_.transaction([&](db::Tx& tx) { f = db::OverviewRepository(tx).compute(); });
     core::JsonOut o;
     o.begin_object();
     o.key("nodes").begin_array();
@@ -52,16 +55,16 @@ std::string AdminService::compute_overview() {
 }
 
 std::string AdminService::overview_members() {
-    db::OverviewRepository repo(db_);
+    using Repo = db::OverviewRepository;
     const int64_t now = core::unix_now_ms();
-    auto cached = repo.cached();
+    auto cached = run_with<Repo>(db_, [](Repo& r) { return r.cached(); });
     if (cached && now - cached->computed_at_ms < kOverviewMaxAgeMs) return cached->body;
     std::string fresh;
     // One computation at a time across hosts; the others answer the row they read.
-    db::run_job_exclusively(db_, "overview", static_cast<int>(kOverviewMaxAgeMs / 1000) - 1, [&] {
+    if (db::take_job_turn(db_, "overview", static_cast<int>(kOverviewMaxAgeMs / 1000) - 1)) {
         fresh = compute_overview();
-        repo.store(fresh, core::unix_now_ms());
-    });
+        db_.run([&](db::Tx& tx) { Repo(tx).store(fresh, core::unix_now_ms()); });
+    }
     if (!fresh.empty()) return fresh;
     if (cached) return cached->body;
     return compute_overview();  // nothing stored yet and someone else is computing it
@@ -69,8 +72,10 @@ std::string AdminService::overview_members() {
 
 DevicePage AdminService::devices(const std::optional<std::pair<std::string, std::string>>& after, int limit) {
     DevicePage p;
-    p.devices = db::DeviceRepository(db_).page(after, limit);
-    db_.run([&] { p.current_version = db::read_change_counter(db_); });
+    db_.run([&](db::Tx& tx) {
+        p.devices = db::DeviceRepository(tx).page(after, limit);
+        p.current_version = db::read_change_counter(tx);
+    });
     return p;
 }
 

@@ -10,7 +10,7 @@
 
 #include "core/password.h"
 #include "db/database.h"
-#include "db/device_repository.h"
+#include "db/rows.h"
 #include "services/audit.h"
 #include "services/user_service.h"
 

@@ -21,12 +21,21 @@
 #include <vector>
 
 #include "core/files.h"
-#include "db/attachment_repository.h"
+#include "services/file_store.h"
+#include "db/database.h"
+#include "db/rows.h"
 #include "services/audit.h"
 
 namespace services {
 
 using AttachmentUpload = core::TempFile;
+
+// Every attachment whose latest change is after a client's since_version, and the
+// counter they are bounded by, read in one snapshot.
+struct AttachmentChanges {
+    int64_t current_version = 0;
+    std::vector<db::AttachmentRow> rows;  // ascending version
+};
 
 class AttachmentStore {
 public:
@@ -34,9 +43,10 @@ public:
 
     std::unique_ptr<AttachmentUpload> begin_upload();
 
-    using PutResult = db::AttachmentRepository::PutResult;
-    // Stores the upload under `id` (see db::AttachmentRepository::put), then runs
-    // retention. Whatever is not stored leaves nothing behind.
+    enum class PutResult { stored, unchanged, conflict };
+    // Stores the upload under `id` as the id's next change, unless the id already
+    // names a live file: the same bytes are `unchanged`, others a `conflict`. Then
+    // runs retention. Whatever is not stored leaves nothing behind.
     PutResult put(const std::string& id, std::unique_ptr<AttachmentUpload> upload, const std::string& content_type,
                   const std::string& by);
     // The live attachment `id`, or nullopt (never uploaded, or deleted).
@@ -44,15 +54,15 @@ public:
     // False when there is no live attachment `id`.
     // With an attachment.delete audit event in the same transaction.
     bool remove(const std::string& id, const Actor& by);
-    db::AttachmentRepository::Changes changes_since(int64_t since) { return repo_.changes_since(since); }
+    AttachmentChanges changes_since(int64_t since);
 
     // Where a file lives, relative to attachment_dir/files: "ab/abcd…".
     static std::string relative_path(const std::string& sha256);
     std::string file_path(const std::string& sha256) const;
 
     // synkronus-admin.
-    std::vector<db::AttachmentRow> live() { return repo_.live(); }
-    bool referenced(const std::string& id) { return repo_.referenced(id); }
+    std::vector<db::AttachmentRow> live();
+    bool referenced(const std::string& id);
     struct Problem {
         std::string attachment_id;
         std::string what;
@@ -62,13 +72,12 @@ public:
 
     // Removes retired files whose grace period has passed, and stale uploads.
     void apply_retention();
+    // At worker start: what dead workers of this host left in tmp/.
+    void sweep_dead_uploads() const { files_.sweep_dead_owners(); }
 
 private:
     db::Database& db_;
-    db::AttachmentRepository repo_;
-    std::string dir_;
-    std::string tmp_dir_;
-    std::string files_dir_;
+    FileStore files_;
 };
 
 }  // namespace services

@@ -3,6 +3,9 @@
 #include <stdexcept>
 
 #include "core/time_util.h"
+#include "db/audit_repository.h"
+#include "services/housekeeping.h"
+#include "services/unit_of_work.h"
 
 namespace services {
 
@@ -16,15 +19,20 @@ std::optional<std::string> audit_filter_time(const std::string& rfc3339) {
     return s;
 }
 
-void audit(db::Database& db, const Actor& who, std::string_view action, std::string_view target,
+void audit(db::Tx& tx, const Actor& who, std::string_view action, std::string_view target,
            const domain::AuditDetail& detail) {
     if (!domain::valid_audit_action(action)) throw std::invalid_argument("invalid audit action");
-    db::AuditRepository(db).append(db::AuditRow{0, "", who.name, std::string(action), std::string(target),
+    db::AuditRepository(tx).append(db::AuditRow{0, "", who.name, std::string(action), std::string(target),
                                                 detail.json(), who.address, who.request_id});
 }
 
 std::vector<db::AuditRow> AuditService::page(const db::AuditFilter& filter, int limit) {
-    return repo_.page(filter, limit);
+    return run_with<db::AuditRepository>(db_, [&](auto& repo) { return repo.page(filter, limit); });
+}
+
+void AuditService::delete_expired() {
+    run_housekeeping(db_, "audit_retention",
+                     [&](db::Tx& tx) { db::AuditRepository(tx).delete_older_than(retention_days_); });
 }
 
 }  // namespace services

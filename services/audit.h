@@ -1,7 +1,7 @@
 // The audit log (CONTRACT §8): every change an admin makes and every security event.
 // A service appends with one line, inside the transaction of the change it records:
 //
-//     db_.transaction([&] { ...the change...; services::audit(db_, who, "user.role", name, detail); });
+//     db_.transaction([&](db::Tx& tx) { ...the change...; services::audit(tx, who, "user.role", name, detail); });
 //
 // so that a change and its event commit together or not at all. The detail is a
 // domain::AuditDetail, which refuses keys naming a password, token, hash or secret.
@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "db/audit_repository.h"
 #include "db/database.h"
+#include "db/rows.h"
 #include "domain/audit_event.h"
 
 namespace services {
@@ -29,8 +29,8 @@ struct Actor {
 // The actor of everything synkronus-admin changes.
 inline Actor admin_tool_actor() { return Actor{"synkronus-admin", "", ""}; }
 
-// Appends one event; in a Database::transaction() it is part of that transaction.
-void audit(db::Database& db, const Actor& who, std::string_view action, std::string_view target,
+// Appends one event to the unit of work `tx`: in a transaction, it commits with it.
+void audit(db::Tx& tx, const Actor& who, std::string_view action, std::string_view target,
            const domain::AuditDetail& detail = {});
 
 // An RFC 3339 time as db::AuditFilter's after/before take it ("YYYY-MM-DD
@@ -39,14 +39,15 @@ std::optional<std::string> audit_filter_time(const std::string& rfc3339);
 
 class AuditService {
 public:
-    AuditService(db::Database& db, int64_t retention_days) : repo_(db), retention_days_(retention_days) {}
+    AuditService(db::Database& db, int64_t retention_days) : db_(db), retention_days_(retention_days) {}
     // One page newest first; also runs retention now and then (at most once a minute
     // across hosts, under a lease).
     std::vector<db::AuditRow> page(const db::AuditFilter& filter, int limit);
-    void delete_expired() { repo_.delete_older_than(retention_days_); }
+    // Retention: at most once a minute cluster-wide; never throws.
+    void delete_expired();
 
 private:
-    db::AuditRepository repo_;
+    db::Database& db_;
     int64_t retention_days_;
 };
 

@@ -12,26 +12,21 @@
 #include "core/files.h"
 #include "core/log.h"
 #include "core/time_util.h"
+#include "db/bundle_repository.h"
 #include "domain/bundle_diff.h"
 #include "domain/manifest.h"
+#include "domain/path_rules.h"
+#include "services/unit_of_work.h"
 
 namespace services {
 
-using core::make_dir;
-using core::random_name;
-using core::remove_tree;
 
 namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
 
-struct CoreFieldConflict {
-    std::vector<std::string> fields;
-};
-
 constexpr size_t kInfoCacheSize = 16;
 constexpr size_t kFormsCacheSize = 8;
-constexpr int64_t kStaleTmpSeconds = 3600;
 
 template <class Map>
 void make_room(Map& m, size_t limit) {
@@ -68,21 +63,15 @@ bool parse_bundle_version(std::string_view text, int64_t& out) {
 
 BundleStore::BundleStore(db::Database& db, std::string bundle_dir, int64_t retention,
                          std::atomic<uint64_t>* generation, int64_t heads_cache_ms)
-    : db_(db), repo_(db), generation_(generation), heads_cache_ms_(generation ? heads_cache_ms : 0),
-      dir_(std::move(bundle_dir)), retention_(retention < 1 ? 1 : retention) {
-    while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
-    tmp_dir_ = dir_ + "/tmp";
-    versions_dir_ = dir_ + "/versions";
-}
+    : db_(db), generation_(generation), heads_cache_ms_(generation ? heads_cache_ms : 0),
+      files_(std::move(bundle_dir)), versions_dir_(files_.path("versions")), retention_(retention < 1 ? 1 : retention) {}
 
 std::string BundleStore::version_dir(int64_t v) const { return versions_dir_ + "/" + bundle_version_name(v); }
 std::string BundleStore::version_zip(int64_t v) const { return versions_dir_ + "/" + bundle_version_name(v) + ".zip"; }
 
 std::unique_ptr<BundleUpload> BundleStore::begin_upload() {
-    make_dir(dir_);
-    make_dir(tmp_dir_);
-    make_dir(versions_dir_);
-    return std::make_unique<BundleUpload>(tmp_dir_, "push-", ".zip");
+    files_.make_dirs("versions");
+    return files_.begin_upload("push-", ".zip");
 }
 
 BundlePushResult BundleStore::push(std::unique_ptr<BundleUpload> upload, const Actor& by) {
@@ -91,8 +80,7 @@ BundlePushResult BundleStore::push(std::unique_ptr<BundleUpload> upload, const A
     const std::string zip_tmp = upload->path();
     const int64_t zip_size = static_cast<int64_t>(upload->size());
 
-    const std::string stage = random_name(tmp_dir_, "push-", ".d");
-    make_dir(stage);
+    const std::string stage = files_.stage_dir("push-");
     core::TempGuard stage_guard(stage);
     domain::ExtractedBundle extracted = domain::extract_bundle(zip_tmp, stage);
     // The version's bytes are on disk before the database says it exists.
@@ -101,77 +89,100 @@ BundlePushResult BundleStore::push(std::unique_ptr<BundleUpload> upload, const A
     // Whole seconds: the manifest shows the push time to the second.
     const int64_t pushed_at_ms = core::unix_now_ms() / 1000 * 1000;
     bool placed_dir = false, placed_zip = false;
-    int64_t placed_version = 0;
+    std::optional<int64_t> placed;  // the version an attempt placed the files of
+    bool activated_by_placed = false;  // and whether that attempt activated it
     db::BundleVersionRow row;
+    BundlePushResult out;
 
-    auto publish = [&](int64_t version, std::optional<int64_t> active) -> db::BundleVersionRow {
-        if (active) {
-            auto changed = domain::changed_core_fields(*forms(*active), extracted.forms);
-            if (!changed.empty()) throw CoreFieldConflict{std::move(changed)};
-        }
-        domain::Manifest m;
-        m.version = bundle_version_name(version);
-        m.pushed_at_ms = pushed_at_ms;
-        m.files = extracted.files;
-        m.hash = domain::manifest_hash(m.files, m.version);
-        row = {};
-        row.version = version;
-        row.manifest = domain::manifest_json(m);
-        row.manifest_hash = m.hash;
-        row.zip_sha256 = zip_sha;
-        row.zip_size = zip_size;
-        row.pushed_at_ms = pushed_at_ms;
-        row.pushed_by = pushed_by;
-        // Leftovers of a push whose outcome was unknown (its connection was lost at
-        // commit) and which did not commit: no row names this number, and we hold
-        // the lock that hands it out.
-        remove_tree(version_dir(version), tmp_dir_);
-        remove_tree(version_zip(version), tmp_dir_);
-        placed_version = version;
-        if (::rename(stage.c_str(), version_dir(version).c_str()) != 0) fail("publishing " + version_dir(version));
-        placed_dir = true;
-        if (::rename(zip_tmp.c_str(), version_zip(version).c_str()) != 0) fail("publishing " + version_zip(version));
-        placed_zip = true;
-        core::fsync_dir(versions_dir_);
-        // publish runs inside the push's transaction: the event commits with the row.
-        audit(db_, by, "bundle.push", m.version,
-              domain::AuditDetail().add("files", static_cast<int64_t>(m.files.size())).add("zip_size", zip_size));
-        return row;
-    };
     auto unpublish = [&](int64_t version) {
         if (placed_zip && ::rename(version_zip(version).c_str(), zip_tmp.c_str()) == 0) placed_zip = false;
         if (placed_dir && ::rename(version_dir(version).c_str(), stage.c_str()) == 0) placed_dir = false;
         if (placed_zip || placed_dir) fail("withdrawing " + version_dir(version));
+        placed.reset();
     };
 
-    BundlePushResult out;
-    db::BundleRepository::PushResult result{};
+    // Why the files are placed inside the transaction, under the state row lock:
+    // the lock hands out the version number, so no other push (on any worker or host)
+    // can be placing files under that number, and retention (which takes the lock
+    // too) cannot remove them before the row naming them commits. The files are in
+    // place (renamed, directory fsynced) before COMMIT, so a version the database
+    // names always has its files. Placing them after COMMIT would open a window in
+    // which the row is visible and a download 503s on missing files; placing them
+    // before the lock would not know the number.
     try {
-        result = repo_.push(zip_sha, publish, unpublish);
-    } catch (const CoreFieldConflict& c) {
-        out.changed_core_fields = c.fields;
-        return out;
+        db_.transaction([&](db::Tx& tx) {
+            db::BundleRepository repo(tx);
+            out = {};
+            if (placed) {
+                // A rerun: after a deadlock the first attempt surely rolled back, but after
+                // a connection lost at commit it may have gone through.
+                if (repo.zip_sha256(*placed) == zip_sha) {
+                    out.version = *placed;
+                    out.activated = activated_by_placed;
+                    return;  // committed: the result stands
+                }
+                unpublish(*placed);
+            }
+            const db::BundleState state = repo.lock_state();
+            if (state.active) {
+                // Refused: nothing was written, so the commit only releases the lock.
+                out.changed_core_fields = domain::changed_core_fields(*forms(*state.active), extracted.forms);
+                if (!out.changed_core_fields.empty()) return;
+            }
+            const int64_t version = state.last_version + 1;
+            domain::Manifest m;
+            m.version = bundle_version_name(version);
+            m.pushed_at_ms = pushed_at_ms;
+            m.files = extracted.files;
+            m.hash = domain::manifest_hash(m.files, m.version);
+            row = {};
+            row.version = version;
+            row.manifest = domain::manifest_json(m);
+            row.manifest_hash = m.hash;
+            row.zip_sha256 = zip_sha;
+            row.zip_size = zip_size;
+            row.pushed_at_ms = pushed_at_ms;
+            row.pushed_by = pushed_by;
+            // Leftovers of a push whose outcome was unknown (its connection was lost at
+            // commit) and which did not commit: no row names this number, and we hold
+            // the lock that hands it out.
+            files_.remove(version_dir(version));
+            files_.remove(version_zip(version));
+            placed = version;
+            if (::rename(stage.c_str(), version_dir(version).c_str()) != 0) fail("publishing " + version_dir(version));
+            placed_dir = true;
+            if (::rename(zip_tmp.c_str(), version_zip(version).c_str()) != 0) fail("publishing " + version_zip(version));
+            placed_zip = true;
+            core::fsync_dir(versions_dir_);
+            repo.insert(row);
+            repo.set_last_version(version);
+            audit(tx, by, "bundle.push", m.version,
+                  domain::AuditDetail().add("files", static_cast<int64_t>(m.files.size())).add("zip_size", zip_size));
+            // The contract: a push becomes active only when no version is active yet.
+            out.version = version;
+            out.activated = activated_by_placed = !state.active;
+            if (out.activated) repo.set_active(version);
+        });
     } catch (const db::Error& e) {
-        if ((placed_dir || placed_zip) && e.kind() == db::ErrorKind::lost_connection) {
+        if (placed && e.kind() == db::ErrorKind::lost_connection) {
             // The commit may have gone through: keep the files. If it did not, the
             // next push that is handed this number removes them.
-            core::log::warn("push of version " + bundle_version_name(placed_version) +
+            core::log::warn("push of version " + bundle_version_name(*placed) +
                             ": database connection lost at commit; outcome unknown");
             throw;
         }
-        if (placed_dir || placed_zip) unpublish(placed_version);
+        if (placed) unpublish(*placed);
         throw;
     } catch (...) {
-        if (placed_dir || placed_zip) unpublish(placed_version);
+        if (placed) unpublish(*placed);
         throw;
     }
+    if (!out.changed_core_fields.empty()) return out;
     changed();
-    out.version = result.version;
-    out.activated = result.activated;
     out.manifest_json = row.manifest;
-    core::log::info("app bundle version " + bundle_version_name(result.version) + " pushed by '" + pushed_by +
+    core::log::info("app bundle version " + bundle_version_name(out.version) + " pushed by '" + pushed_by +
                     "' (" + std::to_string(extracted.files.size()) + " files" +
-                    (result.activated ? ", activated)" : ")"));
+                    (out.activated ? ", activated)" : ")"));
     remember(row);
 
     // The push has committed; housekeeping failures are only logged.
@@ -192,20 +203,49 @@ db::BundleHeads BundleStore::heads() {
             return cached_heads_.heads;
         // Read the generation before the heads: a change racing this read raises it
         // again, so the entry is never kept past that change.
-        cached_heads_ = {repo_.heads(), gen, now, true};
+        cached_heads_ = {read_heads(), gen, now, true};
         return cached_heads_.heads;
     }
-    return repo_.heads();
+    return read_heads();
 }
 
-db::SwitchResult BundleStore::activate(int64_t version, const Actor& by) {
-    auto r = db::SwitchResult::not_found;
-    db_.transaction([&] {
-        r = repo_.activate(version);
-        if (r == db::SwitchResult::switched) audit(db_, by, "bundle.switch", bundle_version_name(version));
+db::BundleHeads BundleStore::read_heads() {
+    return run_with<db::BundleRepository>(db_, [](db::BundleRepository& r) { return r.heads(); });
+}
+
+std::vector<db::BundleListEntry> BundleStore::list() {
+    return run_with<db::BundleRepository>(db_, [](db::BundleRepository& r) { return r.list(); });
+}
+
+std::optional<int64_t> BundleStore::previous(int64_t version) {
+    return run_with<db::BundleRepository>(db_, [&](db::BundleRepository& r) { return r.previous(version); });
+}
+
+SwitchResult BundleStore::activate(int64_t version, const Actor& by) {
+    SwitchResult result = SwitchResult::not_found;
+    db_.transaction([&](db::Tx& tx) {
+        db::BundleRepository repo(tx);
+        result = SwitchResult::not_found;
+        // The lock orders this against retention, which could otherwise delete the
+        // version between the check and the update.
+        repo.lock_state();
+        if (!repo.zip_sha256(version)) return;
+        repo.set_active(version);
+        audit(tx, by, "bundle.switch", bundle_version_name(version));
+        result = SwitchResult::switched;
     });
     changed();
-    return r;
+    return result;
+}
+
+bool BundleStore::deactivate(int64_t version) {
+    bool done = false;
+    db_.transaction([&](db::Tx& tx) {
+        db::BundleRepository repo(tx);
+        done = repo.lock_state().active == version;
+        if (done) repo.set_active(std::nullopt);
+    });
+    return done;
 }
 
 void BundleStore::changed() {
@@ -214,7 +254,20 @@ void BundleStore::changed() {
 }
 
 void BundleStore::apply_retention() {
-    for (int64_t v : repo_.retire_beyond(retention_)) {
+    // Under the state row lock: the newest `retention_` and the active version stay.
+    std::vector<int64_t> retired;
+    db_.transaction([&](db::Tx& tx) {
+        db::BundleRepository repo(tx);
+        retired.clear();
+        repo.lock_state();
+        const auto all = repo.list();  // newest first
+        for (size_t i = static_cast<size_t>(retention_); i < all.size(); ++i) {
+            if (all[i].active) continue;
+            repo.retire(all[i].version);
+            retired.push_back(all[i].version);
+        }
+    });
+    for (int64_t v : retired) {
         core::log::info("app bundle version " + bundle_version_name(v) + " retired (retention " +
                         std::to_string(retention_) + ")");
         info_cache_.erase(v);
@@ -222,22 +275,105 @@ void BundleStore::apply_retention() {
     }
     // Files go only after the grace period: a download the worker authorized just
     // before the row was deleted is then long served.
-    for (int64_t v : repo_.retired_due(core::kRetiredFileGraceSeconds)) {
-        remove_tree(version_dir(v), tmp_dir_);
-        remove_tree(version_zip(v), tmp_dir_);
-        repo_.forget_retired(v);
+    const auto due = run_with<db::BundleRepository>(
+        db_, [](db::BundleRepository& r) { return r.retired_due(core::kRetiredFileGraceSeconds); });
+    for (int64_t v : due) {
+        files_.remove(version_dir(v));
+        files_.remove(version_zip(v));
+        db_.run([&](db::Tx& tx) { db::BundleRepository(tx).forget_retired(v); });
     }
 }
 
 void BundleStore::sweep_tmp() {
     // Uploads of workers that died mid-push.
-    core::sweep_stale(tmp_dir_, kStaleTmpSeconds);
+    files_.sweep_stale();
 }
 
 bool BundleStore::on_disk(const BundleVersionInfo& info, const std::string& path) const {
     const std::string dir = version_dir(info.version);
     if (!core::is_directory(dir) || !core::path_exists(version_zip(info.version))) return false;
     return path.empty() || core::path_exists(dir + "/" + path);
+}
+
+void BundleStore::files_missing(const BundleVersionInfo& info) {
+    core::log::error("app bundle version " + info.name +
+                     " is in the database but not (completely) in bundle_dir; run 'synkronus-admin check'");
+    throw BundleUnavailable(BundleUnavailable::Kind::files_missing,
+                            "The files of app bundle version " + info.name +
+                                " are missing from the bundle store; an administrator must run "
+                                "'synkronus-admin check --repair'");
+}
+
+std::shared_ptr<const BundleVersionInfo> BundleStore::serving_version(bool preview) {
+    using K = BundleUnavailable::Kind;
+    const db::BundleHeads h = heads();
+    std::optional<int64_t> v = preview ? h.newest : h.active;
+    if (!v) throw BundleUnavailable(K::not_found, preview ? "No app bundle version is stored" : "No app bundle version is active");
+    auto info = version_info(*v, preview ? h.newest_manifest_hash : h.active_manifest_hash);
+    // Retired between the two reads: as if it had never been there.
+    if (!info) throw BundleUnavailable(K::not_found, "No app bundle version is active");
+    if (!on_disk(*info)) files_missing(*info);
+    return info;
+}
+
+BundleManifestReply BundleStore::active_manifest() {
+    const db::BundleHeads h = heads();
+    if (!h.active) {
+        // No active version: no files, and a hash by the same rule (over nothing and
+        // the empty version name). generatedAt is the epoch, a valid time that never
+        // changes, so the body matches its ETag.
+        static const std::string empty = [] {
+            domain::Manifest m;
+            m.hash = domain::manifest_hash(m.files, m.version);
+            m.pushed_at_ms = 0;
+            return domain::manifest_json(m);
+        }();
+        return {empty, domain::manifest_hash({}, "")};
+    }
+    auto info = version_info(*h.active, h.active_manifest_hash);
+    if (!info) throw BundleUnavailable(BundleUnavailable::Kind::changed, "The active app bundle version changed; try again");
+    if (!on_disk(*info)) files_missing(*info);
+    return {info->manifest_json, h.active_manifest_hash};
+}
+
+BundleServedFile BundleStore::served_file(const std::string& path, bool preview) {
+    auto info = serving_version(preview);
+    auto it = info->files.find(path);
+    if (it == info->files.end())
+        throw BundleUnavailable(BundleUnavailable::Kind::not_found, "No such file in app bundle version " + info->name);
+    if (!on_disk(*info, path)) files_missing(*info);
+    return {info->name + "/" + domain::accel_encode_path(path), it->second.mime_type, it->second.sha256};
+}
+
+BundleServedFile BundleStore::served_zip(bool preview) {
+    auto info = serving_version(preview);
+    return {info->name + ".zip", "application/zip", info->zip_sha256};
+}
+
+domain::BundleChanges BundleStore::changes(std::optional<int64_t> current, std::optional<int64_t> target) {
+    using K = BundleUnavailable::Kind;
+    if (!current) {
+        current = heads().active;
+        if (!current) throw BundleUnavailable(K::not_found, "No app bundle version is active, and no current version was given");
+    }
+    auto a = version_info(*current);
+    if (!a) throw BundleUnavailable(K::not_found, "No app bundle version " + bundle_version_name(*current));
+    if (!target) {
+        target = previous(*current);
+        if (!target)
+            throw BundleUnavailable(K::not_found, "App bundle version " + a->name + " has no earlier version to compare with");
+    }
+    auto b = version_info(*target);
+    if (!b) throw BundleUnavailable(K::not_found, "No app bundle version " + bundle_version_name(*target));
+    return domain::diff_bundles(a->name, *forms(a->version), b->name, *forms(b->version));
+}
+
+std::string BundleStore::active_version_problem() {
+    const db::BundleHeads h = heads();
+    if (!h.active) return "";
+    auto info = version_info(*h.active, h.active_manifest_hash);
+    if (!info || on_disk(*info)) return "";
+    return "app bundle store: the files of the active version " + info->name + " are missing";
 }
 
 std::vector<std::string> BundleStore::problems_of(const BundleVersionInfo& info) {
@@ -268,9 +404,7 @@ bool BundleStore::republish(const BundleVersionInfo& info) {
     std::string sha;
     uint64_t size = 0;
     if (!core::hash_file(version_zip(info.version), sha, size) || sha != info.zip_sha256) return false;
-    make_dir(tmp_dir_);
-    const std::string stage = random_name(tmp_dir_, "repair-", ".d");
-    make_dir(stage);
+    const std::string stage = files_.stage_dir("repair-");
     core::TempGuard guard(stage);
     domain::ExtractedBundle extracted;
     try {
@@ -287,7 +421,7 @@ bool BundleStore::republish(const BundleVersionInfo& info) {
         if (it == info.files.end() || it->second.sha256 != f.sha256 || it->second.size != f.size) return false;
     }
     core::sync_filesystem_of(stage);
-    remove_tree(version_dir(info.version), tmp_dir_);
+    files_.remove(version_dir(info.version));
     if (::rename(stage.c_str(), version_dir(info.version).c_str()) != 0) fail("republishing " + version_dir(info.version));
     guard.release();
     core::fsync_dir(versions_dir_);
@@ -296,7 +430,7 @@ bool BundleStore::republish(const BundleVersionInfo& info) {
 
 std::vector<BundleCheck> BundleStore::check(bool repair) {
     std::vector<BundleCheck> out;
-    for (const auto& entry : repo_.list()) {
+    for (const auto& entry : list()) {
         BundleCheck c;
         c.version = entry.version;
         c.active = entry.active;
@@ -307,7 +441,7 @@ std::vector<BundleCheck> BundleStore::check(bool repair) {
             if (republish(*info) && problems_of(*info).empty()) {
                 c.repair = BundleCheck::Repair::republished;
                 core::log::warn("app bundle version " + info->name + " re-published from its ZIP");
-            } else if (c.active && repo_.deactivate(entry.version)) {
+            } else if (c.active && deactivate(entry.version)) {
                 c.repair = BundleCheck::Repair::deactivated;
                 core::log::warn("app bundle version " + info->name + " deactivated: its files are missing");
             } else {
@@ -342,7 +476,7 @@ std::shared_ptr<const BundleVersionInfo> BundleStore::version_info(int64_t versi
     auto it = info_cache_.find(version);
     if (!manifest_hash.empty() && it != info_cache_.end() && it->second->manifest_hash == manifest_hash)
         return it->second;
-    auto row = repo_.find(version);
+    auto row = run_with<db::BundleRepository>(db_, [&](db::BundleRepository& r) { return r.find(version); });
     if (!row) {
         info_cache_.erase(version);
         return nullptr;

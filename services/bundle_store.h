@@ -35,6 +35,7 @@
 //   version number; the active version itself is never cached.
 #pragma once
 #include <atomic>
+#include <stdexcept>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -45,7 +46,10 @@
 #include <vector>
 
 #include "core/files.h"
-#include "db/bundle_repository.h"
+#include "services/file_store.h"
+#include "db/database.h"
+#include "db/rows.h"
+#include "domain/bundle_diff.h"
 #include "domain/bundle_zip.h"
 #include "services/audit.h"
 
@@ -88,6 +92,37 @@ struct BundlePushResult {
     std::string manifest_json;
 };
 
+enum class SwitchResult { switched, not_found };
+
+// Why a read of the store cannot be answered, in words for the client: nothing to
+// serve (`not_found`); the database names a version whose files are not in the
+// store (`files_missing`: not the client's doing, and not over until an
+// administrator acts; logged); the active version changed between two reads
+// (`changed`: try again).
+class BundleUnavailable : public std::runtime_error {
+public:
+    enum class Kind { not_found, files_missing, changed };
+    BundleUnavailable(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+    Kind kind() const { return kind_; }
+
+private:
+    Kind kind_;
+};
+
+// The active version's manifest (or the empty one when none is active) and its hash.
+struct BundleManifestReply {
+    std::string json;
+    std::string hash;
+};
+
+// A stored file to send: where it lies under the store's versions/ folder (the
+// nginx internal location's root), its type and the hash that is its ETag.
+struct BundleServedFile {
+    std::string relative_path;
+    std::string content_type;
+    std::string sha256;
+};
+
 // What check() found for one stored version.
 struct BundleCheck {
     int64_t version = 0;
@@ -116,10 +151,24 @@ public:
     // The active and newest versions: read from the database, or from a cache no
     // older than heads_cache_ms that no push or switch on this host has invalidated.
     db::BundleHeads heads();
-    std::vector<db::BundleListEntry> list() { return repo_.list(); }
-    // With a bundle.switch audit event in the same transaction.
-    db::SwitchResult activate(int64_t version, const Actor& by);
-    std::optional<int64_t> previous(int64_t version) { return repo_.previous(version); }
+    std::vector<db::BundleListEntry> list();
+    // Makes `version` the active one: one row update under the state row lock, with
+    // a bundle.switch audit event in the same transaction.
+    SwitchResult activate(int64_t version, const Actor& by);
+    std::optional<int64_t> previous(int64_t version);
+
+    // What the handlers ask, one call each; BundleUnavailable when it cannot be answered.
+    // The manifest is read before any 304, so a client told its manifest is current
+    // never fetches files that are not there.
+    BundleManifestReply active_manifest();
+    // A file (a manifest path, already checked by domain::valid_bundle_file_path) of the
+    // active version, or of the newest with `preview`.
+    BundleServedFile served_file(const std::string& path, bool preview);
+    // The version's archive as pushed.
+    BundleServedFile served_zip(bool preview);
+    // Compares two versions' forms: `current` defaults to the active version, `target`
+    // to the version before `current`.
+    domain::BundleChanges changes(std::optional<int64_t> current, std::optional<int64_t> target);
 
     // The version's serving data, or nullptr when the version is not stored. With
     // `manifest_hash` (from heads(), which proves the row exists) a cached entry
@@ -132,25 +181,37 @@ public:
     // and ZIP, and with `path` that file (a manifest path) too. One or two stat()s.
     bool on_disk(const BundleVersionInfo& info, const std::string& path = {}) const;
 
+    // Why the active version cannot be served ("" when it can, or when none is
+    // active): its files are missing from the store.
+    std::string active_version_problem();
+
     // Compares every stored version's files with the database (every file's size
     // and hash, the ZIP's hash). With `repair`, a damaged version whose kept ZIP is
     // intact is extracted again into place; an active version that cannot be
     // repaired is deactivated, so clients get no manifest naming missing files.
     std::vector<BundleCheck> check(bool repair);
+    // At worker start: what dead workers of this host left in tmp/.
+    void sweep_dead_uploads() const { files_.sweep_dead_owners(); }
 
 private:
     std::string version_dir(int64_t version) const;
     std::string version_zip(int64_t version) const;
     void apply_retention();
+    // Leaves no version active, if `version` still is (false when it was not).
+    bool deactivate(int64_t version);
     void sweep_tmp();
     std::vector<std::string> problems_of(const BundleVersionInfo& info);
     bool republish(const BundleVersionInfo& info);
     std::shared_ptr<const BundleVersionInfo> remember(const db::BundleVersionRow& row);
 
     void changed();
+    db::BundleHeads read_heads();
+    // The version a download reads: the active one, or the newest with `preview`; its
+    // files checked to be on disk.
+    std::shared_ptr<const BundleVersionInfo> serving_version(bool preview);
+    [[noreturn]] void files_missing(const BundleVersionInfo& info);
 
     db::Database& db_;
-    db::BundleRepository repo_;
     std::atomic<uint64_t>* generation_;
     int64_t heads_cache_ms_;
     struct CachedHeads {
@@ -159,8 +220,7 @@ private:
         int64_t read_at_ms = 0;
         bool valid = false;
     } cached_heads_;
-    std::string dir_;
-    std::string tmp_dir_;
+    FileStore files_;
     std::string versions_dir_;
     int64_t retention_;
     std::map<int64_t, std::shared_ptr<const BundleVersionInfo>> info_cache_;

@@ -7,10 +7,14 @@
 #include "core/log.h"
 #include "core/parquet.h"
 #include "core/time_util.h"
+#include "db/export_repository.h"
+#include "services/unit_of_work.h"
 #include "domain/csv_export.h"
 #include "domain/parquet_export.h"
 
 namespace services {
+
+using Repo = db::ExportRepository;
 
 namespace {
 
@@ -27,14 +31,7 @@ constexpr size_t kRowGroupBytes = 8u << 20;
 }  // namespace
 
 DataExport::DataExport(db::Database& db, domain::ExportFormat format, domain::ExportFilter filter, int64_t started_ms)
-    : repo_(db), format_(format), filter_(std::move(filter)), started_ms_(started_ms) {
-    repo_.begin_snapshot();
-    open_ = true;
-}
-
-DataExport::~DataExport() {
-    if (open_) repo_.abandon_snapshot();
-}
+    : snapshot_(db), format_(format), filter_(std::move(filter)), started_ms_(started_ms) {}
 
 std::string DataExport::export_file_name(domain::ExportFormat format, int64_t started_ms) {
     std::string t = core::rfc3339(started_ms / 1000);  // 2026-12-02T10:45:00Z
@@ -47,7 +44,8 @@ std::string DataExport::export_file_name(domain::ExportFormat format, int64_t st
 size_t DataExport::first_pass(const std::string& type, const std::function<void(std::string_view)>& fn) {
     size_t rows = 0;
     for (auto after = db::ExportCursor::start(filter_);;) {
-        auto page = repo_.data_page(type, filter_, after, kPageRows, fn);
+        db::ExportPage page;
+        snapshot_.read([&](db::Tx& tx) { page = Repo(tx).data_page(type, filter_, after, kPageRows, fn); });
         if (page.rows == 0) break;
         rows += page.rows;
         after = page.last;
@@ -65,12 +63,15 @@ void DataExport::write_csv(core::ZipStreamWriter& zip, const std::string& type, 
     std::string csv;
     domain::append_header_row(csv, columns);
     for (auto after = db::ExportCursor::start(filter_);;) {
-        auto page = repo_.record_page(type, filter_, after, kPageRows, [&](const domain::ExportRecord& r) {
-            domain::append_record_row(csv, r, columns);
-            if (csv.size() >= kFlushBytes) {
-                zip.write(csv);
-                csv.clear();
-            }
+        db::ExportPage page;
+        snapshot_.read([&](db::Tx& tx) {
+            page = Repo(tx).record_page(type, filter_, after, kPageRows, [&](const domain::ExportRecord& r) {
+                domain::append_record_row(csv, r, columns);
+                if (csv.size() >= kFlushBytes) {
+                    zip.write(csv);
+                    csv.clear();
+                }
+            });
         });
         if (page.rows == 0) break;
         after = page.last;
@@ -85,8 +86,11 @@ void DataExport::write_parquet(core::ZipStreamWriter& zip, const std::string& ty
     zip.begin_entry(name);
     core::parquet::Writer w([&](std::string_view bytes) { zip.write(bytes); }, layout.columns(), kRowGroupBytes);
     for (auto after = db::ExportCursor::start(filter_);;) {
-        auto page = repo_.record_page(type, filter_, after, kPageRows,
-                                      [&](const domain::ExportRecord& r) { layout.write_row(w, type, r); });
+        db::ExportPage page;
+        snapshot_.read([&](db::Tx& tx) {
+            page = Repo(tx).record_page(type, filter_, after, kPageRows,
+                                        [&](const domain::ExportRecord& r) { layout.write_row(w, type, r); });
+        });
         if (page.rows == 0) break;
         after = page.last;
     }
@@ -95,12 +99,12 @@ void DataExport::write_parquet(core::ZipStreamWriter& zip, const std::string& ty
 }
 
 // Why the file is consistent: every read below runs in the one read view that
-// begin_snapshot() opened, so the first pass sees exactly the rows the second pass
+// the db::Snapshot opened, so the first pass sees exactly the rows the second pass
 // writes (no column missing from the header, no row torn by a push that commits
 // meanwhile), and the keyset cursor cannot skip or repeat a record that a push moves
 // to a higher change_id, because in this view it has not moved. The price: InnoDB
 // keeps the undo history of that view until the export ends (the purge waits).
-void DataExport::write_zip(const core::BodySink& sink) {
+void DataExport::write_zip(const core::ZipStreamWriter::Sink& sink) {
     core::ZipStreamWriter zip(sink, started_ms_ / 1000);
     const bool parquet = format_ == domain::ExportFormat::parquet;
     domain::ExportFileNamer namer(parquet ? ".parquet" : ".csv");
@@ -114,24 +118,45 @@ void DataExport::write_zip(const core::BodySink& sink) {
         for (const auto& type : filter_.form_types) one_type(type);
     } else {
         std::optional<std::string> type;
-        while ((type = repo_.next_form_type(type))) one_type(*type);
+        auto next_type = [&] {
+            snapshot_.read([&](db::Tx& tx) { type = Repo(tx).next_form_type(type); });
+            return type.has_value();
+        };
+        while (next_type()) one_type(*type);
     }
     // The snapshot ends before the last bytes go out: a failure to end it is still
     // reported as a cut-off archive, never as a complete one.
-    repo_.end_snapshot();
-    open_ = false;
+    snapshot_.end();
     zip.finish();
 }
 
-std::unique_ptr<DataExport> ExportService::begin(domain::ExportFormat format, domain::ExportFilter filter) {
+namespace {
+
+// The one place an export is recorded in the audit log.
+void audit_export(db::Tx& tx, const Actor& by, domain::ExportFormat format, const domain::ExportFilter& filter) {
+    audit(tx, by, std::string("export.") + domain::format_name(format), "",
+          domain::AuditDetail().add("filter", filter.to_json()));
+}
+
+}  // namespace
+
+std::unique_ptr<DataExport> ExportService::start(domain::ExportFormat format, domain::ExportFilter filter) {
     return std::make_unique<DataExport>(db_, format, std::move(filter), core::unix_now_ms());
 }
 
-ExportLink ExportService::create_link(const domain::LinkRequest& req, const std::string& username) {
+std::unique_ptr<DataExport> ExportService::begin(domain::ExportFormat format, domain::ExportFilter filter,
+                                                 const Actor& by) {
+    db_.run([&](db::Tx& tx) { audit_export(tx, by, format, filter); });
+    return start(format, std::move(filter));
+}
+
+ExportLink ExportService::create_link(const domain::LinkRequest& req, const Actor& by) {
     ExportLink link{core::base64url_encode(core::random_bytes(32)), core::unix_now() + kLinkLifetimeS};
-    db::ExportRepository repo(db_);
-    repo.insert_link(core::sha256_hex(link.token), domain::format_name(req.format), req.filter.to_json(), username,
-                     link.expires_at);
+    db_.transaction([&](db::Tx& tx) {
+        Repo(tx).insert_link(core::sha256_hex(link.token), domain::format_name(req.format), req.filter.to_json(),
+                             by.name, link.expires_at);
+        audit_export(tx, by, req.format, req.filter);
+    });
     return link;
 }
 
@@ -147,7 +172,7 @@ bool token_shaped(const std::string& token) {
 
 std::optional<domain::ExportFormat> ExportService::peek_link(const std::string& token) {
     if (!token_shaped(token)) return std::nullopt;
-    auto stored = db::ExportRepository(db_).find_link(core::sha256_hex(token));
+    auto stored = run_with<Repo>(db_, [&](Repo& repo) { return repo.find_link(core::sha256_hex(token)); });
     if (!stored || !stored->usable) return std::nullopt;
     return domain::stored_link(stored->format, stored->params).format;
 }
@@ -155,17 +180,20 @@ std::optional<domain::ExportFormat> ExportService::peek_link(const std::string& 
 std::unique_ptr<DataExport> ExportService::begin_from_link(const std::string& token) {
     if (!token_shaped(token)) return nullptr;
     const std::string hash = core::sha256_hex(token);
-    db::ExportRepository repo(db_);
-    if (!repo.claim_link(hash)) return nullptr;
-    auto stored = repo.find_link(hash);
+    // The claim and the read of what it claimed are one transaction: a connection lost
+    // before its COMMIT rolled the claim back, so the rerun that Database::transaction
+    // makes then is safe; one lost during COMMIT is not rerun (the outcome is unknown,
+    // and a claim that may have committed must not be answered as unused twice).
+    std::optional<Repo::StoredLink> stored;
+    db_.transaction([&](db::Tx& tx) {
+        Repo repo(tx);
+        stored.reset();
+        if (repo.claim_link(hash)) stored = repo.find_link(hash);
+    });
     if (!stored) return nullptr;
     auto req = domain::stored_link(stored->format, stored->params);
-    return begin(req.format, std::move(req.filter));
+    return start(req.format, std::move(req.filter));
 }
 
-void audit_export(db::Database& db, const Actor& by, domain::ExportFormat format, const domain::ExportFilter& filter) {
-    audit(db, by, std::string("export.") + domain::format_name(format), "",
-          domain::AuditDetail().add("filter", filter.to_json()));
-}
 
 }  // namespace services

@@ -8,10 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "core/http.h"
 #include "core/zip_stream.h"
 #include "db/database.h"
-#include "db/export_repository.h"
 #include "domain/export_filter.h"
 #include "services/audit.h"
 
@@ -23,7 +21,6 @@ namespace services {
 class DataExport {
 public:
     DataExport(db::Database& db, domain::ExportFormat format, domain::ExportFilter filter, int64_t started_ms);
-    ~DataExport();  // abandons the snapshot unless write_zip finished
     DataExport(const DataExport&) = delete;
     DataExport& operator=(const DataExport&) = delete;
 
@@ -31,7 +28,7 @@ public:
     // file is made in two passes over the same snapshot: the columns (and, for
     // Parquet, their types) first, then the rows. Throws on any error; the caller
     // must then not present what was written as a complete archive.
-    void write_zip(const core::BodySink& sink);
+    void write_zip(const core::ZipStreamWriter::Sink& sink);
     // "synkronus-export-20261202T104500Z.zip" (CSV), "...Z-parquet.zip" (Parquet)
     std::string file_name() const { return export_file_name(format_, started_ms_); }
     static std::string export_file_name(domain::ExportFormat format, int64_t started_ms);
@@ -42,11 +39,10 @@ private:
     // Runs the first pass; returns the number of rows the filter takes.
     size_t first_pass(const std::string& type, const std::function<void(std::string_view)>& fn);
 
-    db::ExportRepository repo_;
+    db::Snapshot snapshot_;  // rolled back by its destructor unless write_zip ended it
     domain::ExportFormat format_;
     domain::ExportFilter filter_;
     int64_t started_ms_;
-    bool open_ = false;
 };
 
 struct ExportLink {
@@ -59,10 +55,13 @@ public:
     static constexpr int64_t kLinkLifetimeS = 60;
 
     explicit ExportService(db::Database& db) : db_(db) {}
-    std::unique_ptr<DataExport> begin(domain::ExportFormat format, domain::ExportFilter filter);
+    // Records the export in the audit log (export.csv or export.parquet, with the
+    // filter), then starts it.
+    std::unique_ptr<DataExport> begin(domain::ExportFormat format, domain::ExportFilter filter, const Actor& by);
 
-    // Stores a link (only the SHA-256 of its token) valid for kLinkLifetimeS.
-    ExportLink create_link(const domain::LinkRequest& req, const std::string& username);
+    // Stores a link (only the SHA-256 of its token) valid for kLinkLifetimeS, with its
+    // audit event in the same transaction: the download itself carries no user.
+    ExportLink create_link(const domain::LinkRequest& req, const Actor& by);
     // Claims the link and starts its export; nullopt for a token never issued,
     // already used or expired (all three look alike to the caller).
     std::unique_ptr<DataExport> begin_from_link(const std::string& token);
@@ -71,11 +70,8 @@ public:
     std::optional<domain::ExportFormat> peek_link(const std::string& token);
 
 private:
+    std::unique_ptr<DataExport> start(domain::ExportFormat format, domain::ExportFilter filter);
     db::Database& db_;
 };
-
-// The one place an export is recorded in the audit log (see the report of issue 17).
-// Appends export.csv or export.parquet to the audit log, with the filter.
-void audit_export(db::Database& db, const Actor& by, domain::ExportFormat format, const domain::ExportFilter& filter);
 
 }  // namespace services

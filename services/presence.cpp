@@ -1,5 +1,7 @@
 #include "services/presence.h"
 
+#include "db/device_repository.h"
+
 #include "core/log.h"
 
 namespace services {
@@ -24,29 +26,31 @@ PresenceTracker::Entry& PresenceTracker::entry(const std::string& client_id, con
     return e;
 }
 
-void PresenceTracker::saw_push(db::Database& db, const std::string& client_id, const std::string& username,
+void PresenceTracker::saw_push(const std::string& client_id, const std::string& username,
                                const std::string& generation, int64_t records, int64_t now_ms) {
     Entry& e = entry(client_id, username, generation, now_ms);
     e.delta.last_push_ms = now_ms;
     e.delta.pushes += 1;
     e.delta.records_pushed += records;
-    maybe_write(db, e, now_ms);
+    maybe_write(e, now_ms);
 }
 
-void PresenceTracker::saw_pull(db::Database& db, const std::string& client_id, const std::string& username,
+void PresenceTracker::saw_pull(const std::string& client_id, const std::string& username,
                                const std::string& generation, int64_t cursor, int64_t now_ms) {
     Entry& e = entry(client_id, username, generation, now_ms);
     e.delta.last_pull_ms = now_ms;
     e.delta.cursor = cursor;
-    maybe_write(db, e, now_ms);
+    maybe_write(e, now_ms);
 }
 
-void PresenceTracker::maybe_write(db::Database& db, Entry& e, int64_t now_ms) {
+void PresenceTracker::maybe_write(Entry& e, int64_t now_ms) {
     if (e.delta.client_id.empty()) return;
     if (e.tried_at_ms != 0 && now_ms - e.tried_at_ms < interval_ms_) return;
     e.tried_at_ms = now_ms;
     try {
-        if (!db::DeviceRepository(db).write(e.delta, interval_ms_)) return;  // kept for the next try
+        bool written = false;
+        db_.run([&](db::Tx& tx) { written = db::DeviceRepository(tx).write(e.delta, interval_ms_); });
+        if (!written) return;  // kept for the next try
     } catch (const std::exception& ex) {
         // Presence never fails the request it describes.
         core::log::warn(std::string("device presence not written: ") + ex.what());

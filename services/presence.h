@@ -26,18 +26,18 @@
 #include <string>
 
 #include "db/database.h"
-#include "db/device_repository.h"
+#include "db/rows.h"
 
 namespace services {
 
 class PresenceTracker {
 public:
-    explicit PresenceTracker(int64_t interval_s) : interval_ms_(interval_s * 1000) {}
+    PresenceTracker(db::Database& db, int64_t interval_s) : db_(db), interval_ms_(interval_s * 1000) {}
 
     // `generation` is "records", "observations" or "" when the request did not say.
-    void saw_push(db::Database& db, const std::string& client_id, const std::string& username,
+    void saw_push(const std::string& client_id, const std::string& username,
                   const std::string& generation, int64_t records, int64_t now_ms);
-    void saw_pull(db::Database& db, const std::string& client_id, const std::string& username,
+    void saw_pull(const std::string& client_id, const std::string& username,
                   const std::string& generation, int64_t cursor, int64_t now_ms);
     size_t pending() const { return pending_.size(); }
 
@@ -50,8 +50,9 @@ private:
     };
     Entry& entry(const std::string& client_id, const std::string& username, const std::string& generation,
                  int64_t now_ms);
-    void maybe_write(db::Database& db, Entry& e, int64_t now_ms);
+    void maybe_write(Entry& e, int64_t now_ms);
 
+    db::Database& db_;
     int64_t interval_ms_;
     std::map<std::string, Entry> pending_;
 };

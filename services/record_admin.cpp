@@ -1,11 +1,16 @@
 #include "services/record_admin.h"
 
+#include "db/record_admin_repository.h"
+#include "db/sync_repository.h"
+
 #include "core/time_util.h"
 #include "db/sync_repository.h"
 #include "domain/attachment_refs.h"
 #include "domain/invalid_input.h"
 
 namespace services {
+
+using Repo = db::RecordAdminRepository;
 
 namespace {
 
@@ -33,7 +38,7 @@ RecordPage RecordAdmin::records(const RecordQuery& q, const domain::ListPage& pa
     }
     RecordPage out;
     // One row more than the page tells whether another page follows.
-    db_.run([&] { out.records = repo_.records(f, cursor, page.limit + 1); });
+    db_.run([&](db::Tx& tx) { out.records = Repo(tx).records(f, cursor, page.limit + 1); });
     if (out.records.size() > static_cast<size_t>(page.limit)) {
         out.records.pop_back();
         const auto& last = out.records.back();
@@ -46,14 +51,15 @@ std::optional<RecordDetail> RecordAdmin::record(const std::string& id) {
     std::optional<RecordDetail> out;
     // One transaction: the record and its history come from one snapshot, so a push
     // committing meanwhile shows in both or in neither.
-    db_.transaction([&] {
+    db_.transaction([&](db::Tx& tx) {
+        Repo repo(tx);
         out.reset();
-        auto r = repo_.record(id);
+        auto r = repo.record(id);
         if (!r) return;
         RecordDetail d;
-        d.history = repo_.history(id, kMaxHistoryRows);
+        d.history = repo.history(id, kMaxHistoryRows);
         for (auto& a : domain::attachment_refs(r->data)) {
-            const auto present = repo_.attachment_present(a);
+            const auto present = repo.attachment_present(a);
             d.attachments.push_back({std::move(a), present.value_or(false)});
         }
         d.record = std::move(*r);
@@ -70,12 +76,13 @@ AttachmentPage RecordAdmin::attachments(bool unreferenced_only, const domain::Li
         before = *v;
     }
     AttachmentPage out;
-    db_.run([&] {
+    db_.run([&](db::Tx& tx) {
+        Repo repo(tx);
         out.attachments.clear();
-        auto rows = repo_.attachments(unreferenced_only, before, page.limit + 1);
+        auto rows = repo.attachments(unreferenced_only, before, page.limit + 1);
         for (auto& row : rows) {
             AdminAttachment a;
-            if (row.references > 0) a.referenced_by = repo_.referencing_records(row.attachment_id, kMaxReferencedBy);
+            if (row.references > 0) a.referenced_by = repo.referencing_records(row.attachment_id, kMaxReferencedBy);
             a.row = std::move(row);
             out.attachments.push_back(std::move(a));
         }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "db/database.h"
-#include "db/record_admin_repository.h"
+#include "db/rows.h"
 #include "domain/list_cursor.h"
 
 namespace services {
@@ -55,7 +55,7 @@ inline constexpr size_t kAttachmentPositionParts = 1;
 
 class RecordAdmin {
 public:
-    explicit RecordAdmin(db::Database& db) : db_(db), repo_(db) {}
+    explicit RecordAdmin(db::Database& db) : db_(db) {}
 
     // One page after `page.after`, newest change first (newest synced_at first under a
     // time filter). Throws domain::InvalidInput naming `cursor` for a position that
@@ -66,7 +66,6 @@ public:
 
 private:
     db::Database& db_;
-    db::RecordAdminRepository repo_;
 };
 
 }  // namespace services

@@ -67,10 +67,15 @@
 #include <algorithm>
 #include <set>
 
+#include "core/crypto.h"
 #include "core/json.h"
 #include "core/time_util.h"
+#include "db/record_admin_repository.h"
+#include "db/sync_repository.h"
 #include "domain/attachment_refs.h"
+#include "domain/invalid_input.h"
 #include "domain/push_policy.h"
+#include "services/housekeeping.h"
 
 namespace services {
 
@@ -95,11 +100,19 @@ std::string render_push_response(int64_t now_ms, int64_t current_version,
     return o.take();
 }
 
+SyncService::SyncService(db::Database& db, int64_t idempotency_ttl_s, const std::string& jwt_secret,
+                         int64_t history_days, int64_t presence_interval_s)
+    : db_(db),
+      ttl_s_(idempotency_ttl_s),
+      page_token_key_(core::hmac_sha256(jwt_secret, "synkronus page tokens")),
+      history_days_(history_days),
+      presence_(db, presence_interval_s) {}
+
 // History and references are written in the push's transaction, before the upsert
 // overwrites the rows they copy: a version is kept exactly when the change replacing
 // it commits (never lost, never half-kept), and a replayed push applies nothing, so it
 // keeps nothing twice. The rows were locked FOR UPDATE by lock_records.
-void SyncService::keep_history_and_refs(const domain::PushPlan& plan,
+void SyncService::keep_history_and_refs(db::Tx& tx, const domain::PushPlan& plan,
                                         const std::map<std::string, domain::StoredState>& stored,
                                         const domain::PushRequest& req, const Refs& refs, int64_t now_ms) {
     std::vector<std::string> existing, replaced_by_push, replaced_by_conflict;
@@ -115,42 +128,65 @@ void SyncService::keep_history_and_refs(const domain::PushPlan& plan,
         }
         if (!named.empty()) new_refs.emplace_back(id, named);
     }
+    db::RecordAdminRepository history(tx);
     if (history_days_ > 0) {
-        if (!replaced_by_push.empty()) history_.keep_history(replaced_by_push, "push", now_ms);
-        if (!replaced_by_conflict.empty()) history_.keep_history(replaced_by_conflict, "conflict", now_ms);
+        if (!replaced_by_push.empty()) history.keep_history(replaced_by_push, "push", now_ms);
+        if (!replaced_by_conflict.empty()) history.keep_history(replaced_by_conflict, "conflict", now_ms);
     }
-    if (!existing.empty() || !new_refs.empty()) history_.replace_refs(existing, new_refs);
+    if (!existing.empty() || !new_refs.empty()) history.replace_refs(existing, new_refs);
 }
 
 // Runs inside the push transaction; returns the response body to store.
-std::string SyncService::apply(const domain::PushRequest& req, const db::PushOrigin& origin, const Refs& refs) {
+std::string SyncService::apply(db::Tx& tx, const domain::PushRequest& req, const db::PushOrigin& origin,
+                               const Refs& refs) {
+    db::SyncRepository repo(tx);
     const auto ids = domain::distinct_ids(req.records);
     std::map<std::string, domain::StoredState> stored;
     int64_t counter = 0;
     if (!ids.empty()) {
         // Reading the stored rows with FOR UPDATE after taking the counter lock means
         // no other push can change them before we commit.
-        counter = repo_.lock_counter();
-        stored = repo_.lock_records(ids);
+        counter = repo.lock_counter();
+        stored = repo.lock_records(ids);
     } else {
         // Nothing to write: the transaction's snapshot holds a committed counter value.
-        counter = repo_.read_counter();
+        counter = repo.read_counter();
     }
     const auto plan = domain::plan_push(req.records, stored);
     if (!plan.writes.empty()) {
         const int64_t first = counter + 1;
         // Keep the versions about to be overwritten, with the change that replaces them.
-        for (const auto& v : plan.overwritten) repo_.keep_overwritten(v, origin, first + static_cast<int64_t>(v.write));
-        keep_history_and_refs(plan, stored, req, refs, origin.now_ms);
-        repo_.upsert(plan.writes, first, origin);
+        for (const auto& v : plan.overwritten) repo.keep_overwritten(v, origin, first + static_cast<int64_t>(v.write));
+        keep_history_and_refs(tx, plan, stored, req, refs, origin.now_ms);
+        repo.upsert(plan.writes, first, origin);
         counter += static_cast<int64_t>(plan.writes.size());
-        repo_.set_counter(counter);
+        repo.set_counter(counter);
     }
     return render_push_response(origin.now_ms, counter, req.failed, plan.success_count, plan.warnings);
 }
 
 PushReply SyncService::push(const domain::PushRequest& req, const std::string& fingerprint,
                             const std::string& username, int64_t now_ms) {
+    PushReply reply = push_once(req, fingerprint, username, now_ms);
+    // Expired responses and old history are cleared as pushes come in; no cron job is needed.
+    if (core::random_bytes(1)[0] % 64 == 0) {
+        run_housekeeping(db_, "sync_transmissions_expiry",
+                         [](db::Tx& tx) { db::SyncRepository(tx).delete_expired_transmissions(); });
+        run_housekeeping(db_, "record_history_expiry",
+                         [&](db::Tx& tx) { db::RecordAdminRepository(tx).delete_old_history(history_days_); });
+    }
+    // After the push's transaction, never in it (services/presence.h).
+    if (reply.kind != PushReply::Kind::transmission_reused) {
+        const bool observations =
+            std::any_of(req.records.begin(), req.records.end(), [](const auto& r) { return r.observation; });
+        presence_.saw_push(req.client_id, username, observations ? "observations" : "records",
+                           static_cast<int64_t>(req.records.size() + req.failed.size()), core::unix_now_ms());
+    }
+    return reply;
+}
+
+PushReply SyncService::push_once(const domain::PushRequest& req, const std::string& fingerprint,
+                                 const std::string& username, int64_t now_ms) {
     const db::PushOrigin origin{username, req.client_id, now_ms};
     // The attachment ids each record names, found before the transaction (no parsing
     // under the counter lock); a tombstone names none.
@@ -160,12 +196,13 @@ PushReply SyncService::push(const domain::PushRequest& req, const std::string& f
     for (int attempt = 0; attempt < 3; ++attempt) {
         try {
             std::string body;
-            db_.transaction([&] {
+            db_.transaction([&](db::Tx& tx) {
+                db::SyncRepository repo(tx);
                 // Claim the transmission first: a concurrent identical push blocks here
                 // until this one commits, then finds the stored response.
-                repo_.claim_transmission(req.transmission_id, fingerprint, now_ms / 1000 + ttl_s_);
-                body = apply(req, origin, refs);
-                repo_.store_response(req.transmission_id, body);
+                repo.claim_transmission(req.transmission_id, fingerprint, now_ms / 1000 + ttl_s_);
+                body = apply(tx, req, origin, refs);
+                repo.store_response(req.transmission_id, body);
             });
             return {PushReply::Kind::applied, std::move(body)};
         } catch (const db::Error& e) {
@@ -173,11 +210,13 @@ PushReply SyncService::push(const domain::PushRequest& req, const std::string& f
         }
         // The transmission id is taken: replay, refuse, or (expired) clear it and retry.
         std::optional<PushReply> found;
-        db_.run([&] {
-            const auto stored = repo_.find_transmission(req.transmission_id);
+        db_.run([&](db::Tx& tx) {
+            db::SyncRepository repo(tx);
+            found.reset();
+            const auto stored = repo.find_transmission(req.transmission_id);
             if (!stored) return;  // expired and removed meanwhile: try again
             if (stored->expires_at <= core::unix_now()) {
-                repo_.delete_transmission_if_expired(req.transmission_id);
+                repo.delete_transmission_if_expired(req.transmission_id);
                 return;
             }
             if (stored->fingerprint == fingerprint)
@@ -190,37 +229,51 @@ PushReply SyncService::push(const domain::PushRequest& req, const std::string& f
     throw db::Error(db::ErrorKind::deadlock, 0, "transmission id kept colliding with expiring rows");
 }
 
-PullPage SyncService::pull(const domain::PageCursor& cursor) {
+PullPage SyncService::pull(const domain::PageCursor& first, const std::optional<std::string>& page_token,
+                           const std::string& client_id, const std::string& username) {
+    domain::PageCursor cursor = first;
+    if (page_token && !page_token->empty()) {
+        auto decoded = domain::decode_page_token(*page_token, page_token_key_);
+        if (!decoded) throw domain::InvalidInput({domain::FieldProblem{"page_token", "page_token is invalid or was altered"}});
+        cursor = *decoded;
+    }
     PullPage page;
-    db_.run([&] {
+    // Why autocommit statements and not one snapshot: the counter is read first and
+    // the records after it, each statement seeing what has committed by then. Records
+    // and the counter commit together (see the top of this file), so every record
+    // with change_id <= the counter read here (or by the first page) is committed and
+    // visible to the second statement, and nothing above it is read. A record pushed
+    // again between the two reads leaves this page (its new change_id is above the
+    // counter) and comes with the next pull, so the cursor never passes a change the
+    // client did not get. No read view is held open between pages.
+    db_.run([&](db::Tx& tx) {
+        db::SyncRepository repo(tx);
         page = PullPage{};
-        // No transaction is needed: records and the counter commit together, so every
-        // record with change_id <= the counter read here (or by the first page) is
-        // committed and visible to the next statement, and nothing above it is read.
-        page.snapshot_cutoff = repo_.read_counter();
+        page.snapshot_cutoff = repo.read_counter();
         if (cursor.snapshot_cutoff > 0) page.snapshot_cutoff = std::min(page.snapshot_cutoff, cursor.snapshot_cutoff);
         const size_t limit = static_cast<size_t>(cursor.limit);
-        page.records = repo_.read_changes(cursor.after_change_id, page.snapshot_cutoff, cursor.schema_types, limit + 1);
+        page.records = repo.read_changes(cursor.after_change_id, page.snapshot_cutoff, cursor.schema_types, limit + 1);
         if (page.records.size() > limit) {
             page.records.pop_back();
             page.has_more = true;
         }
     });
+    page.shape = cursor.shape;
     page.change_cutoff = page.has_more ? page.records.back().change_id : page.snapshot_cutoff;
     if (page.has_more) {
         domain::PageCursor next = cursor;
         next.after_change_id = page.change_cutoff;
         next.snapshot_cutoff = page.snapshot_cutoff;
         page.next = next;
+        page.next_page_token = domain::encode_page_token(next, page_token_key_);
     }
+    presence_.saw_pull(client_id, username,
+                       cursor.shape == domain::RecordShape::observations ? "observations"
+                       : cursor.shape == domain::RecordShape::records    ? "records"
+                                                                         : "",
+                       cursor.after_change_id, core::unix_now_ms());
     return page;
 }
 
-void SyncService::expire_history() { history_.delete_old_history(history_days_); }
-
-void SyncService::delete_expired_transmissions() {
-    // Never twice at once, at most once a minute across hosts (db/lease.h); never throws.
-    repo_.delete_expired_transmissions();
-}
 
 }  // namespace services

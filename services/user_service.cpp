@@ -1,8 +1,13 @@
 #include "services/user_service.h"
 
+#include <algorithm>
 #include <cctype>
 
-#include "core/http.h"
+#include "core/crypto.h"
+
+#include "core/role.h"
+#include "db/user_repository.h"
+#include "services/unit_of_work.h"
 
 namespace services {
 
@@ -25,68 +30,118 @@ std::optional<std::string> password_problem(std::string_view pw) {
 
 bool valid_role(std::string_view role) { return core::parse_role(role).has_value(); }
 
+namespace {
+
+using Repo = db::UserRepository;
+
+// Locking every admin row serializes concurrent deletes and demotions of admins, so
+// two admins removing each other cannot leave none. True when `username` is the
+// only admin.
+bool lock_admins_and_check_last(Repo& repo, const std::string& username) {
+    const auto admins = repo.lock_admins();
+    const bool is_admin = std::find(admins.begin(), admins.end(), username) != admins.end();
+    return is_admin && admins.size() <= 1;
+}
+
+// A random first token version: tokens of an earlier user of the same name (deleted,
+// then the name created again) never match the new user's version.
+int64_t first_token_version() {
+    std::string r = core::random_bytes(8);
+    int64_t version = 0;
+    for (unsigned char c : r) version = (version << 8) | c;
+    return version & ((int64_t{1} << 52) - 1);  // exact in JSON readers that use doubles
+}
+
+}  // namespace
+
 std::optional<db::UserRow> UserService::create(const std::string& username, const std::string& password,
                                                const std::string& role, const Actor& by) {
     const std::string hash = core::password_hash(password, params_);
+    const int64_t version = first_token_version();
     std::optional<db::UserRow> row;
     try {
-        db_.transaction([&] {
-            row = repo_.create(username, hash, role);
-            audit(db_, by, "user.create", username, domain::AuditDetail().add("role", role));
+        db_.transaction([&](db::Tx& tx) {
+            Repo repo(tx);
+            repo.insert(username, hash, role, version);
+            row = repo.find_by_username(username);
+            audit(tx, by, "user.create", username, domain::AuditDetail().add("role", role));
         });
     } catch (const db::Error& e) {
         if (e.kind() == db::ErrorKind::duplicate) return std::nullopt;
         throw;
     }
+    if (!row) throw db::Error(db::ErrorKind::other, 0, "user vanished right after insert");
     return row;
 }
+
+namespace {
+
+// Sets the password and revokes the user's refresh tokens, with `action`'s audit event.
+bool store_password(db::Tx& tx, const std::string& username, const std::string& password_hash, const Actor& by,
+                    const char* action) {
+    if (!Repo(tx).set_password(username, password_hash)) return false;
+    db::RefreshTokenRepository(tx).revoke_user(username);
+    audit(tx, by, action, username);
+    return true;
+}
+
+}  // namespace
 
 bool UserService::reset_password(const std::string& username, const std::string& password, const Actor& by) {
     if (!valid_username(username)) return false;
     const std::string hash = core::password_hash(password, params_);
     bool found = false;
-    db_.transaction([&] {
-        found = repo_.set_password(username, hash);
-        if (found) audit(db_, by, "user.reset_password", username);
-    });
+    db_.transaction([&](db::Tx& tx) { found = store_password(tx, username, hash, by, "user.reset_password"); });
     return found;
 }
 
 bool UserService::change_password(const std::string& username, const std::string& current,
                                   const std::string& password, const Actor& by) {
-    auto user = repo_.find_by_username(username);
+    auto user = run_with<Repo>(db_, [&](Repo& r) { return r.find_by_username(username); });
     if (!user || !core::password_verify(current, user->password_hash)) return false;
     const std::string hash = core::password_hash(password, params_);
     bool found = false;
-    db_.transaction([&] {
-        found = repo_.set_password(user->username, hash);
-        if (found) audit(db_, by, "user.change_password", user->username);
-    });
+    db_.transaction([&](db::Tx& tx) { found = store_password(tx, user->username, hash, by, "user.change_password"); });
     return found;
 }
 
-db::DeleteResult UserService::remove(const std::string& username, const std::string& caller, const Actor& by) {
-    db::DeleteResult result = db::DeleteResult::not_found;
-    db_.transaction([&] {
-        result = repo_.remove(username, caller);
-        if (result == db::DeleteResult::deleted) audit(db_, by, "user.delete", username);
+DeleteResult UserService::remove(const std::string& username, const std::string& caller, const Actor& by) {
+    if (username == caller) return DeleteResult::is_caller;
+    DeleteResult result = DeleteResult::deleted;
+    db_.transaction([&](db::Tx& tx) {
+        Repo repo(tx);
+        if (lock_admins_and_check_last(repo, username)) result = DeleteResult::last_admin;
+        else if (!repo.remove(username)) result = DeleteResult::not_found;
+        else {
+            db::RefreshTokenRepository(tx).revoke_user(username);
+            audit(tx, by, "user.delete", username);
+            result = DeleteResult::deleted;
+        }
     });
     return result;
 }
 
-db::UserRepository::RoleResult UserService::set_role(const std::string& username, const std::string& role,
-                                                     const Actor& by) {
-    auto result = db::UserRepository::RoleResult::not_found;
-    db_.transaction([&] {
-        result = repo_.set_role(username, role);
-        if (result == db::UserRepository::RoleResult::changed)
-            audit(db_, by, "user.role", username, domain::AuditDetail().add("role", role));
+RoleResult UserService::set_role(const std::string& username, const std::string& role, const Actor& by) {
+    RoleResult result = RoleResult::changed;
+    db_.transaction([&](db::Tx& tx) {
+        Repo repo(tx);
+        if (lock_admins_and_check_last(repo, username) && role != "admin") result = RoleResult::last_admin;
+        else if (!repo.set_role(username, role)) result = RoleResult::not_found;
+        else {
+            db::RefreshTokenRepository(tx).revoke_user(username);
+            audit(tx, by, "user.role", username, domain::AuditDetail().add("role", role));
+            result = RoleResult::changed;
+        }
     });
     return result;
+}
+
+std::vector<db::UserRow> UserService::list() {
+    return run_with<Repo>(db_, [](Repo& r) { return r.list(); });
 }
 
 bool UserService::bootstrap_admin(const std::string& password) {
-    if (password.empty() || repo_.count() != 0) return false;
+    if (password.empty() || run_with<Repo>(db_, [](Repo& r) { return r.count(); }) != 0) return false;
     return create("admin", password, "admin", Actor{"admin_password setting", "", ""}).has_value();
 }
 
@@ -96,20 +151,22 @@ UserService::ProvisionResult UserService::provision(const std::string& username,
     for (int attempt = 0; attempt < 2; ++attempt) {
         std::optional<ProvisionResult> result;
         try {
-            db_.transaction([&] {
+            db_.transaction([&](db::Tx& tx) {
+                Repo repo(tx);
                 result.reset();
                 // Only a non-admin's password is replaced (one conditional UPDATE, so a
                 // concurrent promotion cannot slip between a check and the write).
-                if (repo_.set_password_unless_admin(username, hash)) {
+                if (repo.set_password_unless_admin(username, hash)) {
+                    db::RefreshTokenRepository(tx).revoke_user(username);
                     result = ProvisionResult::reset;
-                } else if (!repo_.find_by_username(username)) {
-                    repo_.create(username, hash, role);
+                } else if (!repo.find_by_username(username)) {
+                    repo.insert(username, hash, role, first_token_version());
                     result = ProvisionResult::created;
                 } else {
                     result = ProvisionResult::is_admin;
                     return;
                 }
-                audit(db_, by, "device.provision", username,
+                audit(tx, by, "device.provision", username,
                       domain::AuditDetail()
                           .add("role", role)
                           .add("account", *result == ProvisionResult::created ? "created" : "new password"));
@@ -122,27 +179,6 @@ UserService::ProvisionResult UserService::provision(const std::string& username,
         return *result;
     }
     return ProvisionResult::is_admin;
-}
-
-db::RotateResult UserService::refresh(const std::string& token_hash, const std::string& next_hash,
-                                      int64_t next_expires_at, const Actor& by) {
-    db::RefreshTokenRepository tokens(db_);
-    db::RotateResult r{db::RotateStatus::invalid, "", ""};
-    db_.transaction([&] {
-        r = tokens.rotate(token_hash, next_hash, next_expires_at);
-        if (r.status == db::RotateStatus::reused)
-            audit(db_, Actor{r.username, by.address, by.request_id}, "auth.refresh_reuse", r.username,
-                  domain::AuditDetail().add("effect", "login revoked"));
-    });
-    return r;
-}
-
-void UserService::logout(const std::string& username, const std::optional<std::string>& refresh_hash,
-                         const std::string& jti, int64_t jti_expires_at) {
-    db_.transaction([&] {
-        if (refresh_hash) db::RefreshTokenRepository(db_).revoke_family(*refresh_hash, username);
-        if (!jti.empty()) repo_.revoke_access_token(jti, username, jti_expires_at);
-    });
 }
 
 }  // namespace services

@@ -1,6 +1,7 @@
 // Users: the contract's rules for names, passwords and roles, and the operations
-// on accounts, shared by the HTTP API (handlers/users.cpp, handlers/auth.cpp) and
-// synkronus-admin, so both refuse the same things with the same words.
+// on accounts, shared by the HTTP API (handlers/users.cpp, handlers/auth.cpp,
+// handlers/admin.cpp) and synkronus-admin, so both refuse the same things with the
+// same words.
 #pragma once
 #include <optional>
 #include <string>
@@ -9,7 +10,7 @@
 
 #include "core/password.h"
 #include "db/database.h"
-#include "db/user_repository.h"
+#include "db/rows.h"
 #include "services/audit.h"
 
 namespace services {
@@ -26,11 +27,16 @@ std::optional<std::string> password_problem(std::string_view password);
 bool valid_role(std::string_view role);
 constexpr const char* kRoleRule = "role must be read-only, read-write or admin";
 
-// Every change here appends its audit event (services/audit.h) in the transaction of
-// the change, with `by` as the actor.
+enum class DeleteResult { deleted, not_found, is_caller, last_admin };
+enum class RoleResult { changed, not_found, last_admin };
+
+// Account operations; each is one transaction, with its audit event (services/audit.h,
+// actor `by`) in the same transaction. Changing a password or role, or deleting a
+// user, revokes the user's refresh tokens in the same transaction (and raises
+// token_version, which ends access tokens: services::AuthService).
 class UserService {
 public:
-    UserService(db::Database& db, core::PasswordParams params) : db_(db), repo_(db), params_(params) {}
+    UserService(db::Database& db, core::PasswordParams params) : db_(db), params_(params) {}
 
     // The caller checked the rules above. nullopt when the name is taken (also when
     // two creates race).
@@ -42,11 +48,11 @@ public:
     bool change_password(const std::string& username, const std::string& current, const std::string& password,
                          const Actor& by);
     // `caller` is the signed-in user ("" for synkronus-admin), who may not delete itself.
-    db::DeleteResult remove(const std::string& username, const std::string& caller, const Actor& by);
-    // Never demotes the last admin (see db::UserRepository::set_role for why two
-    // concurrent demotions cannot leave none).
-    db::UserRepository::RoleResult set_role(const std::string& username, const std::string& role, const Actor& by);
-    std::vector<db::UserRow> list() { return repo_.list(); }
+    DeleteResult remove(const std::string& username, const std::string& caller, const Actor& by);
+    // Changes the role; never demotes the last admin (every admin row is locked first,
+    // so two concurrent demotions cannot leave none).
+    RoleResult set_role(const std::string& username, const std::string& role, const Actor& by);
+    std::vector<db::UserRow> list();
     // The first start: with `password` set and no users at all, creates 'admin'. True
     // when it did.
     bool bootstrap_admin(const std::string& password);
@@ -58,18 +64,8 @@ public:
     ProvisionResult provision(const std::string& username, const std::string& role, const std::string& password,
                               const Actor& by);
 
-    // POST /auth/refresh: rotates the refresh token; a retired token presented again
-    // revokes its login and is audited (auth.refresh_reuse).
-    db::RotateResult refresh(const std::string& token_hash, const std::string& next_hash, int64_t next_expires_at,
-                             const Actor& by);
-    // POST /auth/logout: revokes the login chain of `refresh_hash` (when given and the
-    // caller's) and the access token `jti` until `jti_expires_at`.
-    void logout(const std::string& username, const std::optional<std::string>& refresh_hash, const std::string& jti,
-                int64_t jti_expires_at);
-
 private:
     db::Database& db_;
-    db::UserRepository repo_;
     core::PasswordParams params_;
 };
 

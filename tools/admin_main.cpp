@@ -295,17 +295,17 @@ int main(int argc, char** argv) {
         if (cmd == "set-role" && args.size() == 3) {
             if (!services::valid_role(args[2])) return refuse(services::kRoleRule);
             switch (users.set_role(args[1], args[2], services::admin_tool_actor())) {
-                case db::UserRepository::RoleResult::not_found: return refuse("no user '" + args[1] + "'");
-                case db::UserRepository::RoleResult::last_admin: return refuse("cannot demote the last admin");
-                case db::UserRepository::RoleResult::changed: break;
+                case services::RoleResult::not_found: return refuse("no user '" + args[1] + "'");
+                case services::RoleResult::last_admin: return refuse("cannot demote the last admin");
+                case services::RoleResult::changed: break;
             }
             std::cout << "role of '" << args[1] << "' is now " << args[2] << "; their tokens are revoked\n";
             return 0;
         }
         if (cmd == "delete-user" && args.size() == 2) {
             switch (users.remove(args[1], "", services::admin_tool_actor())) {
-                case db::DeleteResult::not_found: return refuse("no user '" + args[1] + "'");
-                case db::DeleteResult::last_admin: return refuse("cannot delete the last admin");
+                case services::DeleteResult::not_found: return refuse("no user '" + args[1] + "'");
+                case services::DeleteResult::last_admin: return refuse("cannot delete the last admin");
                 default: break;
             }
             std::cout << "deleted '" << args[1] << "'\n";

@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/files.h"
+#include "services/file_store.h"
 
 namespace fs = std::filesystem;
 
@@ -37,6 +38,33 @@ pid_t dead_pid() {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(files)
+
+// The one check of a stored file against its record (both stores' `check`).
+BOOST_AUTO_TEST_CASE(file_store_verify_names_what_differs) {
+    TmpDir d;
+    const std::string f = d.path + "/f";
+    std::ofstream(f) << "hello";
+    const std::string sha = core::sha256_hex("hello");
+    BOOST_TEST(!services::FileStore::verify(f, sha, 5).has_value());
+    BOOST_TEST(services::FileStore::verify(f, sha, 6).value_or("").find("has 5 bytes, not 6") != std::string::npos);
+    BOOST_TEST(services::FileStore::verify(f, core::sha256_hex("other"), 5).value_or("").find("SHA-256") !=
+               std::string::npos);
+    BOOST_TEST(services::FileStore::verify(d.path + "/gone", sha, 5).value_or("").find("missing") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(file_store_keeps_uploads_and_stages_in_its_tmp) {
+    TmpDir d;
+    services::FileStore store(d.path + "/store/");
+    BOOST_TEST(store.root() == d.path + "/store");
+    BOOST_TEST(store.tmp_dir() == d.path + "/store/tmp");
+    store.make_dirs("files");
+    BOOST_TEST(fs::is_directory(d.path + "/store/files"));
+    auto up = store.begin_upload("upload-");
+    BOOST_TEST(up->path().rfind(store.tmp_dir() + "/upload-", 0) == 0);
+    const std::string stage = store.stage_dir("push-");
+    BOOST_TEST(fs::is_directory(stage));
+    BOOST_TEST(stage.rfind(store.tmp_dir() + "/push-", 0) == 0);
+}
 
 BOOST_AUTO_TEST_CASE(sweep_dead_owners_removes_only_leftovers_of_dead_processes_of_this_host) {
     TmpDir d;

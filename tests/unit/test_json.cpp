@@ -7,6 +7,7 @@
 
 #include "core/api_error.h"
 #include "core/json.h"
+#include "core/json_request.h"
 #include "core/utf8.h"
 #include "tests/unit/api_error_support.h"
 

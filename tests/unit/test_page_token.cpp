@@ -1,4 +1,5 @@
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -6,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/crypto.h"
+#include "domain/invalid_input.h"
 #include "domain/page_token.h"
 #include "domain/sync_request.h"
 
@@ -54,6 +56,46 @@ std::string flip(std::string token, size_t pos) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(page_token)
+
+// The one place a pull's first cursor is made (body, ?limit, ?schemaType).
+BOOST_AUTO_TEST_CASE(first_page_cursor_takes_the_body_and_the_query) {
+    domain::PullRequest body;
+    body.after_change_id = 42;
+    body.schema_types = {"visit"};
+    body.shape = domain::RecordShape::observations;
+    auto c = domain::first_page_cursor(body, std::nullopt, std::nullopt);
+    BOOST_TEST(c.limit == 50);
+    BOOST_TEST(c.after_change_id == 42);
+    BOOST_TEST((c.shape == domain::RecordShape::observations));
+    BOOST_TEST(c.snapshot_cutoff == 0);
+    c = domain::first_page_cursor(body, std::string("500"), std::string("household"));
+    BOOST_TEST(c.limit == 500);
+    BOOST_TEST((c.schema_types == std::vector<std::string>{"household", "visit"}));
+    c = domain::first_page_cursor(body, std::string("1"), std::string("visit"));
+    BOOST_TEST(c.limit == 1);
+    BOOST_TEST((c.schema_types == std::vector<std::string>{"visit"}));
+}
+
+BOOST_AUTO_TEST_CASE(first_page_cursor_refuses_bad_query_values_naming_them) {
+    const domain::PullRequest body;
+    auto problem = [&](std::optional<std::string> limit, std::optional<std::string> type) -> std::string {
+        try {
+            domain::first_page_cursor(body, limit, type);
+        } catch (const domain::InvalidInput& e) {
+            return e.problems().at(0).field + ": " + e.problems().at(0).message;
+        }
+        return "";
+    };
+    for (const char* bad : {"0", "501", "", "abc", "-1", "10000", "1e2"})
+        BOOST_TEST(problem(std::string(bad), std::nullopt) == "limit: limit must be an integer from 1 to 500", bad);
+    BOOST_TEST(problem(std::nullopt, std::string("")) ==
+               "schemaType: schemaType must be 1 to 255 characters of valid UTF-8");
+    BOOST_TEST(problem(std::nullopt, std::string("\xff")) ==
+               "schemaType: schemaType must be 1 to 255 characters of valid UTF-8");
+    BOOST_TEST(problem(std::nullopt, std::string(256, 'a')) ==
+               "schemaType: schemaType must be 1 to 255 characters of valid UTF-8");
+    BOOST_TEST(problem(std::nullopt, std::string(255, 'a')) == "");
+}
 
 BOOST_AUTO_TEST_CASE(round_trip) {
     const std::string token = domain::encode_page_token(sample(), kKey);

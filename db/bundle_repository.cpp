@@ -3,20 +3,10 @@
 
 #include <memory>
 
-#include <cppconn/datatype.h>
 
 namespace db {
 
 using RS = std::unique_ptr<sql::ResultSet>;
-
-namespace {
-
-std::optional<int64_t> nullable_int(sql::ResultSet& rs, int col) {
-    if (rs.isNull(col)) return std::nullopt;
-    return rs.getInt64(col);
-}
-
-}  // namespace
 
 BundleHeads BundleRepository::heads() {
     BundleHeads h;

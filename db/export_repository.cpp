@@ -3,24 +3,14 @@
 
 #include <memory>
 
-
 namespace db {
-
-namespace {
-
-std::optional<std::string> nullable(sql::ResultSet& rs, int col) {
-    if (rs.isNull(col)) return std::nullopt;
-    return std::string(rs.getString(col));
-}
-
-}  // namespace
 
 std::optional<std::string> ExportRepository::next_form_type(const std::optional<std::string>& after) {
     auto& ps = tx_.stmt(after ? Stmt::EXPORT_NEXT_TYPE : Stmt::EXPORT_FIRST_TYPE);
     if (after) ps.setString(1, *after);
     std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
     if (!rs->next()) return std::nullopt;
-    return nullable(*rs, 1);
+    return nullable_string(*rs, 1);
 }
 
 ExportPage ExportRepository::page(Stmt which, const std::string& form_type, const domain::ExportFilter& filter,
@@ -63,11 +53,11 @@ ExportPage ExportRepository::record_page(const std::string& form_type, const dom
         r.change_id = rs.getInt64(1);
         r.observation_id = rs.getString(2);
         r.form_version = rs.getString(3);
-        r.created_at = nullable(rs, 4);
-        r.updated_at = nullable(rs, 5);
+        r.created_at = nullable_string(rs, 4);
+        r.updated_at = nullable_string(rs, 5);
         r.synced_at = rs.getString(6);
         r.deleted = rs.getInt(7) != 0;
-        r.geolocation = nullable(rs, 8);
+        r.geolocation = nullable_string(rs, 8);
         r.last_modified_by = rs.getString(9);
         r.data = rs.getString(10);
         fn(r);

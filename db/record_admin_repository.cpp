@@ -130,9 +130,9 @@ std::vector<HistoryRow> RecordAdminRepository::history(const std::string& id, in
         h.hash = rs->getString(2);
         h.deleted = rs->getInt(3) != 0;
         h.data = rs->getString(4);
-        h.created_at = nullable(*rs, 5);
-        h.updated_at = nullable(*rs, 6);
-        h.geolocation = nullable(*rs, 7);
+        h.created_at = nullable_string(*rs, 5);
+        h.updated_at = nullable_string(*rs, 6);
+        h.geolocation = nullable_string(*rs, 7);
         h.modified_by = rs->getString(8);
         h.client_id = rs->getString(9);
         h.synced_at = rs->getString(10);

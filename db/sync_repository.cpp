@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <memory>
 
-#include <cppconn/datatype.h>
 
 #include "core/time_util.h"
 #include "db/change_counter.h"
@@ -13,22 +12,11 @@ namespace db {
 
 using RS = std::unique_ptr<sql::ResultSet>;
 
-std::optional<std::string> nullable(sql::ResultSet& rs, unsigned col) {
-    if (rs.isNull(col)) return std::nullopt;
-    return std::string(rs.getString(col));
-}
-
 namespace {
-
 
 // created_at, updated_at, geolocation from column `first` on.
 domain::ObservationFields read_fields(sql::ResultSet& rs, unsigned first) {
-    return {nullable(rs, first), nullable(rs, first + 1), nullable(rs, first + 2)};
-}
-
-void set_nullable(sql::PreparedStatement& ps, unsigned p, const std::optional<std::string>& v) {
-    if (v) ps.setString(p, *v);
-    else ps.setNull(p, sql::DataType::VARCHAR);
+    return {nullable_string(rs, first), nullable_string(rs, first + 1), nullable_string(rs, first + 2)};
 }
 
 }  // namespace

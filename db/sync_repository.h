@@ -17,8 +17,6 @@ namespace db {
 
 // The columns of SYNC_PULL_COLUMNS (db/statements.cpp) as a record.
 StoredRecord read_stored_record(sql::ResultSet& rs);
-// A column that may be NULL, as nullopt.
-std::optional<std::string> nullable(sql::ResultSet& rs, unsigned col);
 // "2026-11-28 21:09:34.123", the DATETIME(3) of unix milliseconds.
 std::string sql_datetime_ms(int64_t ms);
 

@@ -40,29 +40,6 @@ std::string rfc3339_ms(int64_t ms) {
     return buf;
 }
 
-std::optional<int64_t> parse_rfc3339_ms(const std::string& s) {
-    int y, mo, d, h, mi, sec, used = 0;
-    if (sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6) return std::nullopt;
-    struct tm tm {};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-    size_t i = static_cast<size_t>(used);
-    if (i < s.size() && s[i] == '.') {
-        int digits = 0, frac = 0;
-        for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits)
-            if (digits < 3) frac = frac * 10 + (s[i] - '0');
-        for (int k = digits; k < 3; ++k) frac *= 10;
-        ms += frac;
-    }
-    if (i + 1 != s.size() || s[i] != 'Z') return std::nullopt;
-    return ms;
-}
-
 namespace {
 
 // Reads exactly n digits at s[i..]; advances i.
@@ -76,34 +53,68 @@ bool digits(std::string_view s, size_t& i, size_t n, int& out) {
     return true;
 }
 
-}  // namespace
-
-bool valid_rfc3339(std::string_view s) {
-    size_t i = 0;
+// One RFC 3339 date-time, as scan() read it.
+struct DateTime {
     int y, mo, d, h, mi, sec;
-    if (!digits(s, i, 4, y) || i >= s.size() || s[i++] != '-' || !digits(s, i, 2, mo) || i >= s.size() ||
-        s[i++] != '-' || !digits(s, i, 2, d) || i >= s.size() || (s[i] != 'T' && s[i] != 't'))
-        return false;
+    int millis = 0;     // the fraction, truncated to milliseconds
+    bool utc = false;   // 'Z' or 'z' (else an offset)
+    bool upper = true;  // 'T' and 'Z' in upper case, as this server writes them
+};
+
+// The one RFC 3339 reader (section 5.6): any offset, any number of fraction digits,
+// 'T' or 't', leap second 60, real calendar dates only.
+std::optional<DateTime> scan(std::string_view s) {
+    size_t i = 0;
+    DateTime t{};
+    if (!digits(s, i, 4, t.y) || i >= s.size() || s[i++] != '-' || !digits(s, i, 2, t.mo) || i >= s.size() ||
+        s[i++] != '-' || !digits(s, i, 2, t.d) || i >= s.size() || (s[i] != 'T' && s[i] != 't'))
+        return std::nullopt;
+    t.upper = s[i] == 'T';
     ++i;
-    if (!digits(s, i, 2, h) || i >= s.size() || s[i++] != ':' || !digits(s, i, 2, mi) || i >= s.size() ||
-        s[i++] != ':' || !digits(s, i, 2, sec))
-        return false;
+    if (!digits(s, i, 2, t.h) || i >= s.size() || s[i++] != ':' || !digits(s, i, 2, t.mi) || i >= s.size() ||
+        s[i++] != ':' || !digits(s, i, 2, t.sec))
+        return std::nullopt;
     static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1) return false;
-    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return false;
-    if (h > 23 || mi > 59 || sec > 60) return false;
+    if (t.mo < 1 || t.mo > 12 || t.d < 1) return std::nullopt;
+    const bool leap = (t.y % 4 == 0 && t.y % 100 != 0) || t.y % 400 == 0;
+    if (t.d > kDays[t.mo - 1] + (t.mo == 2 && leap ? 1 : 0)) return std::nullopt;
+    if (t.h > 23 || t.mi > 59 || t.sec > 60) return std::nullopt;
     if (i < s.size() && s[i] == '.') {
         const size_t start = ++i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-        if (i == start) return false;
+        for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+            if (i - start < 3) t.millis = t.millis * 10 + (s[i] - '0');
+        if (i == start) return std::nullopt;
+        for (size_t k = i - start; k < 3; ++k) t.millis *= 10;
     }
-    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) return i + 1 == s.size();
+    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+        t.utc = true;
+        t.upper = t.upper && s[i] == 'Z';
+        if (i + 1 != s.size()) return std::nullopt;
+        return t;
+    }
     int oh, om;
-    if (i >= s.size() || (s[i] != '+' && s[i] != '-')) return false;
+    if (i >= s.size() || (s[i] != '+' && s[i] != '-')) return std::nullopt;
     ++i;
-    if (!digits(s, i, 2, oh) || i >= s.size() || s[i++] != ':' || !digits(s, i, 2, om)) return false;
-    return oh <= 23 && om <= 59 && i == s.size();
+    if (!digits(s, i, 2, oh) || i >= s.size() || s[i++] != ':' || !digits(s, i, 2, om)) return std::nullopt;
+    if (oh > 23 || om > 59 || i != s.size()) return std::nullopt;
+    return t;
 }
+
+}  // namespace
+
+std::optional<int64_t> parse_rfc3339_ms(const std::string& s) {
+    const auto t = scan(s);
+    if (!t || !t->utc || !t->upper) return std::nullopt;
+    struct tm tm {};
+    tm.tm_year = t->y - 1900;
+    tm.tm_mon = t->mo - 1;
+    tm.tm_mday = t->d;
+    tm.tm_hour = t->h;
+    tm.tm_min = t->mi;
+    tm.tm_sec = t->sec;
+    return static_cast<int64_t>(timegm(&tm)) * 1000 + t->millis;
+}
+
+bool valid_rfc3339(std::string_view s) { return scan(s).has_value(); }
 
 }  // namespace core

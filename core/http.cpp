@@ -54,7 +54,7 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_as_space) {
             out.push_back(d);
             i += 2;
         } else if (c == '\0') {
-            return false;  // a raw NUL is refused like an encoded one (found by fuzzing)
+            return false;  // a raw NUL is refused like an encoded one
         } else if (c == '+' && plus_as_space) {
             out.push_back(' ');
         } else {

@@ -68,8 +68,8 @@ namespace {
 // kParseFullPrecisionFlag: a zero with many digits (0.000000000000000000000000 became
 // -2.19e-193 with gcc -O2) and a long significand whose value is beyond double range
 // though its exponent is at most 308 (10000000000000000000000e300 became -3.09e-295),
-// so a pushed record silently changed value (found by fuzzing under UBSan: clz(0) and
-// an out-of-bounds power table index; fixed upstream after 1.1.0). So RapidJSON only
+// so a pushed record would silently change value (RapidJSON 1.1.0's clz(0) and an
+// out-of-bounds power table index, fixed upstream after that release). So RapidJSON only
 // checks the grammar and hands numbers over as text: integers keep RapidJSON's types,
 // everything else is converted by std::from_chars, which rounds correctly as full
 // precision means to; beyond range is "Number too big", below it is a signed zero.

@@ -8,8 +8,8 @@
 namespace core {
 
 namespace {
-// With the length: a claim holding "\u0000" must not be cut short at it (found by fuzzing:
-// "HS256\u0000x" passed as HS256, and a subject lost everything after a NUL).
+// With the length: a claim holding "\u0000" must not be cut short at it ("HS256\u0000x"
+// is not HS256, and a subject keeps what follows a NUL).
 std::string_view view_of(const rapidjson::Value& s) { return {s.GetString(), s.GetStringLength()}; }
 }  // namespace
 

@@ -140,7 +140,7 @@ void MultipartParser::run() {
                     if (at == std::string_view::npos) {
                         // Up to 3 bytes of the terminator may be here already, so only a
                         // longer rest proves the block too long: the verdict must not
-                        // depend on where the network split the body (found by fuzzing).
+                        // depend on where the network split the body.
                         if (rest.size() > max_header_bytes_ + 3)
                             throw MultipartError("a multipart header block is too large");
                         return;

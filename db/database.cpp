@@ -277,37 +277,7 @@ sql::PreparedStatement& Database::stmt(Stmt id) {
 
 sql::PreparedStatement& Tx::stmt(Stmt id) { return db_.stmt(id); }
 
-void Database::run(const Work& fn) {
-    recheck_node(false);
-    Depth depth(depth_);
-    int failovers = 0;
-    for (int attempt = 1;; ++attempt) {
-        try {
-            try {
-                Tx tx(*this);
-                fn(tx);
-                return;
-            } catch (const sql::SQLException& e) {
-                rethrow_sql(e);
-            }
-        } catch (const Error& e) {
-            if (moves_node(e.kind())) {
-                reset();
-                if (depth_ == 1 && ++failovers <= max_failovers()) {
-                    core::log::warn(std::string("database node lost, trying the next: ") + e.what());
-                    continue;
-                }
-                throw;
-            }
-            // Galera retries a conflicting autocommit statement only wsrep_retry_autocommit times.
-            if (e.kind() == ErrorKind::deadlock && depth_ == 1 && attempt < kConflictAttempts) {
-                conflict_pause(attempt);
-                continue;
-            }
-            throw;
-        }
-    }
-}
+void Database::run(const Work& fn) { with_retries(fn, kConflictAttempts, false); }
 
 void Database::rollback_quietly() {
     // A rollback that fails leaves the connection in an unknown state: drop it.
@@ -346,7 +316,11 @@ void Database::run_causal(const Work& fn) {
     });
 }
 
-void Database::transaction(const Work& fn, int attempts) {
+void Database::transaction(const Work& fn, int attempts) { with_retries(fn, attempts, true); }
+
+// The one retry loop of run() and transaction(). Only the outermost unit of work
+// (depth 1) is rerun: a nested one's failure belongs to its caller's unit.
+void Database::with_retries(const Work& fn, int attempts, bool as_transaction) {
     recheck_node(false);
     Depth depth(depth_);
     int failovers = 0;
@@ -354,16 +328,18 @@ void Database::transaction(const Work& fn, int attempts) {
         bool committing = false;
         try {
             try {
-                conn().setAutoCommit(false);
+                if (as_transaction) conn().setAutoCommit(false);
                 Tx tx(*this);
                 fn(tx);
-                committing = true;
-                // Not conn_->commit(): Connector/C++ 1.1 ignores the result of mysql_commit(),
-                // so a COMMIT refused by Galera certification (1213), or cut by the server
-                // dying (test_faults), looked like success and the push was answered 200 but
-                // never stored. A COMMIT statement throws.
-                std::unique_ptr<sql::Statement>(conn_->createStatement())->execute("COMMIT");
-                conn_->setAutoCommit(true);
+                if (as_transaction) {
+                    committing = true;
+                    // A COMMIT statement, not conn_->commit(): Connector/C++ 1.1 ignores the
+                    // result of mysql_commit(), so a COMMIT refused by Galera certification
+                    // (1213) or cut by the server dying would look like success. The
+                    // statement throws.
+                    std::unique_ptr<sql::Statement>(conn_->createStatement())->execute("COMMIT");
+                    conn_->setAutoCommit(true);
+                }
                 return;
             } catch (const sql::SQLException& e) {
                 rethrow_sql(e);
@@ -376,12 +352,14 @@ void Database::transaction(const Work& fn, int attempts) {
                     throw Error(ErrorKind::lost_connection, e.code(),
                                 std::string("connection lost during COMMIT, outcome unknown: ") + e.what());
                 if (depth_ == 1 && ++failovers <= max_failovers()) {
-                    core::log::warn(std::string("database node lost in a transaction, rerunning it: ") + e.what());
+                    core::log::warn(std::string("database node lost, rerunning on the next: ") + e.what());
                     continue;
                 }
                 throw;
             }
-            rollback_quietly();
+            if (as_transaction) rollback_quietly();
+            // Galera retries a conflicting autocommit statement only wsrep_retry_autocommit
+            // times; a transaction's conflict is only seen here.
             if (e.kind() == ErrorKind::deadlock && depth_ == 1 && attempt < attempts) {
                 conflict_pause(attempt);
                 continue;
@@ -389,7 +367,7 @@ void Database::transaction(const Work& fn, int attempts) {
             throw;
         } catch (...) {
             // Non-SQL exceptions (a caller aborting the transaction) roll back too.
-            rollback_quietly();
+            if (as_transaction) rollback_quietly();
             throw;
         }
     }

@@ -139,6 +139,7 @@ private:
     // and it is no longer usable.
     void recheck_node(bool force);
     void rollback_quietly();
+    void with_retries(const Work& fn, int attempts, bool as_transaction);
     int max_failovers() const { return static_cast<int>(settings_.nodes.size()); }
     Settings settings_;
     size_t node_index_ = 0;

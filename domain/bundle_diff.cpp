@@ -1,9 +1,6 @@
 #include "domain/bundle_diff.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string_view>
 
@@ -14,7 +11,6 @@ namespace domain {
 
 namespace {
 
-namespace fs = std::filesystem;
 
 rapidjson::Document parse_stored(const std::string& form, const char* file, const std::string& text) {
     auto doc = parse_form_json(text);
@@ -117,13 +113,6 @@ void write_field_list(rapidjson::Writer<rapidjson::StringBuffer>& w, const char*
     w.EndArray();
 }
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path.string());
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 }  // namespace
 
@@ -210,17 +199,5 @@ std::string changes_json(const BundleChanges& c) {
     return std::string(sb.GetString(), sb.GetSize());
 }
 
-std::map<std::string, FormDef> read_forms_from_dir(const std::string& version_dir) {
-    std::map<std::string, FormDef> forms;
-    const fs::path root = fs::path(version_dir) / "forms";
-    std::error_code ec;
-    if (!fs::is_directory(fs::symlink_status(root, ec))) return forms;
-    for (const auto& entry : fs::directory_iterator(root)) {
-        if (!fs::is_directory(entry.symlink_status())) continue;
-        const std::string name = entry.path().filename().string();
-        forms[name] = FormDef{read_file(entry.path() / "schema.json"), read_file(entry.path() / "ui.json")};
-    }
-    return forms;
-}
 
 }  // namespace domain

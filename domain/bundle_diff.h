@@ -58,8 +58,5 @@ BundleChanges diff_bundles(const std::string& version_a, const std::map<std::str
 //  core_changed, added_fields: [{field, type}], removed_fields: [{field, type}]}]}
 std::string changes_json(const BundleChanges& changes);
 
-// forms/<name>/{schema.json,ui.json} of an extracted version directory; no forms/
-// directory means no forms. Throws std::runtime_error when a form lacks a file.
-std::map<std::string, FormDef> read_forms_from_dir(const std::string& version_dir);
 
 }  // namespace domain

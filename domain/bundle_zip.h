@@ -1,6 +1,6 @@
-// App bundle ZIPs (contract section 4): validation of an uploaded archive and its
-// extraction into a version directory. No HTTP, no SQL: the push handler maps
-// BundleError to a 400 problem and deletes dest_dir.
+// App bundle ZIPs (contract section 4): the rules an uploaded archive is held to.
+// No I/O: services/bundle_extract.h reads the archive and writes the files, asking
+// these rules at each step; the push handler maps BundleError to a 400 problem.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -64,11 +64,39 @@ struct ExtractedBundle {
     std::set<std::string> renderers;
 };
 
-// Validates the ZIP at zip_path against every rule of contract section 4 and only
-// then extracts its regular files into dest_dir, which the caller created empty
-// and removes again when this throws. Throws BundleError for anything refused.
-ExtractedBundle extract_bundle(const std::string& zip_path, const std::string& dest_dir,
-                               const BundleLimits& limits = {});
+// ---- The rules, applied entry by entry by services::extract_bundle. ----
+
+// An entry name as a problem+json detail may show it: controls (and every byte of
+// a name that is not UTF-8) become '?'.
+std::string printable_entry_name(std::string_view name);
+// Throws BundleError naming the entry.
+[[noreturn]] void refuse_entry(std::string_view name, const std::string& reason);
+bool is_directory_entry(std::string_view name);
+// Finder litter (__MACOSX/..., .DS_Store), skipped once its name passed the checks.
+bool is_ignored_entry(std::string_view name);
+// The name rules that keep extraction inside the version directory and the name
+// usable as a URL path and a JSON string. Applied to every entry, ignored ones
+// included, so a refusal never depends on which entries happen to be skipped.
+void check_entry_name(std::string_view name, const BundleLimits& limits);
+// Whether `size` bytes from `comp_size` compressed ones is a bomb by the limits.
+bool exceeds_ratio(uint64_t size, uint64_t comp_size, const BundleLimits& limits);
+
+enum class EntryKind { app, schema, ui, renderer };
+struct EntryRole {
+    EntryKind kind = EntryKind::app;
+    std::string owner;  // the form or renderer name
+};
+// A regular, non-ignored entry's place in the contract's layout; refuses any other.
+EntryRole classify_entry(const std::string& name);
+// Once every file is classified: no file is another's directory, app/index.html is
+// there, and every form has both its files.
+void check_bundle_layout(const std::vector<std::pair<std::string, EntryRole>>& files);
+// A form file (schema.json, ui.json): a JSON object within the nesting limit, with
+// the reason for the client when it is not.
+rapidjson::Document parse_form_entry(const std::string& name, std::string_view text);
+// Every renderer the schema names is bundled or built in.
+void check_form_renderers(const std::string& schema_name, const rapidjson::Value& schema,
+                          const std::set<std::string>& bundled);
 
 // Parses form JSON (schema.json / ui.json) with a nesting limit (128), since
 // comparing RapidJSON values recurses and a hostile file must not overflow the stack.

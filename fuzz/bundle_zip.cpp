@@ -14,6 +14,7 @@
 
 #include "core/crypto.h"
 #include "domain/bundle_zip.h"
+#include "services/bundle_extract.h"
 #include "fuzz/fuzz_support.h"
 
 namespace fs = std::filesystem;
@@ -57,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fs::create_directory(dest);
     std::string zip = fuzz::write_scratch_file("bundle.zip", data, size);
     try {
-        check_extracted(domain::extract_bundle(zip, dest.string()), dest);
+        check_extracted(services::extract_bundle(zip, dest.string()), dest);
     } catch (const domain::BundleError& e) {
         FUZZ_CHECK(std::string_view(e.what()).find(dir.string()) == std::string_view::npos);
     }

@@ -47,13 +47,17 @@ std::optional<std::string> download_base(const std::string& public_base_url, con
     return "https://" + *host;
 }
 
+int64_t attachment_max_bytes(const Context& ctx) { return ctx.cfg.integer("attachment_max_bytes"); }
+
+int64_t attachment_body_limit(const Context& ctx) { return attachment_max_bytes(ctx) + kUploadOverheadBytes; }
+
 core::Response attachment_put(Context& ctx, core::Request& req) {
     const std::string& id = attachment_id(req);
-    const int64_t max = ctx.cfg.integer("attachment_max_bytes");
+    const int64_t max = attachment_max_bytes(ctx);
     auto& store = ctx.attachment_store();
     auto upload = store.begin_upload();
     UploadedPart part = receive_upload(
-        req, {"file", "the file", "a file", true}, max + kUploadOverheadBytes, [&](const char* data, size_t n) {
+        req, {"file", "the file", "a file", true}, attachment_body_limit(ctx), [&](const char* data, size_t n) {
             if (upload->size() + n > static_cast<uint64_t>(max))
                 throw ApiError::too_large("The attachment exceeds the limit of " + std::to_string(max) + " bytes");
             upload->write(data, n);

@@ -7,6 +7,10 @@
 namespace handlers {
 
 core::Response attachment_put(Context& ctx, core::Request& req);
+// The largest attachment (attachment_max_bytes), and the largest upload body that can
+// carry it (its multipart framing added): the route's body limit.
+int64_t attachment_max_bytes(const Context& ctx);
+int64_t attachment_body_limit(const Context& ctx);
 core::Response attachment_get(Context& ctx, core::Request& req);
 core::Response attachment_delete(Context& ctx, core::Request& req);
 core::Response attachment_manifest(Context& ctx, core::Request& req);

@@ -24,7 +24,7 @@ core::Router build_router(Context& ctx) {
     const int64_t json = ctx.cfg.integer("body_limit_json");
     const int64_t sync = ctx.cfg.integer("body_limit_sync");
     const int64_t bundle = ctx.cfg.integer("body_limit_bundle");
-    const int64_t attachment = ctx.cfg.integer("attachment_max_bytes") + kUploadOverheadBytes;
+    const int64_t attachment = attachment_body_limit(ctx);
     auto h = [&ctx](core::Response (*fn)(Context&, core::Request&)) {
         return [&ctx, fn](core::Request& r) { return fn(ctx, r); };
     };

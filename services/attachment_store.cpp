@@ -11,7 +11,7 @@
 // current_version C it hands out never passes a change it did not list. A version
 // taken in its own autocommit statement before the row is written would break
 // this: a manifest could see the raised counter without the row, and the client
-// would store a cursor past it (tests/integration/test_attachments.py shows it).
+// would store a cursor past it.
 //
 // Why the file is placed inside the upload's transaction, after the counter lock
 // and the id check: retention removes a retired file only under the same counter

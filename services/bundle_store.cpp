@@ -1,5 +1,7 @@
 #include "services/bundle_store.h"
 
+#include "services/bundle_extract.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -82,7 +84,7 @@ BundlePushResult BundleStore::push(std::unique_ptr<BundleUpload> upload, const A
 
     const std::string stage = files_.stage_dir("push-");
     core::TempGuard stage_guard(stage);
-    domain::ExtractedBundle extracted = domain::extract_bundle(zip_tmp, stage);
+    domain::ExtractedBundle extracted = extract_bundle(zip_tmp, stage);
     // The version's bytes are on disk before the database says it exists.
     core::sync_filesystem_of(stage);
 
@@ -408,7 +410,7 @@ bool BundleStore::republish(const BundleVersionInfo& info) {
     core::TempGuard guard(stage);
     domain::ExtractedBundle extracted;
     try {
-        extracted = domain::extract_bundle(version_zip(info.version), stage);
+        extracted = extract_bundle(version_zip(info.version), stage);
     } catch (const domain::BundleError& e) {
         core::log::warn("app bundle version " + info.name + ": its ZIP is refused now: " + e.what());
         return false;
@@ -489,7 +491,7 @@ std::shared_ptr<const std::map<std::string, domain::FormDef>> BundleStore::forms
     auto it = forms_cache_.find(version);
     if (it != forms_cache_.end()) return it->second;
     auto forms = std::make_shared<const std::map<std::string, domain::FormDef>>(
-        domain::read_forms_from_dir(version_dir(version)));
+        read_forms_from_dir(version_dir(version)));
     make_room(forms_cache_, kFormsCacheSize);
     forms_cache_[version] = forms;
     return forms;

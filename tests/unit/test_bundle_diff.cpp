@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "domain/bundle_diff.h"
+#include "services/bundle_extract.h"
 
 namespace fs = std::filesystem;
 using domain::FormDef;
@@ -150,7 +151,7 @@ BOOST_AUTO_TEST_CASE(forms_are_read_from_a_version_directory) {
     char tmpl[] = "/tmp/synkronus-diff-test-XXXXXX";
     BOOST_REQUIRE(::mkdtemp(tmpl));
     const fs::path dir = tmpl;
-    BOOST_CHECK(domain::read_forms_from_dir(dir.string()).empty());  // no forms/ at all
+    BOOST_CHECK(services::read_forms_from_dir(dir.string()).empty());  // no forms/ at all
     fs::create_directories(dir / "forms/person");
     fs::create_directories(dir / "forms/visit");
     fs::create_directories(dir / "app");
@@ -158,12 +159,12 @@ BOOST_AUTO_TEST_CASE(forms_are_read_from_a_version_directory) {
     std::ofstream(dir / "forms/person/ui.json") << R"({"b":2})";
     std::ofstream(dir / "forms/visit/schema.json") << "{}";
     std::ofstream(dir / "forms/visit/ui.json") << "{}";
-    auto forms = domain::read_forms_from_dir(dir.string());
+    auto forms = services::read_forms_from_dir(dir.string());
     BOOST_REQUIRE_EQUAL(forms.size(), 2u);
     BOOST_CHECK_EQUAL(forms.at("person").schema_json, R"({"a":1})");
     BOOST_CHECK_EQUAL(forms.at("person").ui_json, R"({"b":2})");
     fs::remove(dir / "forms/visit/ui.json");
-    BOOST_CHECK_THROW(domain::read_forms_from_dir(dir.string()), std::runtime_error);
+    BOOST_CHECK_THROW(services::read_forms_from_dir(dir.string()), std::runtime_error);
     fs::remove_all(dir);
 }
 

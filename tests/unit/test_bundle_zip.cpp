@@ -16,11 +16,12 @@
 
 #include "core/crypto.h"
 #include "domain/bundle_zip.h"
+#include "services/bundle_extract.h"
 
 namespace fs = std::filesystem;
 using domain::BundleError;
 using domain::BundleLimits;
-using domain::extract_bundle;
+using services::extract_bundle;
 
 namespace {
 

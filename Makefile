@@ -46,7 +46,7 @@ UNIT   := $(BUILD)/unit-tests
 
 .PHONY: all deps run run-clean run-cluster run-cluster-clean test test-browser test-cluster check \
         integration test-sanitize asan-build fuzz-build fuzz fuzz-ci bench bench-cluster bench-export \
-        jsreaders deb test-deb test-systemd test-upgrade install clean bench-admin
+        jsreaders deb test-deb test-systemd test-upgrade install clean bench-admin bench-profile
 
 all: $(SERVER) $(ADMIN)
 
@@ -222,6 +222,13 @@ $(BUILD)/bench-client: $(BENCH_SRCS) $(BUILD)/libsynkronus.a
 bench: deps
 	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
 	bench/run.sh
+
+# Where a small request's time goes (issue 18): strace -c, MariaDB's counters and perf
+# on the workers and nginx during 4 KB uploads and downloads, a bundle 304 and the
+# manifest (bench/profile.sh); build/bench/profile.txt.
+bench-profile: deps
+	$(MAKE) -j$$(nproc) all $(BUILD)/bench-client
+	bench/profile.sh
 
 # The data export at 1,000,000 records (issue 17): rate beside a plain SELECT, worker
 # peak RSS (must stay under 64 MiB), sizes.

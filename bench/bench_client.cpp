@@ -10,7 +10,8 @@
 //   bench-client db-select --limit N      records/s of change_id range pages (ceiling)
 //   bench-client get       --path P       requests/s of a GET (bundles, attachments, static files)
 //   bench-client upload    --size N       uploads/s of PUT /attachments/{new id}, N bytes each
-//   bench-client disk-write --size N --dir D  the same bytes written to D, fsynced and renamed (ceiling)
+//   bench-client disk-write --size N --dir D  the same bytes written to D, fsynced and renamed (ceiling);
+//                                         with --db-row, plus a one-row INSERT committed into --table
 //   bench-client seed      --count N      rows like pushed ones, straight into sync_records
 //
 // push and pull with --observations speak the current mobile app's generation
@@ -97,6 +98,7 @@ struct Options {
     std::string user = "admin";
     int64_t size = 5 << 20;  // upload, disk-write
     std::string dir;         // disk-write
+    bool db_row = false;     // disk-write: also commit one row per file (the upload ceiling)
 };
 
 [[noreturn]] void die(const std::string& m) {
@@ -124,8 +126,8 @@ Options parse_args(int argc, char** argv) {
             (k == "--gzip" ? o.gzip : k == "--server-sql" ? o.server_sql : o.observations) = true;
             continue;
         }
-        if (k == "--update") {
-            o.update = true;
+        if (k == "--update" || k == "--db-row") {
+            (k == "--update" ? o.update : o.db_row) = true;
             continue;
         }
         if (i + 1 >= argc) die("missing value for " + k);
@@ -1040,12 +1042,22 @@ void mode_upload(const Options& o) {
 
 // What storing an upload costs the disk alone: the bytes written in 64 KiB chunks
 // (as the server receives them) to a new file, fsynced, renamed into place, the
-// directory fsynced.
+// directory fsynced. With --db-row, also what recording it costs the database alone:
+// one row (id, hash, size, type) INSERTed and committed on the client's own
+// connection, after the file is durable, as the server orders the two.
 void mode_disk_write(const Options& o) {
     if (o.dir.empty()) die("disk-write needs --dir");
     const std::string payload = random_payload(o.size);
     run_timed(o, "uploads/s", [&](int t, Tally& tally) {
-        return [&, t](int64_t& bytes) -> int64_t {
+        std::shared_ptr<sql::Connection> c;
+        std::shared_ptr<sql::PreparedStatement> ins;
+        if (o.db_row) {
+            c.reset(db_connect(o).release());
+            ins.reset(c->prepareStatement("INSERT INTO " + o.table +
+                                          " (id, sha256, size, content_type) VALUES (?, ?, ?, 'application/octet-stream')"));
+        }
+        auto rng = std::make_shared<Rng>(seed_from_time(300 + t));
+        return [&, t, c, ins, rng](int64_t& bytes) -> int64_t {
             const std::string tmp = o.dir + "/tmp-" + std::to_string(t), dest = o.dir + "/file-" + std::to_string(t);
             int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
             if (fd < 0) {
@@ -1068,6 +1080,12 @@ void mode_disk_write(const Options& o) {
                 return -1;
             }
             core::fsync_dir(o.dir);
+            if (ins) {
+                ins->setString(1, "bench-" + rng->uuid());
+                ins->setString(2, std::string(64, 'a'));
+                ins->setInt64(3, static_cast<int64_t>(payload.size()));
+                ins->executeUpdate();  // autocommit: one committed transaction per file
+            }
             bytes = static_cast<int64_t>(payload.size());
             return 1;
         };

@@ -133,6 +133,36 @@ worker_peak_kib() {
     echo "$max"
 }
 
+# Worker memory (issue 18): "pid rss pss" in KiB per worker, from /proc/PID/smaps_rollup
+# (PSS shares the pages the workers have in common, the code and the libraries, among
+# them, so the sum of PSS is what the pool really costs the machine; the sum of RSS
+# counts those pages once per worker).
+mem_sample() {
+    local p
+    for p in $(worker_pids); do
+        awk -v p="$p" '/^Rss:/ {r = $2} /^Pss:/ {s = $2} END {if (r) print p, r, s}' "/proc/$p/smaps_rollup" 2>/dev/null
+    done
+}
+# mem_fact NAME: one sample now, as `fact NAME pid:rss:pss,... sum_rss sum_pss`.
+mem_fact() {
+    mem_sample | awk -v n="$1" '{l = l (l ? "," : "") $1 ":" $2 ":" $3; r += $2; s += $3}
+        END {print "fact", n, l, r, s}' >>"$RAW"
+}
+# Samples every worker every 0.25 s until mem_watch_stop; the fact is the sample whose
+# PSS sum was the largest, with each worker's figures in it.
+mem_watch_start() {
+    MEM_WATCH_FILE=$STATE/mem-watch.txt
+    : >"$MEM_WATCH_FILE"
+    (while :; do mem_sample | awk '{l = l (l ? "," : "") $1 ":" $2 ":" $3; r += $2; s += $3} END {print l, r, s}' \
+        >>"$MEM_WATCH_FILE"; sleep 0.25; done) &
+    MEM_WATCH_PID=$!
+}
+mem_watch_stop() {
+    kill "$MEM_WATCH_PID" 2>/dev/null
+    wait "$MEM_WATCH_PID" 2>/dev/null
+    sort -k3,3n "$MEM_WATCH_FILE" | tail -1 | awk -v n="$1" 'NF == 3 {print "fact", n, $0}' >>"$RAW"
+}
+
 # run KEY SIDE MODE ARGS...: one timed run of the client, appended to raw.txt.
 run() {
     local key=$1 side=$2 line
@@ -171,18 +201,21 @@ bench_sync() {
     say "pull: pages of 500 (ceiling: SELECT ... WHERE change_id > ? ORDER BY change_id LIMIT 500)"
     reset_worker_peaks
     local c b
+    mem_watch_start
     for c in 1 4; do
         rounds "pull_c$c" ceiling "db-select ${DBARGS[*]} --limit 500 --clients $c" \
             sql "$([ $c = 1 ] && echo "db-select ${DBARGS[*]} --server-sql --limit 500 --clients $c")" \
             ours "pull ${API[*]} ${DBARGS[*]} --limit 500 --clients $c" \
             obs "pull ${API[*]} ${DBARGS[*]} --limit 500 --clients $c --observations"
     done
+    mem_watch_stop mem_load_pull
     fact peak_rss_pull_kib "$(worker_peak_kib)"
     # What a mobile client really asks for (OkHttp adds Accept-Encoding: gzip); informative.
     run pull_gzip_c1 ours pull "${API[@]}" "${DBARGS[@]}" --limit 500 --clients 1 --gzip
 
     say "push: batches of 100 and 500 fresh records and observations (ceiling: multi-row INSERT of the same rows)"
     reset_worker_peaks
+    mem_watch_start
     for b in 100 500; do
         for c in 1 4 16; do
             rounds "push_b${b}_c$c" ceiling "db-insert ${DBARGS[*]} --table bench_ceiling --batch $b --clients $c" \
@@ -191,7 +224,10 @@ bench_sync() {
                 obs "push ${API[*]} --batch $b --clients $c --observations"
         done
     done
+    mem_watch_stop mem_load_push
     fact peak_rss_push_kib "$(worker_peak_kib)"
+    sleep 1
+    mem_fact mem_rest_after_sync
 }
 
 # A bundle with a 4 KB and a 1 MB file, a form and a few more app files.
@@ -307,8 +343,24 @@ bench_attachments() {
     say "attachments: downloads with $BUNDLE_CLIENTS clients; ceiling: the same files from a static location, no auth"
     rounds att_dl_4k ceiling "$G --path $small" ours "$G $A --path /attachments/att-4k.bin"
     rounds att_dl_1m ceiling "$G --path $large" ours "$G $A --path /attachments/att-1m.bin"
-    say "attachments: 5 MB uploads, 1 client; ceiling: the same bytes written, fsynced and renamed on the same disk"
+    local att_etag static_att_etag
+    att_etag=$(header_of /attachments/att-4k.bin ETag "${auth[@]}")
+    static_att_etag=$(header_of "$small" ETag)
+    rounds att_not_modified ceiling "$G --path $small --expect 304 --header If-None-Match:$static_att_etag" \
+        ours "$G $A --path /attachments/att-4k.bin --expect 304 --header If-None-Match:$att_etag"
+    # Small uploads from 4 clients (issue 18): the ceiling is the same bytes written to a
+    # temporary file, fsynced and renamed (and the directory fsynced), plus a one-row
+    # INSERT committed, by 4 clients at once: what "durable and recorded" costs here.
     mkdir -p "$STATE/disk-write"
+    stack_sql "$DB_NAME" -e "CREATE TABLE bench_upload_ceiling (id VARCHAR(255) PRIMARY KEY,
+        sha256 CHAR(64) NOT NULL, size BIGINT NOT NULL, content_type VARCHAR(255) NOT NULL)" >/dev/null ||
+        fail "cannot create the upload ceiling table"
+    say "attachments: 4 KB uploads, 4 clients; ceiling: write + fsync + rename + one-row INSERT, 4 clients"
+    mem_watch_start
+    rounds att_up_4k ceiling "disk-write --size 4096 --dir $STATE/disk-write --clients 4 --db-row --table bench_upload_ceiling ${DBARGS[*]}" \
+        ours "upload --port $HTTPS_PORT $A --size 4096 --clients 4"
+    mem_watch_stop mem_load_upload
+    say "attachments: 5 MB uploads, 1 client; ceiling: the same bytes written, fsynced and renamed on the same disk"
     reset_worker_peaks
     # What a worker holds anyway (a login's Argon2 memory stays in glibc's heap),
     # so the figure after the uploads can be read against it.
@@ -337,11 +389,15 @@ bench_history() {
     stack_start_workers || fail "workers did not restart"
 }
 
+sleep 1
+mem_fact mem_rest_start  # the pool at rest: started, one login served
 [ "$ONLY" = bundles ] || [ "$ONLY" = attachments ] || [ "$ONLY" = history ] || bench_sync
 [ -n "$ONLY" ] && [ "$ONLY" != sync ] && [ "$ONLY" != history ] || bench_history
 [ "$ONLY" = sync ] || [ "$ONLY" = attachments ] || [ "$ONLY" = history ] || bench_bundles
 [ "$ONLY" = sync ] || [ "$ONLY" = bundles ] || [ "$ONLY" = history ] || bench_attachments
 
+sleep 1
+mem_fact mem_rest_end  # the pool after every run, idle
 fact loadavg_after "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
 fact elapsed_s "$(($(date +%s) - T_START))"
 fact errors_logged "$(grep -c 'first error' "$LOG")"

@@ -99,6 +99,7 @@ struct Options {
     int64_t size = 5 << 20;  // upload, disk-write
     std::string dir;         // disk-write
     bool db_row = false;     // disk-write: also commit one row per file (the upload ceiling)
+    bool distinct = false;   // upload: other bytes in every upload (a new file each time)
 };
 
 [[noreturn]] void die(const std::string& m) {
@@ -126,8 +127,8 @@ Options parse_args(int argc, char** argv) {
             (k == "--gzip" ? o.gzip : k == "--server-sql" ? o.server_sql : o.observations) = true;
             continue;
         }
-        if (k == "--update" || k == "--db-row") {
-            (k == "--update" ? o.update : o.db_row) = true;
+        if (k == "--update" || k == "--db-row" || k == "--distinct") {
+            (k == "--update" ? o.update : k == "--db-row" ? o.db_row : o.distinct) = true;
             continue;
         }
         if (i + 1 >= argc) die("missing value for " + k);
@@ -1019,7 +1020,15 @@ void mode_upload(const Options& o) {
     run_timed(o, "uploads/s", [&](int t, Tally& tally) {
         auto conn = std::make_shared<HttpsConn>(o.host, o.port);
         auto rng = std::make_shared<Rng>(seed_from_time(t));
-        return [&, conn, rng](int64_t& bytes) -> int64_t {
+        auto own = std::make_shared<std::string>(body);
+        const size_t payload_at = body.find("\r\n\r\n") + 4;
+        return [&, conn, rng, own, payload_at](int64_t& bytes) -> int64_t {
+            if (o.distinct) {  // the first 16 bytes of the file differ from upload to upload
+                uint64_t a = rng->next(), b = rng->next();
+                memcpy(&(*own)[payload_at], &a, 8);
+                memcpy(&(*own)[payload_at + 8], &b, 8);
+            }
+            const std::string& body = *own;
             std::string head = "PUT /attachments/bench-" + rng->uuid() + ".bin HTTP/1.1\r\nHost: localhost\r\n"
                                "Authorization: Bearer " + o.token + "\r\n"
                                "Content-Type: multipart/form-data; boundary=" + boundary + "\r\n"

@@ -358,7 +358,7 @@ bench_attachments() {
     say "attachments: 4 KB uploads, 4 clients; ceiling: write + fsync + rename + one-row INSERT, 4 clients"
     mem_watch_start
     rounds att_up_4k ceiling "disk-write --size 4096 --dir $STATE/disk-write --clients 4 --db-row --table bench_upload_ceiling ${DBARGS[*]}" \
-        ours "upload --port $HTTPS_PORT $A --size 4096 --clients 4"
+        ours "upload --port $HTTPS_PORT $A --size 4096 --clients 4 --distinct"
     mem_watch_stop mem_load_upload
     say "attachments: 5 MB uploads, 1 client; ceiling: the same bytes written, fsynced and renamed on the same disk"
     reset_worker_peaks

@@ -210,6 +210,7 @@ void TempFile::close() {
 
 void TempFile::write(const char* data, size_t n) {
     if (fd_ < 0) throw std::logic_error("write to a closed temporary file");
+    synced_ = false;
     sha_.update(data, n);
     size_ += n;
     write_all(fd_, data, n, path_);
@@ -223,10 +224,10 @@ const std::string& TempFile::sha256_hex() {
     return hex_;
 }
 
-void TempFile::publish(const std::string& dest) {
+void TempFile::sync() {
+    if (synced_) return;
     if (fd_ >= 0) {
         if (::fsync(fd_) != 0) fail("syncing " + path_);
-        close();
     } else {
         int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) fail("opening " + path_);
@@ -234,6 +235,35 @@ void TempFile::publish(const std::string& dest) {
         ::close(fd);
         if (rc != 0) fail("syncing " + path_);
     }
+    synced_ = true;
+}
+
+std::optional<FileId> file_id(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) return std::nullopt;
+        fail("reading " + path);
+    }
+    return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                  static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
+}
+
+std::optional<FileId> TempFile::link_durably(const std::string& dest) {
+    sync();
+    if (::link(path_.c_str(), dest.c_str()) != 0) {
+        if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK || errno == EXDEV)
+            return std::nullopt;
+        if (errno != EEXIST) fail("linking " + dest);
+    }
+    fsync_dir(parent_of(dest));
+    auto id = file_id(dest);
+    if (!id) fail("linking " + dest + ": gone at once");
+    return id;
+}
+
+void TempFile::publish(const std::string& dest) {
+    sync();
+    close();
     if (::rename(path_.c_str(), dest.c_str()) != 0) fail("publishing " + dest);
     path_.clear();
     fsync_dir(parent_of(dest));

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -75,6 +76,17 @@ private:
     std::string path_;
 };
 
+// Which file a path names (device, inode and the inode's change time): tells the
+// file one made from another put at the same path since.
+struct FileId {
+    uint64_t dev = 0, ino = 0;
+    int64_t ctime_ns = 0;
+    bool operator==(const FileId& o) const { return dev == o.dev && ino == o.ino && ctime_ns == o.ctime_ns; }
+    bool operator!=(const FileId& o) const { return !(*this == o); }
+};
+// nullopt when nothing is at `path`.
+std::optional<FileId> file_id(const std::string& path);
+
 // A file being received into a temporary directory on the store's filesystem,
 // hashed (SHA-256) and counted as it is written. Removed on destruction unless
 // publish() moved it into place.
@@ -91,10 +103,19 @@ public:
     // The hash of everything written; closes the file (no more writes).
     const std::string& sha256_hex();
     void close();
-    // fsync, then rename to `dest` and fsync dest's directory: the bytes are durable
+    // fsync of everything written (reopening the file when closed), so that a later
+    // publish() only renames: a caller about to take a lock does the slow part first.
+    void sync();
+    // fsync (unless sync() did), then rename to `dest` and fsync dest's directory: the bytes are durable
     // before the name appears, and the name before this returns. rename replaces an
     // existing `dest` atomically.
     void publish(const std::string& dest);
+    // Gives the synced file a second name `dest` (a hard link; the temporary name
+    // goes with this object) and fsyncs dest's directory, so `dest` is durable when
+    // this returns. An existing `dest` is kept as it is (for content-addressed names
+    // it holds the same bytes) and made durable the same way. Returns what `dest`
+    // names then; nullopt when the filesystem has no hard links (publish() instead).
+    std::optional<FileId> link_durably(const std::string& dest);
     // The file is someone else's now (moved away by the caller); do not remove it.
     void release() { path_.clear(); }
 
@@ -102,6 +123,7 @@ private:
     std::string path_;
     int fd_ = -1;
     uint64_t size_ = 0;
+    bool synced_ = false;
     Sha256 sha_;
     std::string hex_;
 };

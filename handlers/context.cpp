@@ -10,8 +10,12 @@
 namespace handlers {
 
 Context::Context(core::Config c) : cfg(std::move(c)) {
-    void* shared = mmap(nullptr, sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (shared != MAP_FAILED) bundle_generation = new (shared) std::atomic<uint64_t>(0);
+    void* shared = mmap(nullptr, 2 * sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                        -1, 0);
+    if (shared != MAP_FAILED) {
+        bundle_generation = new (shared) std::atomic<uint64_t>(0);
+        attachment_generation = new (static_cast<std::atomic<uint64_t>*>(shared) + 1) std::atomic<uint64_t>(0);
+    }
 }
 
 Context::~Context() = default;
@@ -31,7 +35,9 @@ services::BundleStore& Context::bundle_store() {
 
 services::AttachmentStore& Context::attachment_store() {
     if (!attachment_store_)
-        attachment_store_ = std::make_unique<services::AttachmentStore>(database(), cfg.str("attachment_dir"));
+        attachment_store_ = std::make_unique<services::AttachmentStore>(database(), cfg.str("attachment_dir"),
+                                                                    attachment_generation,
+                                                                    cfg.integer("attachment_cache_ms"));
     return *attachment_store_;
 }
 

@@ -55,6 +55,9 @@ struct Context {
     // Raised by any worker of this host that pushes or switches an app bundle version;
     // shared memory made before fork (see BundleStore::heads).
     std::atomic<uint64_t>* bundle_generation = nullptr;
+    // Raised by any worker of this host that deletes an attachment (AttachmentStore's
+    // metadata cache); shared memory made before fork.
+    std::atomic<uint64_t>* attachment_generation = nullptr;
 
 private:
     db::Database& database();

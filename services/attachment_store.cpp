@@ -13,14 +13,30 @@
 // this: a manifest could see the raised counter without the row, and the client
 // would store a cursor past it.
 //
-// Why the file is placed inside the upload's transaction, after the counter lock
-// and the id check: retention removes a retired file only under the same counter
-// lock and only when no live row names its bytes (apply_retention), so while an
-// upload holds the lock no file it may be about to name can go, and once its row
-// commits the file is named by a live row. Placed before the lock, retention could
-// remove a file of the same bytes between the placement and the row; placed after
-// COMMIT, a manifest could list an attachment whose file is not there yet. A
-// rerun of the transaction finds the file already placed (same bytes, same name).
+// Why the file is made durable before the counter lock (issue 18)
+// -----------------------------------------------------------------
+// Every upload, deletion and record push waits for the counter lock, so whatever an
+// upload does while holding it is paid once per upload by all of them in turn. The
+// slow parts of storing a file are two fsyncs (its bytes, then its directory after
+// the new name): both are done first, outside the lock, and many uploads' fsyncs
+// then overlap in the disk's queue instead of following one another. The file gets
+// its final name by a hard link (the temporary name stays until the upload ends),
+// and its directory is fsynced once for that name, which a later rename would have
+// needed again.
+// What the lock protected still holds: retention removes a file only under the
+// counter lock and only when no live row names its bytes (apply_retention). Under
+// the lock the upload checks that its final name still names the file it made
+// durable (same device, inode and change time). If so, nothing can remove it until
+// the row commits, and then a live row names it. If not (retention removed it in
+// between, and maybe another upload of the same bytes put a new one there), it links
+// and fsyncs again, under the lock, as every upload used to: the rare case pays the
+// old price. Placing after COMMIT would let a manifest list an attachment whose file
+// is not there yet. A 200 therefore still means: the bytes and their name are on
+// disk, the row is committed. Bytes placed for an upload that is then not stored (a
+// 409, or a concurrent upload of the same id won) are retired like a deleted
+// attachment's, so retention removes them unless a live row names the same bytes.
+// On a filesystem without hard links the file is published (fsync, rename, directory
+// fsync) under the lock, as before.
 #include "services/attachment_store.h"
 
 #include <unistd.h>
@@ -30,6 +46,7 @@
 #include <stdexcept>
 
 #include "core/log.h"
+#include "core/time_util.h"
 #include "db/attachment_repository.h"
 #include "db/change_counter.h"
 #include "services/unit_of_work.h"
@@ -47,8 +64,10 @@ std::optional<AttachmentStore::PutResult> outcome_for_existing(const std::option
 }
 }
 
-AttachmentStore::AttachmentStore(db::Database& db, std::string attachment_dir)
-    : db_(db), files_(std::move(attachment_dir)) {}
+AttachmentStore::AttachmentStore(db::Database& db, std::string attachment_dir, std::atomic<uint64_t>* generation,
+                                 int64_t cache_ms)
+    : db_(db), files_(std::move(attachment_dir)), generation_(generation),
+      meta_cache_(generation ? kMetaCacheEntries : 0, cache_ms) {}
 
 std::string AttachmentStore::relative_path(const std::string& sha256) { return sha256.substr(0, 2) + "/" + sha256; }
 
@@ -56,44 +75,88 @@ std::string AttachmentStore::file_path(const std::string& sha256) const {
     return files_.path("files/" + relative_path(sha256));
 }
 
+// The store's directories are made (mkdir + chmod) once per worker, not on every
+// upload; if one has gone since (removed by hand), the failure forgets what was made,
+// so the next upload makes them again.
+void AttachmentStore::make_dirs_once(const std::string& prefix) {
+    if (!dirs_made_) {
+        files_.make_dirs("files");
+        dirs_made_ = true;
+    }
+    if (!prefix.empty() && !prefix_dirs_made_.count(prefix)) {
+        core::make_dir(files_.path("files/" + prefix));
+        prefix_dirs_made_.insert(prefix);
+    }
+}
+
+void AttachmentStore::forget_made_dirs() {
+    dirs_made_ = false;
+    prefix_dirs_made_.clear();
+}
+
 std::unique_ptr<AttachmentUpload> AttachmentStore::begin_upload() {
-    files_.make_dirs("files");
-    return files_.begin_upload("upload-");
+    make_dirs_once({});
+    try {
+        return files_.begin_upload("upload-");
+    } catch (...) {
+        forget_made_dirs();
+        throw;
+    }
 }
 
 AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::unique_ptr<AttachmentUpload> upload,
                                                 const std::string& content_type, const std::string& by) {
+    upload->sync();  // before sha256_hex(), which closes the file
     db::AttachmentRow row;
     row.attachment_id = id;
     row.sha256 = upload->sha256_hex();
     row.size = static_cast<int64_t>(upload->size());
     row.content_type = content_type;
-    // The usual retry of a finished upload is answered without the counter lock.
-    if (auto done = outcome_for_existing(run_with<Repo>(db_, [&](Repo& r) { return r.find(id); }), row.sha256))
-        return *done;
+    // The usual retry of a finished upload is answered without the counter lock (from
+    // the metadata cache when this worker knows the id: a live row never changes).
+    if (auto done = outcome_for_existing(find(id), row.sha256)) return *done;
 
-    core::make_dir(files_.path("files/" + row.sha256.substr(0, 2)));
-    bool placed = false;
     PutResult result = PutResult::stored;
-    db_.transaction([&](db::Tx& tx) {
-        Repo repo(tx);
-        const int64_t version = db::lock_change_counter(tx) + 1;
-        if (auto done = outcome_for_existing(repo.find_for_update(id), row.sha256)) {
-            result = *done;
-            return;
-        }
-        if (!placed) {  // a rerun finds the file already there
-            upload->publish(file_path(row.sha256));
-            placed = true;
-        }
-        repo.upsert(row, version, by);
-        db::set_change_counter(tx, version);
-        // The bytes are live again: a pending removal of the same file is void.
-        repo.forget_retired_file(row.sha256);
-        result = PutResult::stored;
-    });
-    if (result == PutResult::stored)
+    bool linked = false;
+    try {
+        make_dirs_once(row.sha256.substr(0, 2));
+        const std::string dest = file_path(row.sha256);
+        std::optional<core::FileId> made = upload->link_durably(dest);  // nullopt: no hard links here
+        linked = made.has_value();
+        bool placed = false;
+        db_.transaction([&](db::Tx& tx) {
+            Repo repo(tx);
+            const int64_t version = db::lock_change_counter(tx) + 1;
+            if (auto done = outcome_for_existing(repo.find_for_update(id), row.sha256)) {
+                result = *done;
+                return;
+            }
+            if (made) {
+                if (core::file_id(dest) != made) made = upload->link_durably(dest);  // retention took it meanwhile
+            } else if (!placed) {  // a rerun finds the file already there
+                upload->publish(dest);
+                placed = true;
+            }
+            repo.upsert(row, version, by);
+            db::set_change_counter(tx, version);
+            // The bytes are live again: a pending removal of the same file is void.
+            repo.forget_retired_file(row.sha256);
+            result = PutResult::stored;
+        });
+    } catch (...) {
+        forget_made_dirs();
+        throw;
+    }
+    if (result == PutResult::stored) {
         core::log::info("attachment '" + id + "' stored (" + std::to_string(row.size) + " bytes) by '" + by + "'");
+    } else if (linked) {
+        // Placed, then not stored: retired as a deletion retires (under the same lock).
+        db_.transaction([&](db::Tx& tx) {
+            Repo repo(tx);
+            db::lock_change_counter(tx);
+            if (!repo.sha_is_live(row.sha256)) repo.retire_file(row.sha256);
+        });
+    }
     try {
         apply_retention();
     } catch (const std::exception& e) {
@@ -102,9 +165,28 @@ AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::uniq
     return result;
 }
 
+void AttachmentStore::follow_generation() {
+    if (!generation_) return;
+    uint64_t g = generation_->load(std::memory_order_acquire);
+    if (g != seen_generation_) {
+        meta_cache_.clear();
+        seen_generation_ = g;
+    }
+}
+
+void AttachmentStore::changed() {
+    if (generation_) generation_->fetch_add(1, std::memory_order_acq_rel);
+}
+
 std::optional<db::AttachmentRow> AttachmentStore::find(const std::string& id) {
+    // The generation is read before the row: a deletion committed after this read
+    // raises it again, so the row stored below is dropped before the next lookup.
+    follow_generation();
+    const int64_t now = core::unix_now_ms();
+    if (auto hit = meta_cache_.find(id, now)) return hit;
     auto row = run_with<Repo>(db_, [&](Repo& r) { return r.find(id); });
     if (!row || row->deleted) return std::nullopt;
+    meta_cache_.put(id, *row, now);
     return row;
 }
 
@@ -124,6 +206,8 @@ bool AttachmentStore::remove(const std::string& id, const Actor& by) {
         removed = true;
     });
     if (!removed) return false;
+    meta_cache_.erase(id);
+    changed();
     core::log::info("attachment '" + id + "' deleted by '" + by.name + "'");
     try {
         apply_retention();
@@ -166,7 +250,14 @@ void AttachmentStore::apply_retention() {
             repo.forget_retired_file(sha);
         });
     }
-    files_.sweep_stale();
+    // Uploads left by a dead worker are an hour old before they count as stale, so a
+    // look at most once a minute per worker (not a directory read per upload) removes
+    // them as soon.
+    const int64_t now = core::unix_now_ms();
+    if (now >= next_sweep_ms_) {
+        files_.sweep_stale();
+        next_sweep_ms_ = now + 60 * 1000;
+    }
 }
 
 std::vector<AttachmentStore::Problem> AttachmentStore::check() {

@@ -14,13 +14,25 @@
 // id has the same bytes); the file goes kRetiredFileGraceSeconds later, on a
 // later upload or deletion, so a download authorized just before the deletion is
 // handed to nginx, which opens the file long before then.
+//
+// Metadata cache (issue 18): an attachment's row never changes while it is live
+// (a new upload to a live id is refused), so find() keeps live rows per worker for
+// `cache_ms` (attachment_cache_ms) and at most kMetaCacheEntries of them. A deletion
+// is the only change a cached row can miss: on this host it raises a generation
+// counter in memory shared by the pool (as bundle pushes do), which makes every
+// worker drop its cache before its next lookup; on other hosts a worker may still
+// serve the deleted id for at most cache_ms after it last read the row. Absence is
+// never cached, so a new upload is found at once everywhere.
 #pragma once
+#include <atomic>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/files.h"
+#include "core/ttl_cache.h"
 #include "services/file_store.h"
 #include "db/database.h"
 #include "db/rows.h"
@@ -39,7 +51,11 @@ struct AttachmentChanges {
 
 class AttachmentStore {
 public:
-    AttachmentStore(db::Database& db, std::string attachment_dir);
+    // `generation`: shared by the workers of this host (nullptr: no cache across
+    // workers, as in synkronus-admin); `cache_ms` 0 turns the metadata cache off.
+    AttachmentStore(db::Database& db, std::string attachment_dir, std::atomic<uint64_t>* generation = nullptr,
+                    int64_t cache_ms = 0);
+    static constexpr size_t kMetaCacheEntries = 4096;
 
     std::unique_ptr<AttachmentUpload> begin_upload();
 
@@ -78,6 +94,17 @@ public:
 private:
     db::Database& db_;
     FileStore files_;
+    std::atomic<uint64_t>* generation_;
+    uint64_t seen_generation_ = 0;
+    core::TtlCache<std::string, db::AttachmentRow> meta_cache_;
+    int64_t next_sweep_ms_ = 0;
+    bool dirs_made_ = false;
+    std::set<std::string> prefix_dirs_made_;  // files/ab/, at most 256
+    void make_dirs_once(const std::string& prefix);
+    void forget_made_dirs();
+    // Drops the cache when a worker of this host deleted an attachment since.
+    void follow_generation();
+    void changed();
 };
 
 }  // namespace services

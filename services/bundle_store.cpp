@@ -274,6 +274,7 @@ void BundleStore::apply_retention() {
                         std::to_string(retention_) + ")");
         info_cache_.erase(v);
         forms_cache_.erase(v);
+        present_.erase(v);
     }
     // Files go only after the grace period: a download the worker authorized just
     // before the row was deleted is then long served.
@@ -291,10 +292,37 @@ void BundleStore::sweep_tmp() {
     files_.sweep_stale();
 }
 
-bool BundleStore::on_disk(const BundleVersionInfo& info, const std::string& path) const {
+bool BundleStore::on_disk(const BundleVersionInfo& info, const std::string& path) {
+    // A worker that finds files missing raises the host's generation (below), so every
+    // worker of the host drops what it remembered and answers the same at once.
+    if (generation_) {
+        uint64_t g = generation_->load(std::memory_order_acquire);
+        if (g != present_generation_) {
+            present_.clear();
+            present_generation_ = g;
+        }
+    }
+    if (present_.size() > kInfoCacheSize && !present_.count(info.version)) present_.clear();
+    Present& seen = present_[info.version];
+    const int64_t now = core::unix_now_ms();
+    if (seen.manifest_hash != info.manifest_hash || now - seen.since_ms >= heads_cache_ms_ || now < seen.since_ms)
+        seen = Present{info.manifest_hash, now, false, {}};
     const std::string dir = version_dir(info.version);
-    if (!core::is_directory(dir) || !core::path_exists(version_zip(info.version))) return false;
-    return path.empty() || core::path_exists(dir + "/" + path);
+    auto missing = [&] {
+        present_.erase(info.version);
+        if (generation_) generation_->fetch_add(1, std::memory_order_acq_rel);
+        return false;
+    };
+    if (!seen.tree) {
+        if (!core::is_directory(dir) || !core::path_exists(version_zip(info.version))) return missing();
+        seen.tree = true;
+    }
+    if (path.empty() || seen.paths.count(path)) return true;
+    if (!core::path_exists(dir + "/" + path)) return missing();
+    // Manifest paths only (the callers look the path up in info.files first), so
+    // this holds at most the version's file count.
+    seen.paths.insert(path);
+    return true;
 }
 
 void BundleStore::files_missing(const BundleVersionInfo& info) {

@@ -38,6 +38,7 @@
 #include <stdexcept>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -178,8 +179,19 @@ public:
     std::shared_ptr<const std::map<std::string, domain::FormDef>> forms(int64_t version);
 
     // Whether the files the database names for `info` are on disk: its directory
-    // and ZIP, and with `path` that file (a manifest path) too. One or two stat()s.
-    bool on_disk(const BundleVersionInfo& info, const std::string& path = {}) const;
+    // and ZIP, and with `path` that file (a manifest path) too. Checked once per
+    // version and file per worker and bundle_cache_ms (issue 18), not on every
+    // request: a version's files never change once published and go only with the
+    // version (retention, after the grace period), so what can go unseen is damage
+    // from outside (a purge and reinstall that kept the database), and that is
+    // answered with the 503 within bundle_cache_ms, as a change on another host is;
+    // the first worker of a host to find it raises the host's bundle generation, and
+    // from then on every worker of the host checks again and answers the same.
+    // A failed check is not remembered: the next request checks again, so a
+    // repaired version is served at once. Until then nginx answers a file removed
+    // after its check with its own 404 problem, as it did for a file removed between
+    // a stat() and its open. bundle_cache_ms = 0 checks on every request.
+    bool on_disk(const BundleVersionInfo& info, const std::string& path = {});
 
     // Why the active version cannot be served ("" when it can, or when none is
     // active): its files are missing from the store.
@@ -224,6 +236,14 @@ private:
     std::string versions_dir_;
     int64_t retention_;
     std::map<int64_t, std::shared_ptr<const BundleVersionInfo>> info_cache_;
+    struct Present {
+        std::string manifest_hash;  // a version number handed out again names other files
+        int64_t since_ms = 0;       // trusted for heads_cache_ms_ from here
+        bool tree = false;          // its directory and ZIP
+        std::set<std::string> paths;
+    };
+    std::map<int64_t, Present> present_;  // what on_disk() found, per version
+    uint64_t present_generation_ = 0;
     std::map<int64_t, std::shared_ptr<const std::map<std::string, domain::FormDef>>> forms_cache_;
 };
 

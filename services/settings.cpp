@@ -94,6 +94,11 @@ std::vector<core::SettingDecl> setting_decls() {
         {"attachment_max_bytes", std::to_string(64 * kMiB),
          "Largest attachment, in bytes (nginx's client_max_body_size for /attachments/ must allow it).",
          check_int(1, 4096 * kMiB)},
+        {"attachment_cache_ms", "2000",
+         "How long a worker may reuse an attachment's hash, size and type it read (ms), for downloads and\n"
+         "304s without a database query. A deletion on the same host is seen at once; other hosts may\n"
+         "still serve a deleted attachment for this long. 0 reads the row on every request.",
+         check_int(0, 60000)},
         {"attachment_accel_prefix", "/_synkronus_attachment/",
          "Internal nginx location that serves attachment files (X-Accel-Redirect); must match the nginx snippet.",
          check_any()},

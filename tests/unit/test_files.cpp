@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -127,6 +129,37 @@ BOOST_AUTO_TEST_CASE(hash_file_reports_size_and_hash_or_absence) {
     BOOST_TEST(sha == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     BOOST_TEST(!core::hash_file(d.path + "/missing", sha, size));
     BOOST_TEST(!core::hash_file(d.path, sha, size));  // a directory
+}
+
+BOOST_AUTO_TEST_CASE(link_durably_names_the_file_keeps_an_existing_name_and_file_id_tells_a_replacement) {
+    TmpDir d;
+    const std::string dest = d.path + "/dest";
+    std::string tmp_path;
+    std::optional<core::FileId> first;
+    {
+        core::TempFile t(d.path, "up-");
+        t.write("abc", 3);
+        tmp_path = t.path();
+        first = t.link_durably(dest);
+        BOOST_REQUIRE(first.has_value());
+        BOOST_TEST((core::file_id(dest) == first));
+        // A second name for the same bytes: kept as it is.
+        core::TempFile u(d.path, "up-");
+        u.write("abc", 3);
+        BOOST_TEST((u.link_durably(dest) == first));
+    }
+    // The temporary names went with their objects; the final name stays.
+    BOOST_TEST(!fs::exists(tmp_path));
+    std::ifstream in(dest);
+    std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    BOOST_TEST(got == "abc");
+    // Removed and made again at the same path: another file (the old one kept under
+    // another name, so its inode number cannot be handed out again here).
+    fs::create_hard_link(dest, d.path + "/keep");
+    fs::remove(dest);
+    BOOST_TEST(!core::file_id(dest).has_value());
+    touch(dest);
+    BOOST_TEST((core::file_id(dest) != first));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,10 +7,11 @@
 //   attachment_dir/tmp/              uploads in progress
 //   attachment_dir/files/ab/abcd…    the file whose SHA-256 is abcd…, never changed
 //
-// A file is in place (fsynced, renamed, directory fsynced) before the row naming
-// it commits, and uploads place files under the change counter lock, which
-// retention also takes before it removes a file: a file that a live row names is
-// never removed. A deletion marks the row and retires the file (unless another
+// A file is in place (fsynced, named, directory fsynced) before the row naming it
+// commits; an upload does that before taking the change counter lock and checks
+// under the lock that the name still holds its file (services/attachment_store.cpp
+// says why), and retention removes a file only under that lock: a file that a live
+// row names is never removed. A deletion marks the row and retires the file (unless another
 // id has the same bytes); the file goes kRetiredFileGraceSeconds later, on a
 // later upload or deletion, so a download authorized just before the deletion is
 // handed to nginx, which opens the file long before then.

@@ -201,24 +201,27 @@ void drain_body(Request& req) {
 // request (a page of 500 records, a response string, Argon2's 19 MiB for a login)
 // is freed when the request ends. glibc would keep much of it: after the first
 // large block is freed it raises its mmap threshold to that block's size (up to
-// 32 MiB) and its trim threshold to twice that, so later pages come from the heap
-// and stay there. Fixed thresholds stop that (blocks of 256 KiB and more are mapped
-// and unmapped; a free top of the heap above 1 MiB goes back at once), one arena is
-// all a single thread needs, and free space left inside the heap after a request
-// (2 MiB more of it than after the last trim or the last reuse) is handed back by
-// malloc_trim, which so costs a request only when there is something to give back
-// (trimmed pages still count as free, hence the baseline rather than a level).
+// 32 MiB) and its trim threshold to twice that, so after one login a worker kept
+// 20 MiB and more for good. Fixed thresholds stop that: blocks of 4 MiB and more
+// (Argon2's) are mapped and unmapped, a free top of the heap above 8 MiB goes back
+// at once, and a page of records (about 1 MiB of strings) still comes from the
+// heap, so pulls do not pay for fresh pages on every request (a 256 KiB threshold
+// doubled the workers' CPU per pulled record in `make bench`). One arena is all a
+// single thread needs. Free space left inside the heap after a request, 4 MiB more
+// of it than after the last trim or reuse, is handed back by malloc_trim, which so
+// costs a request only when there is something to give back (trimmed pages still
+// count as free, hence the baseline rather than a level).
 void limit_allocator() {
     mallopt(M_ARENA_MAX, 1);
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 }
 
 void give_back_memory() {
     static size_t free_baseline = 0;
     const size_t free_now = mallinfo2().fordblks;
     if (free_now < free_baseline) free_baseline = free_now;
-    else if (free_now > free_baseline + 2 * 1024 * 1024) {
+    else if (free_now > free_baseline + 4 * 1024 * 1024) {
         malloc_trim(64 * 1024);
         free_baseline = mallinfo2().fordblks;
     }

@@ -136,6 +136,7 @@ enum class Stmt {
     OVERVIEW_COUNT_ATTACHMENTS,
     OVERVIEW_FORM_TYPES,
     OVERVIEW_ACTIVE_BUNDLE,
+    RECORD_COUNTS_ADD,
     COUNT_  // keep last
 };
 

@@ -76,6 +76,7 @@
 #include "domain/invalid_input.h"
 #include "domain/push_policy.h"
 #include "services/housekeeping.h"
+#include "domain/record_counts.h"
 
 namespace services {
 
@@ -159,6 +160,25 @@ std::string SyncService::apply(db::Tx& tx, const domain::PushRequest& req, const
         for (const auto& v : plan.overwritten) repo.keep_overwritten(v, origin, first + static_cast<int64_t>(v.write));
         keep_history_and_refs(tx, plan, stored, req, refs, origin.now_ms);
         repo.upsert(plan.writes, first, origin);
+        // The record counts the admin overview reads, kept exactly: changed in this
+        // transaction, so they commit (or vanish) with the records they count, and a
+        // replayed push, which applies nothing, changes nothing.
+        //
+        // No new contention on one host: these rows are only ever written after the
+        // counter lock above (pushes here; the recount of sql/011_record_counts.sql
+        // takes the same lock first), and that lock is held to COMMIT. So whoever
+        // wrote a record_counts row before us has committed before we got here: the
+        // row locks are always free when we ask, and pushes serialize exactly as
+        // before, for one more primary-key upsert per (form type, deleted) changed
+        // (usually one or two; sorted, so the order is fixed anyway).
+        //
+        // On Galera no new certification conflicts: every push that changes a count
+        // also updates the sync_counter row, so any two pushes whose write-sets share
+        // a record_counts key already share the counter's key and were already
+        // certified one after the other (the later one rerun, see the top of this
+        // file). The counts add to whatever the rows hold, so a rerun adds its change
+        // to the row the earlier push left. Pushes that write nothing touch neither.
+        repo.add_record_counts(domain::count_changes(plan.writes, stored));
         counter += static_cast<int64_t>(plan.writes.size());
         repo.set_counter(counter);
     }

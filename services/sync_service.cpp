@@ -102,12 +102,12 @@ std::string render_push_response(int64_t now_ms, int64_t current_version,
 }
 
 SyncService::SyncService(db::Database& db, int64_t idempotency_ttl_s, const std::string& jwt_secret,
-                         int64_t history_days, int64_t presence_interval_s)
+                         int64_t history_days, int64_t presence_interval_s, bool presence_on)
     : db_(db),
       ttl_s_(idempotency_ttl_s),
       page_token_key_(core::hmac_sha256(jwt_secret, "synkronus page tokens")),
       history_days_(history_days),
-      presence_(db, presence_interval_s) {}
+      presence_(db, presence_interval_s, presence_on) {}
 
 // History and references are written in the push's transaction, before the upsert
 // overwrites the rows they copy: a version is kept exactly when the change replacing

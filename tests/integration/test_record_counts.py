@@ -138,14 +138,22 @@ class Counts(unittest.TestCase):
 
 
 class LiveMigration(unittest.TestCase):
-    """Migration 011 run against the live database while clients push: pushes wait
-    for the count and none is lost or counted twice."""
+    """Migration 011, and `synkronus-admin records recount`, run against the live
+    database while clients push: pushes wait for the count and none is lost or
+    counted twice."""
 
     @classmethod
     def setUpClass(cls):
         cls.token = h.token_for("read-write")
 
     def test_recount_while_pushing_is_exact(self):
+        self.run_while_pushing(["migrate"], "011_record_counts.sql", "DELETE FROM schema_migrations WHERE version = 11")
+
+    def test_admin_recount_while_pushing_is_exact(self):
+        # After a rolling upgrade, hosts still on the old version pushed without counting.
+        self.run_while_pushing(["records", "recount"], "record counts rebuilt from", "DO 0")
+
+    def run_while_pushing(self, command, said, forget):
         t = ts.utype("LiveMig")
         stop = threading.Event()
         errors, answered = [], []
@@ -167,14 +175,14 @@ class LiveMigration(unittest.TestCase):
             th.start()
         try:
             h.wait_until(lambda: len(answered) >= 8, timeout=30, interval=0.05)
-            # The counts are wrong (as if never filled) and 011 is not recorded: the
-            # next migrate run applies it again, on a live store.
-            h.sql("DELETE FROM schema_migrations WHERE version = 11; UPDATE record_counts SET records = records + 7")
+            # The counts are wrong (as if pushes had gone uncounted); for migrate, 011
+            # is not recorded either, so the run applies it again, on a live store.
+            h.sql(forget + "; UPDATE record_counts SET records = records + 7")
             r = subprocess.run([os.path.join(h.BIN, "synkronus-admin"), "--config",
-                                os.path.join(h.STATE, "synkronus.conf"), "migrate"],
+                                os.path.join(h.STATE, "synkronus.conf"), *command],
                                capture_output=True, text=True, timeout=120)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn("011_record_counts.sql", r.stdout)
+            self.assertIn(said, r.stdout)
             done = len(answered)
             h.wait_until(lambda: len(answered) >= done + 8, timeout=30, interval=0.05)
         finally:

@@ -51,10 +51,10 @@ public:
     // last_synced_at is one index dive. The other figures are counts of small tables
     // (users, device_presence, live attachments). The last computation is one row
     // (overview_cache) that every worker and host reads; when it is older than
-    // kOverviewMaxAgeMs, the worker that notices takes the "overview" lease
-    // (db/lease.h) and recomputes it (milliseconds: README, "Admin overview"), and
-    // workers that find the lease taken answer the older row. So the figures are at
-    // most 10 s old.
+    // kOverviewMaxAgeMs, the request that notices recomputes and stores it
+    // (milliseconds at a million records: README, "The admin overview's figures").
+    // So the figures are at most 10 s old, and the database computes them at most
+    // about once per 10 s however often the console asks.
     std::string overview_members();
 
     DevicePage devices(const std::optional<std::pair<std::string, std::string>>& after, int limit);

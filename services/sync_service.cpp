@@ -69,6 +69,7 @@
 
 #include "core/crypto.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/time_util.h"
 #include "db/record_admin_repository.h"
 #include "db/sync_repository.h"
@@ -216,7 +217,9 @@ PushReply SyncService::push_once(const domain::PushRequest& req, const std::stri
     for (int attempt = 0; attempt < 3; ++attempt) {
         try {
             std::string body;
+            int runs = 0;
             db_.transaction([&](db::Tx& tx) {
+                ++runs;
                 db::SyncRepository repo(tx);
                 // Claim the transmission first: a concurrent identical push blocks here
                 // until this one commits, then finds the stored response.
@@ -224,6 +227,9 @@ PushReply SyncService::push_once(const domain::PushRequest& req, const std::stri
                 body = apply(tx, req, origin, refs);
                 repo.store_response(req.transmission_id, body);
             });
+            // Reruns are conflicts (on Galera, certification) or a lost node; make
+            // bench-cluster counts these lines.
+            if (runs > 1) core::log::debug("push reran " + std::to_string(runs - 1) + " time(s) before it committed");
             return {PushReply::Kind::applied, std::move(body)};
         } catch (const db::Error& e) {
             if (e.kind() != db::ErrorKind::duplicate) throw;

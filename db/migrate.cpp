@@ -149,17 +149,14 @@ size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& 
 }
 
 int64_t recount_records(sql::Connection& c) {
-    // The statements of sql/011_record_counts.sql from START TRANSACTION on: keep them
-    // in step (tests/integration/test_record_counts.py runs both while clients push).
     std::unique_ptr<sql::Statement> st(c.createStatement());
     c.setAutoCommit(false);
     int64_t n = 0;
     try {
-        st->execute("SELECT last_change_id INTO @record_counts_lock FROM sync_counter WHERE id = 1 FOR UPDATE");
-        st->execute("DELETE FROM record_counts");
-        st->execute("INSERT INTO record_counts (form_type, deleted, records) "
-                    "SELECT schema_type, deleted, COUNT(*) FROM sync_records GROUP BY schema_type, deleted");
-        std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT COALESCE(SUM(records), 0) FROM record_counts"));
+        st->execute(raw_statement_sql(RawStmt::RECOUNT_LOCK));
+        st->execute(raw_statement_sql(RawStmt::RECOUNT_CLEAR));
+        st->execute(raw_statement_sql(RawStmt::RECOUNT_FILL));
+        std::unique_ptr<sql::ResultSet> rs(st->executeQuery(raw_statement_sql(RawStmt::RECOUNT_TOTAL)));
         if (rs->next()) n = rs->getInt64(1);
         c.commit();
     } catch (...) {

@@ -875,11 +875,12 @@ void mode_db_insert_server_sql(const Options& o) {
         std::map<int, std::shared_ptr<sql::PreparedStatement>> upsert;
         for (size_t b : db::kSyncUpsertSizes) upsert[static_cast<int>(b)] = server(db::sync_stmt(db::SyncBatch::upsert, b));
         auto add = server(db::Stmt::SYNC_COUNTER_ADD);
+        auto counts = server(db::Stmt::RECORD_COUNTS_ADD);
         auto set = server(db::Stmt::SYNC_TX_SET_RESPONSE);
         auto rng = std::make_shared<Rng>(seed_from_time(200 + t));
         std::string client_id = "bench-sql-" + std::to_string(t);
         auto seq = std::make_shared<int64_t>(0);
-        return [&, c, tx_ins, lock, sel, upsert, add, set, rng, client_id, seq](int64_t& bytes) -> int64_t {
+        return [&, c, tx_ins, lock, sel, upsert, add, counts, set, rng, client_id, seq](int64_t& bytes) -> int64_t {
             std::vector<std::string> rid(static_cast<size_t>(o.batch)), data(rid.size()), hash(rid.size());
             for (size_t i = 0; i < rid.size(); ++i) {  // prepared before the transaction, as the server does
                 rid[i] = rng->uuid();
@@ -927,6 +928,10 @@ void mode_db_insert_server_sql(const Options& o) {
                     ps.executeUpdate();
                 }
             }
+            counts->setString(1, kSchemaType);  // the overview's record counts (domain/record_counts.h)
+            counts->setInt(2, 0);
+            counts->setInt64(3, o.batch);
+            counts->executeUpdate();
             add->setInt64(1, counter);
             add->executeUpdate();
             set->setString(1, "{\"server_time\":\"2026-11-28T21:09:34.000Z\",\"current_version\":" + std::to_string(counter) +

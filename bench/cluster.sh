@@ -103,7 +103,7 @@ restart_cluster_workers() {  # with SYNKRONUS_DB_WSREP_SYNC_WAIT=$1
     done
 }
 
-for r in $(seq 1 "$ROUNDS"); do
+[ "${BENCH_ONLY:-}" = retries ] || for r in $(seq 1 "$ROUNDS"); do
     measure pull_500 single pull --limit 500
     measure pull_500 cluster pull --limit 500
     measure push_b100 single push --batch 100
@@ -111,11 +111,74 @@ for r in $(seq 1 "$ROUNDS"); do
     measure push_b10 single push --batch 10
     measure push_b10 cluster push --batch 10
 done
-restart_cluster_workers 1
-for r in $(seq 1 "$ROUNDS"); do measure pull_500 cluster_sync_wait pull --limit 500; done
-restart_cluster_workers 0
+if [ "${BENCH_ONLY:-}" != retries ]; then
+    restart_cluster_workers 1
+    for r in $(seq 1 "$ROUNDS"); do measure pull_500 cluster_sync_wait pull --limit 500; done
+    restart_cluster_workers 0
+fi
 
-/usr/bin/python3 - "$RAW" <<'PY' | tee "$OUT/cluster-results.txt"
+# Issue 15: presence and audit writes from both hosts under a push load, against the
+# same load without them, alternating by round. "off": device_presence = off and no
+# admin activity. "on": device_presence = on with presence_interval = 1 (each device's
+# row written up to once a second, 60 times the default) and, on each host, an admin
+# changing a user's role back and forth as fast as it can (one audit event each, in
+# the change's transaction). Push retries: the reruns the workers log for pushes
+# (log_level = debug on both sides, "push reran N time(s)"), per 1000 pushes (batches
+# of 10, CLIENTS connections over both hosts); beside them Galera's own count of
+# aborted local transactions (certification failures plus brute-force aborts, over
+# the three nodes), which also holds any presence or audit transaction that lost.
+# BENCH_ONLY=retries runs only this part.
+galera_aborts() {
+    local n s=0 v
+    for n in 1 2 3; do
+        v=$(node_sql "$n" -N -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS
+            WHERE VARIABLE_NAME IN ('WSREP_LOCAL_CERT_FAILURES', 'WSREP_LOCAL_BF_ABORTS')")
+        s=$((s + ${v:-0}))
+    done
+    echo "$s"
+}
+committed() { node_sql 1 -N -e "SELECT last_change_id FROM \`$DB_NAME\`.sync_counter"; }
+role_loop() {  # HOST USER: role changes until killed
+    local url="https://127.0.0.1:$(host_https_port "$1")/admin/users/role" role
+    while :; do
+        for role in read-only read-write; do
+            curl -sS -o /dev/null --cacert "$CLUSTER/tls/cert.pem" -H "Authorization: Bearer $(cat "$DIR/cluster-token")" \
+                -H 'Content-Type: application/json' -d "{\"username\":\"$2\",\"role\":\"$role\"}" "$url" 2>>"$LOG"
+        done
+    done
+}
+for h in 1 2; do
+    curl -sS -o /dev/null --cacert "$CLUSTER/tls/cert.pem" -H "Authorization: Bearer $(cat "$DIR/cluster-token")" \
+        -H 'Content-Type: application/json' -d "{\"username\":\"bench-role-$h\",\"password\":\"bench-role-password\",\"role\":\"read-write\"}" \
+        "https://127.0.0.1:$(host_https_port 1)/users/create" || fail "cannot create bench-role-$h"
+done
+: >"$OUT/cluster-retries.txt"
+for r in $(seq 1 "$ROUNDS"); do
+    for side in off on; do
+        for h in 1 2; do
+            if [ $side = on ]; then
+                host_do "$h" "stack_stop_workers; SYNKRONUS_LOG_LEVEL=debug SYNKRONUS_DEVICE_PRESENCE=on SYNKRONUS_PRESENCE_INTERVAL=1 stack_start_workers"
+            else
+                host_do "$h" "stack_stop_workers; SYNKRONUS_LOG_LEVEL=debug SYNKRONUS_DEVICE_PRESENCE=off stack_start_workers"
+            fi || fail "workers"
+        done
+        loops=()
+        if [ $side = on ]; then
+            for h in 1 2; do role_loop "$h" "bench-role-$h" & loops+=($!); done
+        fi
+        a0=$(galera_aborts); k0=$(committed); e0=$(node_sql 1 -N -e "SELECT COUNT(*) FROM \`$DB_NAME\`.audit_log")
+        l1=$(wc -l <"$CLUSTER/host1/logs/workers.log"); l2=$(wc -l <"$CLUSTER/host2/logs/workers.log")
+        measure push_b10_presence_audit "$side" push --batch 10
+        a1=$(galera_aborts); k1=$(committed); e1=$(node_sql 1 -N -e "SELECT COUNT(*) FROM \`$DB_NAME\`.audit_log")
+        [ ${#loops[@]} = 0 ] || { kill "${loops[@]}"; wait "${loops[@]}" 2>/dev/null; }
+        reruns=$({ tail -n +$((l1 + 1)) "$CLUSTER/host1/logs/workers.log"; tail -n +$((l2 + 1)) "$CLUSTER/host2/logs/workers.log"; } |
+            sed -n 's/.*push reran \([0-9]*\) time.*/\1/p' | awk '{s += $1} END {print s + 0}')
+        echo "$side $((a1 - a0)) $(((k1 - k0) / 10)) $((e1 - e0)) $reruns" | tee -a "$OUT/cluster-retries.txt" >&2
+    done
+done
+for h in 1 2; do host_do "$h" "stack_stop_workers; stack_start_workers" || fail "workers"; done
+
+/usr/bin/python3 - "$RAW" "$OUT/cluster-retries.txt" <<'PY' | tee "$OUT/cluster-results.txt"
 import collections, statistics, sys
 runs = collections.defaultdict(list)
 for line in open(sys.argv[1]):
@@ -129,4 +192,22 @@ for key, unit in (("pull_500", "rec/s"), ("push_b100", "rec/s"), ("push_b10", "r
 w = med.get(("pull_500", "cluster_sync_wait"), 0)
 c = med.get(("pull_500", "cluster"), 0)
 print(f"{'pull_500 with wsrep_sync_wait=1 on the cluster':50} {w:>8.1f} rec/s ({w / c if c else 0:.2f}x of without)")
+# Issue 15: side, Galera aborts (cert failures + BF aborts, 3 nodes), pushes, audit events, push reruns
+ret = collections.defaultdict(lambda: [0, 0, 0, 0])
+per_round = collections.defaultdict(list)
+for line in open(sys.argv[2]):
+    side, aborts, pushes, events, reruns = line.split()
+    for i, v in enumerate((aborts, pushes, events, reruns)):
+        ret[side][i] += int(v)
+    if int(pushes):
+        per_round[side].append(1000 * int(reruns) / int(pushes))
+if ret:
+    print("pushes of 10 through both hosts; on: presence (interval 1 s) and audit writes (role changes on both")
+    print("hosts); push reruns per 1000 pushes (rounds' range), and Galera's aborted local transactions:")
+    for side in ("off", "on"):
+        a, p, e, n = ret[side]
+        rate = med.get(("push_b10_presence_audit", side), 0)
+        rr = per_round[side] or [0]
+        print(f"  {side:4} {rate:>8.1f} rec/s {p:>6} pushes {n:>5} reruns {1000 * n / p if p else 0:>6.1f}/1000"
+              f" ({min(rr):.0f}-{max(rr):.0f})  {a:>5} Galera aborts  {e:>5} audit events")
 PY

@@ -19,7 +19,7 @@
 # BENCH_HTTP_PORT, BENCH_DB_PORT (29443, 29080, 29407), BENCH_WORKERS (default: what
 # the server does with workers = 0, two per core), BENCH_SECONDS (measured seconds
 # per run, 3), BENCH_WARMUP (1), BENCH_ROUNDS (3), BENCH_SEED_RECORDS (100000),
-# BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync, history, bundles or attachments), BENCH_KEEP (keep the
+# BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync, history, presence, bundles or attachments), BENCH_KEEP (keep the
 # database and bundle store under BENCH_STATE after the run).
 # Output: the table on stdout and in build/bench/results.txt; every raw run in
 # build/bench/raw.txt; the clients' error messages in build/bench/bench.log.
@@ -389,12 +389,37 @@ bench_history() {
     stack_start_workers || fail "workers did not restart"
 }
 
+# Device presence (issue 15): pulls (pages of 500) with device_presence = on (the
+# default presence_interval, 60 s) against off (nothing kept or written), alternating
+# by restarting the workers. Target: on/off >= 0.95. Pulls need records: BENCH_ONLY=presence
+# seeds them as bench_sync does.
+bench_presence() {
+    if [ "$ONLY" = presence ]; then
+        say "seeding $SEED_RECORDS records of ~1 KB straight into sync_records"
+        "$CLIENT" seed --count "$SEED_RECORDS" "${DBARGS[@]}" >>"$LOG" 2>&1 || fail "seeding failed (see $LOG)"
+    fi
+    say "presence: pulls, pages of 500, 1 and 4 clients, device_presence on vs off"
+    local r mode c
+    for r in $(seq 1 "$ROUNDS"); do
+        for mode in on off; do
+            stack_stop_workers
+            SYNKRONUS_DEVICE_PRESENCE=$mode stack_start_workers || fail "workers did not restart"
+            for c in 1 4; do
+                run "pull_presence_c$c" "$mode" pull "${API[@]}" "${DBARGS[@]}" --limit 500 --clients $c
+            done
+        done
+    done
+    stack_stop_workers
+    stack_start_workers || fail "workers did not restart"
+}
+
 sleep 1
 mem_fact mem_rest_start  # the pool at rest: started, one login served
-[ "$ONLY" = bundles ] || [ "$ONLY" = attachments ] || [ "$ONLY" = history ] || bench_sync
-[ -n "$ONLY" ] && [ "$ONLY" != sync ] && [ "$ONLY" != history ] || bench_history
-[ "$ONLY" = sync ] || [ "$ONLY" = attachments ] || [ "$ONLY" = history ] || bench_bundles
-[ "$ONLY" = sync ] || [ "$ONLY" = bundles ] || [ "$ONLY" = history ] || bench_attachments
+case "$ONLY" in "" | sync) bench_sync ;; esac
+case "$ONLY" in "" | sync | history) bench_history ;; esac
+case "$ONLY" in "" | sync | presence) bench_presence ;; esac
+case "$ONLY" in "" | bundles) bench_bundles ;; esac
+case "$ONLY" in "" | attachments) bench_attachments ;; esac
 
 sleep 1
 mem_fact mem_rest_end  # the pool after every run, idle

@@ -148,6 +148,29 @@ size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& 
     return records;
 }
 
+int64_t recount_records(sql::Connection& c) {
+    std::unique_ptr<sql::Statement> st(c.createStatement());
+    c.setAutoCommit(false);
+    int64_t n = 0;
+    try {
+        st->execute(raw_statement_sql(RawStmt::RECOUNT_LOCK));
+        st->execute(raw_statement_sql(RawStmt::RECOUNT_CLEAR));
+        st->execute(raw_statement_sql(RawStmt::RECOUNT_FILL));
+        std::unique_ptr<sql::ResultSet> rs(st->executeQuery(raw_statement_sql(RawStmt::RECOUNT_TOTAL)));
+        if (rs->next()) n = rs->getInt64(1);
+        c.commit();
+    } catch (...) {
+        try {
+            c.rollback();
+            c.setAutoCommit(true);
+        } catch (...) {
+        }
+        throw;
+    }
+    c.setAutoCommit(true);
+    return n;
+}
+
 MigrationResult migrate(Database& db, const std::string& sql_dir) {
     std::vector<std::string> files;
     if (DIR* d = opendir(sql_dir.c_str())) {

@@ -2,6 +2,7 @@
 // in schema_migrations with a checksum. A named lock keeps two migrators (two hosts
 // starting at once) from racing; running it again applies nothing.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -21,6 +22,12 @@ MigrationResult migrate(Database& db, const std::string& sql_dir);
 // and `synkronus-admin attachments reindex`), in bounded batches, calling
 // `between_batches` after each; returns how many records it read. Safe while pushes run.
 size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& between_batches);
+// Counts the stored records into record_counts afresh, with the statements of
+// migration 011's fill (one transaction behind the change counter's lock; pushes wait
+// for it and are counted exactly once): `synkronus-admin records recount`, after a
+// rolling upgrade during which hosts still on an older version pushed. Returns the
+// number of records counted.
+int64_t recount_records(sql::Connection& c);
 // Splits a migration file into statements (on `;` at end of line, `--` comments dropped).
 std::vector<std::string> split_sql(const std::string& text);
 

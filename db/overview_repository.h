@@ -14,8 +14,8 @@ namespace db {
 class OverviewRepository {
 public:
     explicit OverviewRepository(Tx& tx) : tx_(tx) {}
-    // Reads every figure (in one transaction, so that they agree); the per-form-type counts read the whole of sync_records'
-    // (schema_type, ...) index, which is why the result is shared for 10 s.
+    // Reads every figure (in one transaction, so that they agree); the per-form-type
+    // counts are the rows of record_counts that pushes keep (sql/011_record_counts.sql).
     OverviewFigures compute();
     std::optional<CachedOverview> cached();
     void store(const std::string& body, int64_t computed_at_ms);

@@ -18,7 +18,7 @@ std::string repeat(size_t n, const char* one, const char* sep) {
 template <size_t N>
 const char* sync_lock_sql() {
     static const std::string s =
-        "SELECT id, hash, deleted, created_at, updated_at, geolocation FROM sync_records WHERE id IN (" + repeat(N, "?", ",") + ") FOR UPDATE";
+        "SELECT id, hash, deleted, created_at, updated_at, geolocation, schema_type FROM sync_records WHERE id IN (" + repeat(N, "?", ",") + ") FOR UPDATE";
     return s.c_str();
 }
 
@@ -407,11 +407,20 @@ const Entry kStatements[] = {
      "SELECT COUNT(*), COALESCE(SUM(last_seen >= UTC_TIMESTAMP() - INTERVAL 1 DAY), 0) FROM device_presence"},
     {Stmt::OVERVIEW_COUNT_ATTACHMENTS, "OVERVIEW_COUNT_ATTACHMENTS",
      "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM attachments WHERE deleted = 0"},
+    // The counts kept by pushes (sql/011_record_counts.sql), and per form type the
+    // latest synced_at: the last entry of the type's range of sync_records_by_type_synced
+    // (one index dive per form type, however many records it has).
     {Stmt::OVERVIEW_FORM_TYPES, "OVERVIEW_FORM_TYPES",
-     "SELECT schema_type, COUNT(*), COALESCE(SUM(deleted), 0), "
-     "DATE_FORMAT(MAX(last_modified), '%Y-%m-%dT%H:%i:%s.%fZ') FROM sync_records GROUP BY schema_type "
-     "ORDER BY schema_type"},
+     "SELECT c.form_type, SUM(c.records), SUM(IF(c.deleted = 1, c.records, 0)), "
+     "(SELECT DATE_FORMAT(s.last_modified, '%Y-%m-%dT%H:%i:%s.%fZ') FROM sync_records s "
+     "FORCE INDEX (sync_records_by_type_synced) WHERE s.schema_type = c.form_type "
+     "ORDER BY s.last_modified DESC LIMIT 1) "
+     "FROM record_counts c GROUP BY c.form_type HAVING SUM(c.records) > 0 ORDER BY c.form_type"},
     {Stmt::OVERVIEW_ACTIVE_BUNDLE, "OVERVIEW_ACTIVE_BUNDLE", "SELECT active_version FROM bundle_state WHERE id = 1"},
+    // One (form type, deleted) row's change by a push (domain/record_counts.h).
+    {Stmt::RECORD_COUNTS_ADD, "RECORD_COUNTS_ADD",
+     "INSERT INTO record_counts (form_type, deleted, records) VALUES (?, ?, ?) "
+     "ON DUPLICATE KEY UPDATE records = records + VALUES(records)"},
 };
 static_assert(sizeof(kStatements) / sizeof(kStatements[0]) == static_cast<size_t>(Stmt::COUNT_),
               "every Stmt needs its SQL");
@@ -472,6 +481,15 @@ const char* raw_statement_sql(RawStmt id) {
         case RawStmt::MIGRATION_LIST: return "SELECT version, name FROM schema_migrations ORDER BY version";
         case RawStmt::REFS_BACKFILL_SEL:
             return "SELECT id, data, deleted FROM sync_records WHERE id > ? ORDER BY id LIMIT ? FOR UPDATE";
+        // The statements of sql/011_record_counts.sql from START TRANSACTION on: keep
+        // them in step (tests/integration/test_record_counts.py runs both while clients push).
+        case RawStmt::RECOUNT_LOCK:
+            return "SELECT last_change_id INTO @record_counts_lock FROM sync_counter WHERE id = 1 FOR UPDATE";
+        case RawStmt::RECOUNT_CLEAR: return "DELETE FROM record_counts";
+        case RawStmt::RECOUNT_FILL:
+            return "INSERT INTO record_counts (form_type, deleted, records) "
+                   "SELECT schema_type, deleted, COUNT(*) FROM sync_records GROUP BY schema_type, deleted";
+        case RawStmt::RECOUNT_TOTAL: return "SELECT COALESCE(SUM(records), 0) FROM record_counts";
     }
     throw std::invalid_argument("unknown raw statement");
 }

@@ -136,6 +136,7 @@ enum class Stmt {
     OVERVIEW_COUNT_ATTACHMENTS,
     OVERVIEW_FORM_TYPES,
     OVERVIEW_ACTIVE_BUNDLE,
+    RECORD_COUNTS_ADD,
     COUNT_  // keep last
 };
 
@@ -171,6 +172,11 @@ enum class RawStmt {
     SYNC_WAIT_ON,
     MIGRATION_LIST,     // every applied migration, to refuse a database a newer release migrated
     REFS_BACKFILL_SEL,  // migration 007's backfill of attachment_refs, a batch at a time
+    // `synkronus-admin records recount`: migration 011's fill of record_counts
+    RECOUNT_LOCK,
+    RECOUNT_CLEAR,
+    RECOUNT_FILL,
+    RECOUNT_TOTAL,
 };
 const char* raw_statement_sql(RawStmt id);
 // The backfill's DELETE of `records` records' references and INSERT of `pairs` references.

@@ -94,7 +94,7 @@ std::map<std::string, domain::StoredState> SyncRepository::lock_records(const st
         for (size_t i = 0; i < size; ++i) ps.setString(static_cast<unsigned>(i + 1), i < n ? ids[off + i] : "");
         RS rs(ps.executeQuery());
         while (rs->next())
-            stored[rs->getString(1)] = domain::StoredState{rs->getString(2), rs->getInt(3) != 0, read_fields(*rs, 4)};
+            stored[rs->getString(1)] = domain::StoredState{rs->getString(2), rs->getInt(3) != 0, read_fields(*rs, 4), rs->getString(7)};
         off += n;
     }
     return stored;
@@ -142,6 +142,16 @@ void SyncRepository::upsert(const std::vector<domain::PushWrite>& records, int64
             ps.executeUpdate();
             done += size;
         }
+    }
+}
+
+void SyncRepository::add_record_counts(const std::vector<domain::CountChange>& changes) {
+    for (const auto& c : changes) {
+        auto& ps = tx_.stmt(Stmt::RECORD_COUNTS_ADD);
+        ps.setString(1, c.form_type);
+        ps.setInt(2, c.deleted ? 1 : 0);
+        ps.setInt64(3, c.records);
+        ps.executeUpdate();
     }
 }
 

@@ -11,6 +11,7 @@
 #include "db/database.h"
 #include "db/rows.h"
 #include "domain/push_policy.h"
+#include "domain/record_counts.h"
 #include "domain/sync_request.h"
 
 namespace db {
@@ -44,6 +45,8 @@ public:
     // Writes `records`, the i-th with change id first_change_id + i.
     void upsert(const std::vector<domain::PushWrite>& records, int64_t first_change_id,
                 const PushOrigin& origin);
+    // Adds a push's changes to the record counts (record_counts), one row each.
+    void add_record_counts(const std::vector<domain::CountChange>& changes);
 
     // Records with after < change_id <= upto (restricted to `types` when not empty),
     // ascending, at most `limit`.

@@ -55,7 +55,7 @@ PushPlan plan_push(const std::vector<PushRecord>& records, const std::map<std::s
             if (it->second.stored) plan.overwritten.push_back({r.id, *r.client_hash, write});
             plan.warnings.push_back({r.id, "CONFLICT", conflict_message(r.id)});
         }
-        current.insert_or_assign(r.id, Current{StoredState{r.hash, r.deleted, plan.writes[write].fields}, false});
+        current.insert_or_assign(r.id, Current{StoredState{r.hash, r.deleted, plan.writes[write].fields, r.schema_type}, false});
     }
     return plan;
 }

@@ -17,6 +17,7 @@ struct StoredState {
     std::string hash;
     bool deleted = false;
     ObservationFields fields;
+    std::string schema_type;  // for the record counts (domain/record_counts.h)
 };
 
 struct PushWarning {

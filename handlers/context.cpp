@@ -61,7 +61,8 @@ services::SyncService& Context::sync() {
     if (!sync_)
         sync_ = std::make_unique<services::SyncService>(database(), cfg.integer("idempotency_ttl"), cfg.str("jwt_secret"),
                                                         cfg.integer("record_history_days"),
-                                                        cfg.integer("presence_interval"));
+                                                        cfg.integer("presence_interval"),
+                                                        cfg.str("device_presence") == "on");
     return *sync_;
 }
 

@@ -44,13 +44,17 @@ public:
     // The overview's JSON members after "server": `"database":{"nodes":[...]},
     // "active_bundle_version":...,"current_version":...,"counts":{...},"form_types":[...]`.
     //
-    // How the figures are kept: the last computation is one row (overview_cache) that
-    // every worker and host reads. When it is older than kOverviewMaxAgeMs, the worker
-    // that notices takes the "overview" lease (db/lease.h) and recomputes it: one
-    // snapshot of a few counts and one GROUP BY over sync_records' schema_type index;
-    // workers that find the lease taken answer the older row. So the figures are at
-    // most 10 s old (plus one computation), and a store of a million records is
-    // counted at most once per 10 s across the cluster, whoever asks how often.
+    // How the figures are kept: the record counts are rows that every push updates in
+    // its own transaction (record_counts, sql/011_record_counts.sql; the argument is in
+    // SyncService::apply), so they are exact at every commit and reading them costs
+    // one row per (form type, deleted), whatever the size of the store; a form type's
+    // last_synced_at is one index dive. The other figures are counts of small tables
+    // (users, device_presence, live attachments). The last computation is one row
+    // (overview_cache) that every worker and host reads; when it is older than
+    // kOverviewMaxAgeMs, the request that notices recomputes and stores it
+    // (milliseconds at a million records: README, "The admin overview's figures").
+    // So the figures are at most 10 s old, and the database computes them at most
+    // about once per 10 s however often the console asks.
     std::string overview_members();
 
     DevicePage devices(const std::optional<std::pair<std::string, std::string>>& after, int limit);

@@ -28,6 +28,7 @@ PresenceTracker::Entry& PresenceTracker::entry(const std::string& client_id, con
 
 void PresenceTracker::saw_push(const std::string& client_id, const std::string& username,
                                const std::string& generation, int64_t records, int64_t now_ms) {
+    if (!enabled_) return;
     Entry& e = entry(client_id, username, generation, now_ms);
     e.delta.last_push_ms = now_ms;
     e.delta.pushes += 1;
@@ -37,6 +38,7 @@ void PresenceTracker::saw_push(const std::string& client_id, const std::string& 
 
 void PresenceTracker::saw_pull(const std::string& client_id, const std::string& username,
                                const std::string& generation, int64_t cursor, int64_t now_ms) {
+    if (!enabled_) return;
     Entry& e = entry(client_id, username, generation, now_ms);
     e.delta.last_pull_ms = now_ms;
     e.delta.cursor = cursor;

@@ -32,7 +32,9 @@ namespace services {
 
 class PresenceTracker {
 public:
-    PresenceTracker(db::Database& db, int64_t interval_s) : db_(db), interval_ms_(interval_s * 1000) {}
+    // Disabled (device_presence = off), it keeps and writes nothing.
+    PresenceTracker(db::Database& db, int64_t interval_s, bool enabled = true)
+        : db_(db), interval_ms_(interval_s * 1000), enabled_(enabled) {}
 
     // `generation` is "records", "observations" or "" when the request did not say.
     void saw_push(const std::string& client_id, const std::string& username,
@@ -54,6 +56,7 @@ private:
 
     db::Database& db_;
     int64_t interval_ms_;
+    bool enabled_;
     std::map<std::string, Entry> pending_;
 };
 

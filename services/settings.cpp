@@ -130,6 +130,10 @@ std::vector<core::SettingDecl> setting_decls() {
          "Seconds between two writes of one device's presence (GET /admin/devices). Requests in between\n"
          "are counted in the worker and written with the next write, so a pull is not a write.",
          check_int(0, 3600)},
+        {"device_presence", "on",
+         "on: remember every client_id that pushes or pulls (GET /admin/devices). off: nothing is kept or\n"
+         "written (the devices list stays as it was); `make bench` compares pulls with it on and off.",
+         check_one_of({"on", "off"})},
         {"audit_retention_days", "400", "How long audit log events are kept, in days.", check_int(1, 36500)},
         {"sql_dir", "/usr/share/synkronus/sql", "Directory of the numbered SQL migrations.", check_any()},
         {"log_level", "info", "debug, info, warn or error.", check_one_of({"debug", "info", "warn", "error"})},

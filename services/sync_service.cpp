@@ -69,6 +69,7 @@
 
 #include "core/crypto.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/time_util.h"
 #include "db/record_admin_repository.h"
 #include "db/sync_repository.h"
@@ -76,6 +77,7 @@
 #include "domain/invalid_input.h"
 #include "domain/push_policy.h"
 #include "services/housekeeping.h"
+#include "domain/record_counts.h"
 
 namespace services {
 
@@ -101,12 +103,12 @@ std::string render_push_response(int64_t now_ms, int64_t current_version,
 }
 
 SyncService::SyncService(db::Database& db, int64_t idempotency_ttl_s, const std::string& jwt_secret,
-                         int64_t history_days, int64_t presence_interval_s)
+                         int64_t history_days, int64_t presence_interval_s, bool presence_on)
     : db_(db),
       ttl_s_(idempotency_ttl_s),
       page_token_key_(core::hmac_sha256(jwt_secret, "synkronus page tokens")),
       history_days_(history_days),
-      presence_(db, presence_interval_s) {}
+      presence_(db, presence_interval_s, presence_on) {}
 
 // History and references are written in the push's transaction, before the upsert
 // overwrites the rows they copy: a version is kept exactly when the change replacing
@@ -159,6 +161,25 @@ std::string SyncService::apply(db::Tx& tx, const domain::PushRequest& req, const
         for (const auto& v : plan.overwritten) repo.keep_overwritten(v, origin, first + static_cast<int64_t>(v.write));
         keep_history_and_refs(tx, plan, stored, req, refs, origin.now_ms);
         repo.upsert(plan.writes, first, origin);
+        // The record counts the admin overview reads, kept exactly: changed in this
+        // transaction, so they commit (or vanish) with the records they count, and a
+        // replayed push, which applies nothing, changes nothing.
+        //
+        // No new contention on one host: these rows are only ever written after the
+        // counter lock above (pushes here; the recount of sql/011_record_counts.sql
+        // takes the same lock first), and that lock is held to COMMIT. So whoever
+        // wrote a record_counts row before us has committed before we got here: the
+        // row locks are always free when we ask, and pushes serialize exactly as
+        // before, for one more primary-key upsert per (form type, deleted) changed
+        // (usually one or two; sorted, so the order is fixed anyway).
+        //
+        // On Galera no new certification conflicts: every push that changes a count
+        // also updates the sync_counter row, so any two pushes whose write-sets share
+        // a record_counts key already share the counter's key and were already
+        // certified one after the other (the later one rerun, see the top of this
+        // file). The counts add to whatever the rows hold, so a rerun adds its change
+        // to the row the earlier push left. Pushes that write nothing touch neither.
+        repo.add_record_counts(domain::count_changes(plan.writes, stored));
         counter += static_cast<int64_t>(plan.writes.size());
         repo.set_counter(counter);
     }
@@ -196,7 +217,9 @@ PushReply SyncService::push_once(const domain::PushRequest& req, const std::stri
     for (int attempt = 0; attempt < 3; ++attempt) {
         try {
             std::string body;
+            int runs = 0;
             db_.transaction([&](db::Tx& tx) {
+                ++runs;
                 db::SyncRepository repo(tx);
                 // Claim the transmission first: a concurrent identical push blocks here
                 // until this one commits, then finds the stored response.
@@ -204,6 +227,9 @@ PushReply SyncService::push_once(const domain::PushRequest& req, const std::stri
                 body = apply(tx, req, origin, refs);
                 repo.store_response(req.transmission_id, body);
             });
+            // Reruns are conflicts (on Galera, certification) or a lost node; make
+            // bench-cluster counts these lines.
+            if (runs > 1) core::log::debug("push reran " + std::to_string(runs - 1) + " time(s) before it committed");
             return {PushReply::Kind::applied, std::move(body)};
         } catch (const db::Error& e) {
             if (e.kind() != db::ErrorKind::duplicate) throw;

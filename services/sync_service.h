@@ -48,7 +48,7 @@ public:
     // versions are kept (record_history_days; 0 keeps none, and a push then writes no
     // history). `presence_interval_s`: see services/presence.h.
     SyncService(db::Database& db, int64_t idempotency_ttl_s, const std::string& jwt_secret, int64_t history_days,
-                int64_t presence_interval_s);
+                int64_t presence_interval_s, bool presence_on = true);
 
     // `fingerprint` identifies the body and user: the same transmission_id with the
     // same fingerprint is a retry.

@@ -201,6 +201,23 @@ class Devices(unittest.TestCase):
             h.request("POST", "/sync/pull", {"client_id": cid, "after_change_id": 0}, token=tok)
         self.assertEqual(h.sql(f"SELECT written_at FROM device_presence WHERE client_id = '{cid}'"), written)
 
+    def test_presence_off_keeps_nothing(self):
+        h.stack("stack_stop_workers", "stack_start_workers", env={"SYNKRONUS_DEVICE_PRESENCE": "off"})
+        try:
+            name, pw = h.make_user("read-write")
+            tok = h.login(name, pw)["token"]
+            cid = "tablet-" + uuid.uuid4().hex[:10]
+            self.assertEqual(push(tok, cid, [{"id": f"{cid}-0", "schemaType": "t", "schemaVersion": "1",
+                                              "data": {"i": 0}}]).status, 200)
+            self.assertEqual(h.request("POST", "/sync/pull", {"client_id": cid, "after_change_id": 0},
+                                       token=tok).status, 200)
+            self.assertEqual(h.sql(f"SELECT COUNT(*) FROM device_presence WHERE client_id = '{cid}'"), [["0"]])
+        finally:
+            h.stack("stack_stop_workers", "stack_start_workers")
+        # On again (the default): the next request is remembered at once.
+        self.assertEqual(h.request("POST", "/sync/pull", {"client_id": cid, "after_change_id": 0}, token=tok).status, 200)
+        self.assertEqual(h.sql(f"SELECT COUNT(*) FROM device_presence WHERE client_id = '{cid}'"), [["1"]])
+
     def test_counts_cursor_and_behind_with_a_short_interval(self):
         h.stack("stack_stop_workers", "stack_start_workers", env={"SYNKRONUS_PRESENCE_INTERVAL": "1"})
         try:

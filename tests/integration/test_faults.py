@@ -1,6 +1,6 @@
 """Faults injected while requests run (issue 11, section 2), each followed by a check
 that what is stored matches what clients were told: MariaDB killed with SIGKILL
-during pushes, provisioning calls and bundle switches, a worker killed in the middle
+during pushes (the records, their history, references and counts), provisioning calls and bundle switches, a worker killed in the middle
 of a bundle push and of a large sync push, the bundle store's filesystem full, a database lock held longer than the
 request timeout, and the database naming bundle files the store no longer has.
 
@@ -8,6 +8,7 @@ Every class leaves the stack as it found it (database up, workers and nginx with
 their usual settings, the bundle directory on its own filesystem)."""
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,7 @@ import uuid
 
 import harness as h
 import test_app_bundle as tb
+import test_record_counts as trc
 import test_sync as ts
 
 BUNDLES = tb.BUNDLES
@@ -185,6 +187,9 @@ class DatabaseKilled(unittest.TestCase):
         self.assertGreater(len(told), 8, "the load did not run")
         self.assertGreater(len(retried), 0, "no push was cut by the kill")
         assert_pushes_stored_once(self, t, told, before)
+        # The overview's record counts (kept in the push transactions) still equal a
+        # fresh count of the records: none was added by a push that did not commit.
+        trc.assert_counts_exact(self)
 
 
 class DatabaseKilledHistory(unittest.TestCase):
@@ -254,6 +259,67 @@ class DatabaseKilledHistory(unittest.TestCase):
             self.assertEqual(kept, versions[:-1], f"history of {rid}")
             refs = [r[0] for r in h.sql(f"SELECT attachment_id FROM attachment_refs WHERE record_id = '{rid}'")]
             self.assertEqual(refs, [versions[-1]["photo"]], f"references of {rid}")
+        trc.assert_counts_exact(self)
+
+
+class DatabaseKilledCounts(unittest.TestCase):
+    """SIGKILL of mariadbd while clients insert, update, delete, revive and move records
+    between form types (issue 15): the overview's record counts, kept in the push
+    transactions, equal a fresh GROUP BY afterwards; pushes cut by the kill are repeated
+    under their transmission_id."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.token = h.token_for("read-write")
+
+    def test_counts_equal_a_fresh_count_after_the_kill(self):
+        types = [ts.utype("KillCount") for _ in range(2)]
+        pool = [ts.uid("kc") for _ in range(30)]
+        stop = threading.Event()
+        errors, retried, answered = [], [], []
+
+        def client(n):
+            rnd = random.Random(n)
+            while not stop.is_set():
+                recs = [ts.rec(i, rnd.choice(types), {"v": rnd.randrange(4)}, deleted=rnd.random() < 0.3)
+                        for i in rnd.sample(pool, 5)]
+                body = ts.push_body(recs, client_id=f"killcount-{n}")
+                deadline, attempts = time.time() + 90, 0
+                while True:
+                    attempts += 1
+                    try:
+                        r = h.request("POST", "/sync/push", body, token=self.token)
+                    except Exception:
+                        r = None
+                    if r is not None and r.status == 200:
+                        answered.append(1)
+                        if attempts > 1:
+                            retried.append(body["transmission_id"])
+                        break
+                    if (r is not None and r.status not in (502, 503, 504)) or time.time() > deadline:
+                        errors.append(r)
+                        return
+                    time.sleep(0.2)
+
+        threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(4)]
+        for th in threads:
+            th.start()
+        try:
+            h.wait_until(lambda: len(answered) >= 8, timeout=30, interval=0.05)
+            sigkill_and_wait(pidfile("mariadb.pid"))
+            time.sleep(1.0)
+        finally:
+            h.stack("stack_start_db")
+        self.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
+        done = len(answered)
+        h.wait_until(lambda: len(answered) >= done + 8, timeout=30, interval=0.05)
+        stop.set()
+        for th in threads:
+            th.join(120)
+        self.assertEqual(errors, [])
+        self.assertGreater(len(retried), 0, "no push was cut by the kill")
+        self.assertEqual(sum(n for (t, d), n in trc.kept().items() if t in types), len(pool))
+        trc.assert_counts_exact(self)
 
 
 class DatabaseKilledProvisioning(unittest.TestCase):

@@ -22,7 +22,7 @@ domain::PushRecord record(const std::string& id, const std::string& hash, bool d
 }
 
 domain::StoredState state(const std::string& hash, bool deleted = false, domain::ObservationFields fields = {}) {
-    return {hash, deleted, std::move(fields)};
+    return {hash, deleted, std::move(fields), "visit"};
 }
 
 std::vector<std::string> written_ids(const domain::PushPlan& p) {

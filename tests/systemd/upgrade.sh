@@ -104,6 +104,7 @@ if in_ct grep -Eq '^[[:space:]]*db_password[[:space:]]*=' /etc/synkronus/synkron
 else
     config_names_db_password=0
 fi
+migrations_before=$(in_ct mariadb -N -e 'SELECT name FROM synkronus.schema_migrations')
 prev_prerm_refuses=0
 dpkg-deb --info "$PREV_DEB" prerm 2>/dev/null | grep -q 'failed-upgrade' && prev_prerm_refuses=1
 
@@ -182,13 +183,16 @@ reloaded() {
     in_ct journalctl -q --no-pager -u nginx.service --since "$since" | grep -q Reload
 }
 check "nginx was reloaded by the package (new worker processes)" reloaded
-migrations_applied() {
-    local want got
-    want=$(ls "$WORK/new-unpacked/usr/share/synkronus/sql/" | grep -c '\.sql$')
-    got=$(in_ct mariadb -N -e 'SELECT COUNT(*) FROM synkronus.schema_migrations')
-    [ "$want" = "$got" ] || { echo "  $got of $want migrations applied"; return 1; }
+migrations_applied() {  # by name: each of the package's, and nothing else
+    local want got new
+    want=$(ls "$WORK/new-unpacked/usr/share/synkronus/sql/" | grep '\.sql$' | sort)
+    got=$(in_ct mariadb -N -e 'SELECT name FROM synkronus.schema_migrations' | sort)
+    [ -n "$want" ] && [ "$want" = "$got" ] ||
+        { echo "  applied: $(echo $got)"; echo "  the package's: $(echo $want)"; return 1; }
+    new=$(comm -13 <(printf '%s\n' "$migrations_before" | sort) <(printf '%s\n' "$got"))
+    echo "  applied by the upgrade: $(echo ${new:-none, the previous release had them all})"
 }
-check "every migration of the new package is applied" migrations_applied
+check "every migration of the new package is applied, unattended" migrations_applied
 
 section "right after the upgrade: the data as before, served by the new version"
 check "attachments (first: nginx with the new snippet), records, hashes, users, tokens, bundles, replays" \

@@ -180,6 +180,28 @@ def admin_views(admin, features, state):
     return views
 
 
+def overview_when(admin, records, what):
+    """GET /admin/overview once its figures (up to 10 s old by contract) count RECORDS records."""
+    deadline = time.time() + 15
+    while True:
+        status, doc, payload = call("GET", "/admin/overview", token=admin)
+        if status != 200:
+            expect(what + ": 200", False, f"{status} {payload[:300]!r}")
+        if doc.get("counts", {}).get("records") == records:
+            print(f"ok    {what}")
+            return doc
+        if time.time() > deadline:
+            expect(what + f": counts.records reaches {records} within 15 s", False, json.dumps(doc)[:300])
+        time.sleep(0.5)
+
+
+def overview_figures(doc):
+    """What the upgrade must not change: the counts and, per form type, records and tombstones."""
+    counts = {k: doc["counts"][k] for k in ("users", "devices", "records", "deleted_records", "attachments",
+                                            "attachment_bytes")}
+    return {"counts": counts, "form_types": {f["form_type"]: [f["records"], f["deleted"]] for f in doc["form_types"]}}
+
+
 def revoked(token):
     status, _, _ = call("GET", "/app-bundle/versions", token=token)
     return status == 401
@@ -195,6 +217,7 @@ if mode == "fill":
         "provision": probe("POST", "/admin/devices/provision", {}, admin),
         "logout": probe("POST", "/auth/logout", {}),
         "links": probe("POST", "/dataexport/links", {"format": "none"}, admin),
+        "overview": probe("GET", "/admin/overview", token=admin),
     }
     print("      the previous release serves: " + (", ".join(k for k, v in features.items() if v) or "none of")
           + " (section 8/9 routes)" + ("; not: " + ", ".join(k for k, v in features.items() if not v)
@@ -276,6 +299,13 @@ if mode == "fill":
     state.update(snapshot(admin, state))
     state.update(admin_views(admin, features, state))
     expect("the snapshot holds the 201 records", len(state["records"]) >= 201, len(state["records"]))
+    if features["overview"]:
+        state["overview"] = overview_figures(overview_when(admin, len(state["records"]), "GET /admin/overview"))
+        expect("the overview counts the users, devices, 3 attachments, the form type",
+               state["overview"]["counts"]["users"] == len(state["users"])
+               and state["overview"]["counts"]["attachments"] == 3
+               and state["overview"]["form_types"].get("survey") == [len(state["records"]), 0],
+               state["overview"])
     expect("bundle versions 0002 (active) and 0001", state["versions"] == {"versions": ["0002 *", "0001"]},
            state["versions"])
     if "admin_records" in state:
@@ -409,3 +439,11 @@ expect("and pulled back", record["id"] in pull_all(admin))
 if "devices" in state:
     devices = {d["client_id"]: d for d in list_all("/admin/devices", "devices", admin)}
     expect("the new version records a new device (formulus-new)", "formulus-new" in devices, sorted(devices))
+if "overview" in state:
+    # The figures of before plus what verify added: one record (survey) and one device (formulus-new).
+    want = json.loads(json.dumps(state["overview"]))
+    want["counts"]["records"] += 1
+    want["counts"]["devices"] += 1
+    want["form_types"]["survey"][0] += 1
+    got = overview_figures(overview_when(admin, want["counts"]["records"], "GET /admin/overview"))
+    expect_same("the overview's counts as before, plus the new record and device", want, got)

@@ -73,6 +73,10 @@ check "step 6: socket and pool enabled for boot" \
     test "$(in_ct systemctl is-enabled synkronus-fcgi.socket synkronus-fcgi.service | sort -u)" = enabled
 check "step 6: the 4 workers of step 3 run" wait_for 10 n_workers 4
 check "step 7: the site enabled, nginx reloaded" run_step 7
+# "systemctl reload nginx" returns before nginx listens on the site's port 443 (the master
+# rereads its config after the signal); an admin reading on takes longer than that, and
+# the test waits as long.
+check "nginx serves the site (its reload is asynchronous)" wait_for 10 health_ok
 step8=$(readme_commands "$README" "$INSTALL" 8)
 check "step 8: health and login, as written" run_commands "${step8//the password from step 5/$ADMIN_PW}"
 check "step 8: /health answered ok" grep -q '"status": *"ok"' "$LOG/readme.log"

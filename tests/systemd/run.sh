@@ -36,7 +36,18 @@ COMMIT=$(cat "$SRC/.build-commit" 2>/dev/null || echo "(no .build-commit in $SRC
 section "boot Debian 12 under systemd-nspawn"
 make_base || { fail "debootstrap"; finish; exit; }
 make_root || { fail "the overlay root"; finish; exit; }
-cp "$DEB" "$ROOT/root/"
+# Step 1 installs the file it names (this release's version): a snapshot build of the
+# same version (X~git..., X+git...) stands in for it under that name.
+readme_deb=$(readme_commands "$README" "$INSTALL" 1 | grep -o 'synkronus-fcgi_[^ ]*_amd64\.deb' | head -n 1)
+readme_version=${readme_deb#synkronus-fcgi_}
+readme_version=${readme_version%_amd64.deb}
+deb_version=$(dpkg-deb -f "$DEB" Version)
+case "$deb_version" in
+    "$readme_version" | "$readme_version~git"* | "$readme_version+git"*)
+        pass "README.Debian step 1 installs this version's package ($readme_deb; built $deb_version)" ;;
+    *) fail "README.Debian step 1 names $readme_deb, the package built is $deb_version"; finish; exit ;;
+esac
+cp "$DEB" "$ROOT/root/$readme_deb"
 # The administrator answers "yes" to apt, and reads step 8's "add -k".
 echo 'APT::Get::Assume-Yes "true";' >"$ROOT/etc/apt/apt.conf.d/90test-assume-yes"
 echo insecure >"$ROOT/root/.curlrc"

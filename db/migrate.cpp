@@ -86,6 +86,28 @@ constexpr size_t kRefsBatch = 500;
 
 }  // namespace
 
+namespace {
+
+// Runs `fn` on the raw connection with autocommit off; `fn` commits what it wants
+// kept (one or more transactions). Anything it throws rolls the open one back, and
+// the connection is left in autocommit either way.
+void in_raw_transactions(sql::Connection& c, const std::function<void()>& fn) {
+    c.setAutoCommit(false);
+    try {
+        fn();
+    } catch (...) {
+        try {
+            c.rollback();
+            c.setAutoCommit(true);
+        } catch (...) {
+        }
+        throw;
+    }
+    c.setAutoCommit(true);
+}
+
+}  // namespace
+
 // Bounded: one transaction per kRefsBatch records in primary-key order, so memory and
 // lock time do not grow with the store, and an interrupted run is simply run again
 // (each batch replaces its records' references). The batch's rows are locked FOR
@@ -95,8 +117,7 @@ size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& 
     size_t records = 0;
     std::string after;
     std::unique_ptr<sql::PreparedStatement> sel(c.prepareStatement(raw_statement_sql(RawStmt::REFS_BACKFILL_SEL)));
-    c.setAutoCommit(false);
-    try {
+    in_raw_transactions(c, [&] {
         for (;;) {
             sel->setString(1, after);
             sel->setInt(2, static_cast<int>(kRefsBatch));
@@ -136,38 +157,21 @@ size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& 
             after = batch.back().first;
             if (between_batches) between_batches();
         }
-    } catch (...) {
-        try {
-            c.rollback();
-            c.setAutoCommit(true);
-        } catch (...) {
-        }
-        throw;
-    }
-    c.setAutoCommit(true);
+    });
     return records;
 }
 
 int64_t recount_records(sql::Connection& c) {
     std::unique_ptr<sql::Statement> st(c.createStatement());
-    c.setAutoCommit(false);
     int64_t n = 0;
-    try {
+    in_raw_transactions(c, [&] {
         st->execute(raw_statement_sql(RawStmt::RECOUNT_LOCK));
         st->execute(raw_statement_sql(RawStmt::RECOUNT_CLEAR));
         st->execute(raw_statement_sql(RawStmt::RECOUNT_FILL));
         std::unique_ptr<sql::ResultSet> rs(st->executeQuery(raw_statement_sql(RawStmt::RECOUNT_TOTAL)));
         if (rs->next()) n = rs->getInt64(1);
         c.commit();
-    } catch (...) {
-        try {
-            c.rollback();
-            c.setAutoCommit(true);
-        } catch (...) {
-        }
-        throw;
-    }
-    c.setAutoCommit(true);
+    });
     return n;
 }
 

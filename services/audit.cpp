@@ -4,6 +4,7 @@
 
 #include "core/time_util.h"
 #include "db/audit_repository.h"
+#include "db/sync_repository.h"
 #include "services/housekeeping.h"
 #include "services/unit_of_work.h"
 
@@ -12,11 +13,7 @@ namespace services {
 std::optional<std::string> audit_filter_time(const std::string& rfc3339) {
     auto ms = core::parse_rfc3339_ms(rfc3339);
     if (!ms || !core::valid_rfc3339(rfc3339)) return std::nullopt;
-    // "YYYY-MM-DDThh:mm:ss.fffZ" -> "YYYY-MM-DD hh:mm:ss.fff"
-    std::string s = core::rfc3339_ms(*ms);
-    s[10] = ' ';
-    s.pop_back();
-    return s;
+    return db::sql_datetime_ms(*ms);
 }
 
 void audit(db::Tx& tx, const Actor& who, std::string_view action, std::string_view target,

@@ -52,6 +52,13 @@ void AttachmentRepository::mark_deleted(const std::string& id, int64_t version, 
     ps.executeUpdate();
 }
 
+void AttachmentRepository::add_to_totals(int64_t attachments, int64_t bytes) {
+    auto& ps = tx_.stmt(Stmt::ATT_TOTALS_ADD);
+    ps.setInt64(1, attachments);
+    ps.setInt64(2, bytes);
+    ps.executeUpdate();
+}
+
 bool AttachmentRepository::sha_is_live(const std::string& sha256) {
     auto& ps = tx_.stmt(Stmt::ATT_COUNT_LIVE_BY_SHA);
     ps.setString(1, sha256);

@@ -26,6 +26,8 @@ public:
     void upsert(const AttachmentRow& row, int64_t version, const std::string& by);
     // Marks the live row of `id` deleted, with `version`.
     void mark_deleted(const std::string& id, int64_t version, const std::string& by);
+    // Adds to the live attachments' count and bytes (attachment_totals).
+    void add_to_totals(int64_t attachments, int64_t bytes);
     // True when some live attachment has these bytes.
     bool sha_is_live(const std::string& sha256);
 

@@ -168,6 +168,7 @@ int64_t recount_records(sql::Connection& c) {
         st->execute(raw_statement_sql(RawStmt::RECOUNT_LOCK));
         st->execute(raw_statement_sql(RawStmt::RECOUNT_CLEAR));
         st->execute(raw_statement_sql(RawStmt::RECOUNT_FILL));
+        st->execute(raw_statement_sql(RawStmt::RECOUNT_ATTACHMENTS));
         std::unique_ptr<sql::ResultSet> rs(st->executeQuery(raw_statement_sql(RawStmt::RECOUNT_TOTAL)));
         if (rs->next()) n = rs->getInt64(1);
         c.commit();

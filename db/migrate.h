@@ -25,8 +25,9 @@ size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& 
 // Counts the stored records into record_counts afresh, with the statements of
 // migration 011's fill (one transaction behind the change counter's lock; pushes wait
 // for it and are counted exactly once): `synkronus-admin records recount`, after a
-// rolling upgrade during which hosts still on an older version pushed. Returns the
-// number of records counted.
+// rolling upgrade during which hosts still on an older version pushed. In the same
+// transaction, the live attachments' count and bytes afresh (migration 012's fill),
+// for uploads and deletions those hosts made. Returns the number of records counted.
 int64_t recount_records(sql::Connection& c);
 // Splits a migration file into statements (on `;` at end of line, `--` comments dropped).
 std::vector<std::string> split_sql(const std::string& text);

@@ -272,6 +272,11 @@ const Entry kStatements[] = {
      "SELECT COUNT(*) FROM attachments WHERE sha256 = ? AND deleted = 0"},
     // Named by a live record: kept by pushes in attachment_refs (one index probe).
     {Stmt::ATT_REFERENCED, "ATT_REFERENCED", "SELECT 1 FROM attachment_refs WHERE attachment_id = ? LIMIT 1"},
+    // The live attachments' count and bytes (sql/012_attachment_totals.sql): an upload
+    // that makes an id live adds (1, size), a deletion (-1, -size).
+    {Stmt::ATT_TOTALS_ADD, "ATT_TOTALS_ADD",
+     "INSERT INTO attachment_totals (id, attachments, bytes) VALUES (1, ?, ?) "
+     "ON DUPLICATE KEY UPDATE attachments = attachments + VALUES(attachments), bytes = bytes + VALUES(bytes)"},
     {Stmt::ATT_RETIRED_INS, "ATT_RETIRED_INS",
      "INSERT INTO attachment_files_retired (sha256, retired_at) VALUES (?, UNIX_TIMESTAMP()) "
      "ON DUPLICATE KEY UPDATE retired_at = UNIX_TIMESTAMP()"},
@@ -406,7 +411,7 @@ const Entry kStatements[] = {
     {Stmt::OVERVIEW_COUNT_DEVICES, "OVERVIEW_COUNT_DEVICES",
      "SELECT COUNT(*), COALESCE(SUM(last_seen >= UTC_TIMESTAMP() - INTERVAL 1 DAY), 0) FROM device_presence"},
     {Stmt::OVERVIEW_COUNT_ATTACHMENTS, "OVERVIEW_COUNT_ATTACHMENTS",
-     "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM attachments WHERE deleted = 0"},
+     "SELECT attachments, bytes FROM attachment_totals WHERE id = 1"},
     // The counts kept by pushes (sql/011_record_counts.sql), and per form type the
     // latest synced_at: the last entry of the type's range of sync_records_by_type_synced
     // (one index dive per form type, however many records it has).
@@ -490,6 +495,10 @@ const char* raw_statement_sql(RawStmt id) {
             return "INSERT INTO record_counts (form_type, deleted, records) "
                    "SELECT schema_type, deleted, COUNT(*) FROM sync_records GROUP BY schema_type, deleted";
         case RawStmt::RECOUNT_TOTAL: return "SELECT COALESCE(SUM(records), 0) FROM record_counts";
+        // sql/012_attachment_totals.sql's fill, run after the same lock.
+        case RawStmt::RECOUNT_ATTACHMENTS:
+            return "REPLACE INTO attachment_totals (id, attachments, bytes) "
+                   "SELECT 1, COUNT(*), COALESCE(SUM(size), 0) FROM attachments WHERE deleted = 0";
     }
     throw std::invalid_argument("unknown raw statement");
 }

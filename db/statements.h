@@ -85,6 +85,7 @@ enum class Stmt {
     ATT_SEL_LIVE,
     ATT_COUNT_LIVE_BY_SHA,
     ATT_REFERENCED,
+    ATT_TOTALS_ADD,
     ATT_RETIRED_INS,
     ATT_RETIRED_SEL_DUE,
     ATT_RETIRED_DEL,
@@ -172,11 +173,13 @@ enum class RawStmt {
     SYNC_WAIT_ON,
     MIGRATION_LIST,     // every applied migration, to refuse a database a newer release migrated
     REFS_BACKFILL_SEL,  // migration 007's backfill of attachment_refs, a batch at a time
-    // `synkronus-admin records recount`: migration 011's fill of record_counts
+    // `synkronus-admin records recount`: migration 011's fill of record_counts, and
+    // migration 012's of attachment_totals after the same lock
     RECOUNT_LOCK,
     RECOUNT_CLEAR,
     RECOUNT_FILL,
     RECOUNT_TOTAL,
+    RECOUNT_ATTACHMENTS,
 };
 const char* raw_statement_sql(RawStmt id);
 // The backfill's DELETE of `records` records' references and INSERT of `pairs` references.

@@ -13,6 +13,19 @@
 // this: a manifest could see the raised counter without the row, and the client
 // would store a cursor past it.
 //
+// Why the overview's attachment totals stay exact
+// -----------------------------------------------
+// attachment_totals (sql/012_attachment_totals.sql) holds the live attachments'
+// count and bytes. Only two statements change which rows are live: the upsert of an
+// upload, which runs only when the id is absent or deleted (a live id is answered
+// before it), and the deletion of a live row. Each adds its (1, size) or (-1, -size)
+// to the totals in the transaction that changes the row, after the counter lock, so
+// the totals commit with the change or vanish with it (a rollback, a MariaDB crash)
+// and no two writers interleave. The counter lock is already held to COMMIT, so the
+// totals row adds no lock wait on one host; on Galera every such transaction also
+// writes the counter row, so the totals row adds no certification conflict that
+// was not there already.
+//
 // Why the file is made durable before the counter lock (issue 18)
 // -----------------------------------------------------------------
 // Every upload, deletion and record push waits for the counter lock, so whatever an
@@ -138,6 +151,7 @@ AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::uniq
                 placed = true;
             }
             repo.upsert(row, version, by);
+            repo.add_to_totals(1, row.size);  // the id was absent or deleted: now live
             db::set_change_counter(tx, version);
             // The bytes are live again: a pending removal of the same file is void.
             repo.forget_retired_file(row.sha256);
@@ -199,6 +213,7 @@ bool AttachmentStore::remove(const std::string& id, const Actor& by) {
         auto existing = repo.find_for_update(id);
         if (!existing || existing->deleted) return;
         repo.mark_deleted(id, version, by.name);
+        repo.add_to_totals(-1, -existing->size);
         db::set_change_counter(tx, version);
         // When no other live attachment has its bytes, the file is retired.
         if (!repo.sha_is_live(existing->sha256)) repo.retire_file(existing->sha256);

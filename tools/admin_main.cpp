@@ -44,8 +44,9 @@ int usage() {
                  "  attachments check            every stored attachment's file exists with its size and hash\n"
                  "  attachments reindex          rebuild the attachment references from the records (after a rolling\n"
                  "                               upgrade from a version without them; safe while servers run)\n"
-                 "  records recount              count the records for the overview afresh (after a rolling upgrade\n"
-                 "                               from a version without the counts; pushes wait for it)\n"
+                 "  records recount              count the records and the live attachments for the overview\n"
+                 "                               afresh (after a rolling upgrade from a version without the\n"
+                 "                               counts; pushes and uploads wait for it)\n"
                  "  devices                      the devices that pushed or pulled, most recently seen first:\n"
                  "                               client_id user generation first_seen last_seen last_push_at\n"
                  "                               last_pull_at cursor behind pushes records_pushed ('-': none)\n"
@@ -320,7 +321,7 @@ int main(int argc, char** argv) {
         if (cmd == "attachments" && args.size() >= 2) return attachments(database, cfg, args);
         if (cmd == "records" && args.size() == 2 && args[1] == "recount") {
             const int64_t n = db::recount_records(database.raw_conn());
-            std::cout << "record counts rebuilt from " << n << " record(s)\n";
+            std::cout << "record counts rebuilt from " << n << " record(s), attachment totals recounted\n";
             return 0;
         }
         if (cmd == "devices" && args.size() == 1) return devices(database, cfg);

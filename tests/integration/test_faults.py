@@ -264,9 +264,10 @@ class DatabaseKilledHistory(unittest.TestCase):
 
 class DatabaseKilledCounts(unittest.TestCase):
     """SIGKILL of mariadbd while clients insert, update, delete, revive and move records
-    between form types (issue 15): the overview's record counts, kept in the push
-    transactions, equal a fresh GROUP BY afterwards; pushes cut by the kill are repeated
-    under their transmission_id."""
+    between form types, and upload and delete attachments (issue 15): the overview's
+    record counts and attachment totals, kept in the push, upload and deletion
+    transactions, equal a fresh count afterwards; pushes cut by the kill are repeated
+    under their transmission_id, uploads and deletions as they are."""
 
     @classmethod
     def setUpClass(cls):
@@ -301,7 +302,33 @@ class DatabaseKilledCounts(unittest.TestCase):
                         return
                     time.sleep(0.2)
 
-        threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(4)]
+        atts = [trc.ta.new_id() for _ in range(8)]
+
+        def uploader(n):
+            rnd = random.Random(50 + n)
+            while not stop.is_set():
+                att = rnd.choice(atts)
+                delete = rnd.random() < 0.4
+                deadline, attempts = time.time() + 90, 0
+                while True:
+                    attempts += 1
+                    try:
+                        if delete:  # a repeat may find its first attempt committed: 404
+                            r = h.request("DELETE", "/attachments/" + att, token=h.admin_token())
+                        else:  # the same bytes per id: a repeat of a stored upload is 200
+                            r = trc.ta.put(att, b"k" * (40 + atts.index(att)))
+                    except Exception:
+                        r = None
+                    if r is not None and (r.status == 200 or (delete and r.status == 404)):
+                        answered.append(1)
+                        break
+                    if (r is not None and r.status not in (502, 503, 504)) or time.time() > deadline:
+                        errors.append(r)
+                        return
+                    time.sleep(0.2)
+
+        threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(3)]
+        threads += [threading.Thread(target=uploader, args=(n,), daemon=True) for n in range(2)]
         for th in threads:
             th.start()
         try:
@@ -320,6 +347,7 @@ class DatabaseKilledCounts(unittest.TestCase):
         self.assertGreater(len(retried), 0, "no push was cut by the kill")
         self.assertEqual(sum(n for (t, d), n in trc.kept().items() if t in types), len(pool))
         trc.assert_counts_exact(self)
+        trc.assert_attachment_totals_exact(self)
 
 
 class DatabaseKilledProvisioning(unittest.TestCase):

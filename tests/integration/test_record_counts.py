@@ -2,7 +2,9 @@
 transaction (record_counts, sql/011_record_counts.sql), they equal a fresh GROUP BY
 over sync_records after pushes of every kind: inserts, updates, tombstones, revivals,
 form type changes, conflicts, an id pushed twice, replayed and concurrent pushes, and
-a migration run while pushes go on. The MariaDB SIGKILL case is in test_faults."""
+a migration run while pushes go on. The same for the live attachments' count and bytes
+(attachment_totals, sql/012_attachment_totals.sql) after uploads and deletions of
+every kind. The MariaDB SIGKILL case is in test_faults."""
 import os
 import random
 import re
@@ -14,6 +16,7 @@ import unittest
 import uuid
 
 import harness as h
+import test_attachments as ta
 import test_sync as ts
 
 
@@ -31,6 +34,22 @@ def kept(db="synkronus"):
 
 def assert_counts_exact(testcase):
     testcase.assertEqual(kept(), group_by())
+
+
+def attachment_totals(db="synkronus"):
+    """(count, bytes) as attachment_totals holds them."""
+    rows = h.sql(f"SELECT attachments, bytes FROM {db}.attachment_totals WHERE id = 1")
+    return tuple(int(v) for v in rows[0]) if rows else None
+
+
+def attachments_scanned(db="synkronus"):
+    """(count, bytes) of the live attachments, counted afresh."""
+    n, b = h.sql(f"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM {db}.attachments WHERE deleted = 0")[0]
+    return int(n), int(b)
+
+
+def assert_attachment_totals_exact(testcase):
+    testcase.assertEqual(attachment_totals(), attachments_scanned())
 
 
 def admin(method, path, body=None):
@@ -137,17 +156,73 @@ class Counts(unittest.TestCase):
         assert_counts_exact(self)
 
 
+class AttachmentTotals(unittest.TestCase):
+    def put_status(self, att, data, status):
+        r = ta.put(att, data)
+        self.assertEqual(r.status, status, r)
+
+    def test_every_kind_of_upload_and_deletion_keeps_the_totals_exact(self):
+        before = attachment_totals()
+        a, b, c = ta.new_id(), ta.new_id(), ta.new_id()
+        self.put_status(a, b"a" * 1000, 200)
+        self.put_status(b, b"b" * 300, 200)
+        self.put_status(c, b"a" * 1000, 200)  # the same bytes under another id count again
+        self.assertEqual(attachment_totals(), (before[0] + 3, before[1] + 2300))
+        self.put_status(a, b"a" * 1000, 200)  # the same upload again changes nothing
+        self.put_status(b, b"x" * 5, 409)  # other bytes for a live id: refused, nothing changes
+        self.assertEqual(attachment_totals(), (before[0] + 3, before[1] + 2300))
+        self.assertEqual(h.request("DELETE", "/attachments/" + a, token=h.admin_token()).status, 200)
+        self.assertEqual(h.request("DELETE", "/attachments/" + a, token=h.admin_token()).status, 404)
+        self.assertEqual(attachment_totals(), (before[0] + 2, before[1] + 1300))
+        self.put_status(a, b"n" * 70, 200)  # a deleted id uploaded again, with new bytes
+        self.assertEqual(attachment_totals(), (before[0] + 3, before[1] + 1370))
+        assert_attachment_totals_exact(self)
+        o = fresh_overview(self)
+        self.assertEqual((o["counts"]["attachments"], o["counts"]["attachment_bytes"]), attachments_scanned())
+
+    def test_concurrent_uploads_and_deletions_keep_the_totals_exact(self):
+        pool = [ta.new_id() for _ in range(12)]  # shared by every client: they overlap
+        errors = []
+
+        def client(n):
+            rnd = random.Random(n)
+            for _ in range(20):
+                att = rnd.choice(pool)
+                try:
+                    if rnd.random() < 0.4:
+                        r = h.request("DELETE", "/attachments/" + att, token=h.admin_token())
+                        ok = (200, 404)
+                    else:  # bytes chosen per id and round, so some uploads conflict
+                        r = ta.put(att, bytes([65 + rnd.randrange(3)]) * (100 + pool.index(att)))
+                        ok = (200, 409)
+                except Exception as e:  # noqa: BLE001
+                    errors.append(repr(e))
+                    continue
+                if r.status not in ok:
+                    errors.append(r)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(300)
+        self.assertEqual(errors, [])
+        assert_attachment_totals_exact(self)
+
+
 class LiveMigration(unittest.TestCase):
-    """Migration 011, and `synkronus-admin records recount`, run against the live
-    database while clients push: pushes wait for the count and none is lost or
-    counted twice."""
+    """Migrations 011 and 012, and `synkronus-admin records recount`, run against the
+    live database while clients push, upload and delete: they wait for the count and
+    none is lost or counted twice."""
 
     @classmethod
     def setUpClass(cls):
         cls.token = h.token_for("read-write")
 
     def test_recount_while_pushing_is_exact(self):
-        self.run_while_pushing(["migrate"], "011_record_counts.sql", "DELETE FROM schema_migrations WHERE version = 11")
+        said = self.run_while_pushing(["migrate"], "011_record_counts.sql",
+                                      "DELETE FROM schema_migrations WHERE version IN (11, 12)")
+        self.assertIn("012_attachment_totals.sql", said)
 
     def test_admin_recount_while_pushing_is_exact(self):
         # After a rolling upgrade, hosts still on the old version pushed without counting.
@@ -170,14 +245,31 @@ class LiveMigration(unittest.TestCase):
                     return
                 answered.append(1)
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+        def uploader(n):
+            rnd = random.Random(200 + n)
+            ids = [ta.new_id() for _ in range(6)]
+            while not stop.is_set():
+                att = rnd.choice(ids)
+                if rnd.random() < 0.4:
+                    r, ok = h.request("DELETE", "/attachments/" + att, token=h.admin_token()), (200, 404)
+                else:
+                    r, ok = ta.put(att, b"u" * (50 + ids.index(att))), (200,)
+                if r.status not in ok:
+                    errors.append(r)
+                    return
+                answered.append(1)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(3)]
+        threads += [threading.Thread(target=uploader, args=(n,)) for n in range(2)]
         for th in threads:
             th.start()
         try:
             h.wait_until(lambda: len(answered) >= 8, timeout=30, interval=0.05)
-            # The counts are wrong (as if pushes had gone uncounted); for migrate, 011
-            # is not recorded either, so the run applies it again, on a live store.
-            h.sql(forget + "; UPDATE record_counts SET records = records + 7")
+            # The counts are wrong (as if pushes and uploads had gone uncounted); for
+            # migrate, 011 and 012 are not recorded either, so the run applies them
+            # again, on a live store.
+            h.sql(forget + "; UPDATE record_counts SET records = records + 7"
+                  "; UPDATE attachment_totals SET attachments = attachments + 3, bytes = bytes - 11")
             r = subprocess.run([os.path.join(h.BIN, "synkronus-admin"), "--config",
                                 os.path.join(h.STATE, "synkronus.conf"), *command],
                                capture_output=True, text=True, timeout=120)
@@ -191,10 +283,13 @@ class LiveMigration(unittest.TestCase):
                 th.join(120)
         self.assertEqual(errors, [])
         assert_counts_exact(self)
+        assert_attachment_totals_exact(self)
+        return r.stdout
 
 
 class FreshMigration(unittest.TestCase):
-    """Migration 011 on a database of records stored by an earlier release."""
+    """Migrations 011 and 012 on a database of records and attachments stored by an
+    earlier release."""
 
     def test_fills_the_counts_from_the_stored_records(self):
         db = "rc_" + uuid.uuid4().hex[:10]
@@ -226,10 +321,18 @@ class FreshMigration(unittest.TestCase):
                     % (i, "type-%d" % (i % 3), "0" * 64, int(i % 7 == 0), i + 1) for i in range(500)]
             h.sql("USE %s; INSERT INTO sync_records (id, schema_type, schema_version, data, hash, deleted, "
                   "change_id, last_modified, last_modified_by, origin_client_id) VALUES %s" % (db, ",".join(rows)))
+            atts = ["('a%03d.jpg','%s',%d,'image/jpeg',%d,%d,UTC_TIMESTAMP(3),'u')"
+                    % (i, "%064x" % i, 10 * i, int(i % 4 == 0), 1000 + i) for i in range(40)]
+            h.sql("USE %s; INSERT INTO attachments (attachment_id, sha256, size, content_type, deleted, version, "
+                  "changed_at, changed_by) VALUES %s" % (db, ",".join(atts)))
             for f in os.listdir(os.path.join(h.REPO, "sql")):
                 if f.endswith(".sql"):
                     shutil.copy(os.path.join(h.REPO, "sql", f), sql_dir)
-            self.assertIn("011_record_counts.sql", migrate())
+            said = migrate()
+            self.assertIn("011_record_counts.sql", said)
+            self.assertIn("012_attachment_totals.sql", said)
+            live = [i for i in range(40) if i % 4]
+            self.assertEqual(attachment_totals(db), (len(live), sum(10 * i for i in live)))
             expected = {("type-%d" % m, d): 0 for m in range(3) for d in (0, 1)}
             for i in range(500):
                 expected[("type-%d" % (i % 3), int(i % 7 == 0))] += 1

@@ -13,6 +13,13 @@ def get(path, token=None, conn=None):
     return h.request("GET", path, token=token, conn=conn)
 
 
+# Longer than nginx's fastcgi_read_timeout (60 s): a request is judged by the answer
+# the server gives it, never by the client's patience, so a slow answer under a
+# sanitizer build on a loaded machine is not counted as a lost one (and a request
+# nginx gives up on is its 504, a failure).
+CLIENT_TIMEOUT = 75
+
+
 class Load:
     """Threads sending authenticated GET /users until stopped; records every outcome."""
 
@@ -21,24 +28,28 @@ class Load:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.ok = 0
-        self.failures = []  # (status or exception text, body)
+        self.failures = []  # (status or exception text, content type, body, seconds taken)
+        self.slowest = 0.0
         self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(threads)]
 
     def run(self):
-        conn = h.connection(timeout=20)
+        conn = h.connection(timeout=CLIENT_TIMEOUT)
         while not self.stop.is_set():
+            t0 = time.monotonic()
             try:
                 r = get("/users", token=self.token, conn=conn)
                 outcome = (r.status, r.header("content-type"), r.body[:200])
             except Exception as e:  # a dropped connection counts as a failure
                 outcome = (repr(e), None, b"")
                 conn.close()
-                conn = h.connection(timeout=20)
+                conn = h.connection(timeout=CLIENT_TIMEOUT)
+            took = time.monotonic() - t0
             with self.lock:
+                self.slowest = max(self.slowest, took)
                 if outcome[0] == 200:
                     self.ok += 1
                 else:
-                    self.failures.append(outcome)
+                    self.failures.append(outcome + (round(took, 2),))
         conn.close()
 
     def __enter__(self):
@@ -49,7 +60,9 @@ class Load:
     def __exit__(self, *exc):
         self.stop.set()
         for t in self.threads:
-            t.join(30)
+            t.join(CLIENT_TIMEOUT + 15)
+        if self.slowest > 5:  # not a failure by itself; shown for whoever reads the log
+            print(f"\n    the slowest request under load took {self.slowest:.1f} s", flush=True)
 
 
 class Resilience(unittest.TestCase):
@@ -70,7 +83,7 @@ class Resilience(unittest.TestCase):
         # Only the request the killed worker was serving may fail, and nginx answers it
         # with its own problem+json 502.
         self.assertLessEqual(len(load.failures), 2, load.failures)
-        for status, ctype, _ in load.failures:
+        for status, ctype, _, _ in load.failures:
             self.assertEqual(status, 502, load.failures)
             self.assertEqual(ctype, "application/problem+json", load.failures)
 

@@ -52,6 +52,47 @@ def sigkill_and_wait(pid):
     assert h.wait_until(lambda: not alive(pid), timeout=20), f"{pid} survived SIGKILL"
 
 
+def until_answered(send, accepted=(200,), seconds=90):
+    """Sends again (every 0.2 s) while the answer is a dropped connection or nginx's
+    502/503/504, as a client repeats a request cut by the database's death. Returns
+    (reply, attempts): the first reply that is accepted or not one of those, else the
+    last one (None: no answer at all) after `seconds`."""
+    deadline, attempts = time.time() + seconds, 0
+    while True:
+        attempts += 1
+        try:
+            r = send()
+        except Exception:
+            r = None
+        if r is not None and (r.status in accepted or r.status not in (502, 503, 504)):
+            return r, attempts
+        if time.time() > deadline:
+            return r, attempts
+        time.sleep(0.2)
+
+
+def kill_the_database_under(testcase, threads, answered, before=4, after=4, stop=None):
+    """Starts the client `threads`, SIGKILLs mariadbd once `answered()` reaches
+    `before` (the load runs, however slow the build), starts it again, waits for
+    `after` more answers (requests repeated across the outage among them), then sets
+    `stop` and joins the threads."""
+    for th in threads:
+        th.start()
+    try:
+        h.wait_until(lambda: answered() >= before, timeout=30, interval=0.05)
+        sigkill_and_wait(pidfile("mariadb.pid"))
+        time.sleep(1.0)  # the outage itself
+    finally:
+        h.stack("stack_start_db")
+    testcase.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
+    done = answered()
+    h.wait_until(lambda: answered() >= done + after, timeout=30, interval=0.05)
+    if stop is not None:
+        stop.set()
+    for th in threads:
+        th.join(120)
+
+
 def counter():
     return ts.db_counter()
 
@@ -139,50 +180,21 @@ class DatabaseKilled(unittest.TestCase):
         errors = []
 
         def client(n):
-            conn = None
             while not stop.is_set():
                 recs = [ts.rec(ts.uid(f"k{n}"), t, {"n": i, "c": n}) for i in range(5)]
                 body = ts.push_body(recs, client_id=f"kill-{n}")
-                deadline = time.time() + 90
-                attempts = 0
-                while True:
-                    attempts += 1
-                    try:
-                        r = h.request("POST", "/sync/push", body, token=self.token, conn=conn)
-                    except Exception:
-                        r = None
-                        conn = None
-                    if r is not None and r.status == 200:
-                        with lock:
-                            told.append((body["transmission_id"], body, recs, r.body))
-                            if attempts > 1:
-                                retried.append(body["transmission_id"])
-                        break
-                    if r is not None and r.status not in (502, 503, 504):
-                        errors.append(r)
-                        return
-                    if time.time() > deadline:
-                        errors.append(("no 200 within 90 s", r))
-                        return
-                    time.sleep(0.2)
+                r, attempts = until_answered(lambda: h.request("POST", "/sync/push", body, token=self.token))
+                if r is None or r.status != 200:
+                    errors.append(("no 200 within 90 s", r))
+                    return
+                with lock:
+                    told.append((body["transmission_id"], body, recs, r.body))
+                    if attempts > 1:
+                        retried.append(body["transmission_id"])
 
         threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(4)]
-        for th in threads:
-            th.start()
-        try:
-            # The load runs (pushes answered) before the kill, however slow the build.
-            h.wait_until(lambda: len(told) >= 4, timeout=30, interval=0.05)
-            sigkill_and_wait(pidfile("mariadb.pid"))
-            time.sleep(1.0)  # the outage itself
-        finally:
-            h.stack("stack_start_db")
-        self.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
-        # And again after the restart, for pushes retried across it to be answered.
-        answered = len(told)
-        h.wait_until(lambda: len(told) >= max(answered + 4, 9), timeout=30, interval=0.05)
-        stop.set()
-        for th in threads:
-            th.join(120)
+        # At least 9 answered in all, pushes retried across the restart among them.
+        kill_the_database_under(self, threads, lambda: len(told), after=5, stop=stop)
         self.assertEqual(errors, [])
         self.assertGreater(len(told), 8, "the load did not run")
         self.assertGreater(len(retried), 0, "no push was cut by the kill")
@@ -215,39 +227,19 @@ class DatabaseKilledHistory(unittest.TestCase):
                 v += 1
                 datas = {i: {"v": v, "photo": f"{uuid.uuid4()}.jpg"} for i in ids}
                 body = ts.push_body([ts.rec(i, t, datas[i]) for i in ids], client_id=f"killhist-{n}")
-                deadline, attempts = time.time() + 90, 0
-                while True:
-                    attempts += 1
-                    try:
-                        r = h.request("POST", "/sync/push", body, token=self.token)
-                    except Exception:
-                        r = None
-                    if r is not None and r.status == 200:
-                        with lock:
-                            for i in ids:
-                                acked.setdefault(i, []).append(datas[i])
-                            if attempts > 1:
-                                retried.append(body["transmission_id"])
-                        break
-                    if (r is not None and r.status not in (502, 503, 504)) or time.time() > deadline:
-                        errors.append(r)
-                        return
-                    time.sleep(0.2)
+                r, attempts = until_answered(lambda: h.request("POST", "/sync/push", body, token=self.token))
+                if r is None or r.status != 200:
+                    errors.append(r)
+                    return
+                with lock:
+                    for i in ids:
+                        acked.setdefault(i, []).append(datas[i])
+                    if attempts > 1:
+                        retried.append(body["transmission_id"])
 
         threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(4)]
-        for th in threads:
-            th.start()
-        try:
-            time.sleep(1.5)
-            sigkill_and_wait(pidfile("mariadb.pid"))
-            time.sleep(1.0)
-        finally:
-            h.stack("stack_start_db")
-        self.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
-        time.sleep(1.0)
-        stop.set()
-        for th in threads:
-            th.join(120)
+        kill_the_database_under(self, threads, lambda: sum(len(v) for v in acked.values()), before=12,
+                                after=12, stop=stop)
         self.assertEqual(errors, [])
         self.assertGreater(len(retried), 0, "no push was cut by the kill")
         self.assertTrue(any(len(v) > 2 for v in acked.values()), "the load did not run")
@@ -285,22 +277,13 @@ class DatabaseKilledCounts(unittest.TestCase):
                 recs = [ts.rec(i, rnd.choice(types), {"v": rnd.randrange(4)}, deleted=rnd.random() < 0.3)
                         for i in rnd.sample(pool, 5)]
                 body = ts.push_body(recs, client_id=f"killcount-{n}")
-                deadline, attempts = time.time() + 90, 0
-                while True:
-                    attempts += 1
-                    try:
-                        r = h.request("POST", "/sync/push", body, token=self.token)
-                    except Exception:
-                        r = None
-                    if r is not None and r.status == 200:
-                        answered.append(1)
-                        if attempts > 1:
-                            retried.append(body["transmission_id"])
-                        break
-                    if (r is not None and r.status not in (502, 503, 504)) or time.time() > deadline:
-                        errors.append(r)
-                        return
-                    time.sleep(0.2)
+                r, attempts = until_answered(lambda: h.request("POST", "/sync/push", body, token=self.token))
+                if r is None or r.status != 200:
+                    errors.append(r)
+                    return
+                answered.append(1)
+                if attempts > 1:
+                    retried.append(body["transmission_id"])
 
         atts = [trc.ta.new_id() for _ in range(8)]
 
@@ -308,41 +291,19 @@ class DatabaseKilledCounts(unittest.TestCase):
             rnd = random.Random(50 + n)
             while not stop.is_set():
                 att = rnd.choice(atts)
-                delete = rnd.random() < 0.4
-                deadline, attempts = time.time() + 90, 0
-                while True:
-                    attempts += 1
-                    try:
-                        if delete:  # a repeat may find its first attempt committed: 404
-                            r = h.request("DELETE", "/attachments/" + att, token=h.admin_token())
-                        else:  # the same bytes per id: a repeat of a stored upload is 200
-                            r = trc.ta.put(att, b"k" * (40 + atts.index(att)))
-                    except Exception:
-                        r = None
-                    if r is not None and (r.status == 200 or (delete and r.status == 404)):
-                        answered.append(1)
-                        break
-                    if (r is not None and r.status not in (502, 503, 504)) or time.time() > deadline:
-                        errors.append(r)
-                        return
-                    time.sleep(0.2)
+                if rnd.random() < 0.4:  # a repeat may find its first attempt committed: 404
+                    r, _ = until_answered(lambda: h.request("DELETE", "/attachments/" + att, token=h.admin_token()),
+                                          accepted=(200, 404))
+                else:  # the same bytes per id: a repeat of a stored upload is 200
+                    r, _ = until_answered(lambda: trc.ta.put(att, b"k" * (40 + atts.index(att))))
+                if r is None or r.status not in (200, 404):
+                    errors.append(r)
+                    return
+                answered.append(1)
 
         threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(3)]
         threads += [threading.Thread(target=uploader, args=(n,), daemon=True) for n in range(2)]
-        for th in threads:
-            th.start()
-        try:
-            h.wait_until(lambda: len(answered) >= 8, timeout=30, interval=0.05)
-            sigkill_and_wait(pidfile("mariadb.pid"))
-            time.sleep(1.0)
-        finally:
-            h.stack("stack_start_db")
-        self.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
-        done = len(answered)
-        h.wait_until(lambda: len(answered) >= done + 8, timeout=30, interval=0.05)
-        stop.set()
-        for th in threads:
-            th.join(120)
+        kill_the_database_under(self, threads, lambda: len(answered), before=8, after=8, stop=stop)
         self.assertEqual(errors, [])
         self.assertGreater(len(retried), 0, "no push was cut by the kill")
         self.assertEqual(sum(n for (t, d), n in trc.kept().items() if t in types), len(pool))
@@ -401,20 +362,7 @@ class DatabaseKilledProvisioning(unittest.TestCase):
                 time.sleep(0.02)
 
         threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(4)]
-        for th in threads:
-            th.start()
-        try:
-            h.wait_until(lambda: len(told) >= 4, timeout=30, interval=0.05)
-            sigkill_and_wait(pidfile("mariadb.pid"))
-            time.sleep(1.0)
-        finally:
-            h.stack("stack_start_db")
-        self.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
-        answered = len(told)
-        h.wait_until(lambda: len(told) >= answered + 4, timeout=30, interval=0.05)
-        stop.set()
-        for th in threads:
-            th.join(60)
+        kill_the_database_under(self, threads, lambda: len(told), stop=stop)
         self.assertEqual(errors, [])
         self.assertGreater(len(failed), 0, "no provisioning call was cut by the kill")
         before = {name: (pw, refresh) for name, pw, refresh in existing}
@@ -482,19 +430,8 @@ class DatabaseKilledBundleSwitch(unittest.TestCase):
                 calls.append((version, r is not None and r.status == 200))
                 time.sleep(0.01)
 
-        th = threading.Thread(target=admin, daemon=True)
-        th.start()
-        try:
-            h.wait_until(lambda: sum(ok for _, ok in calls) >= 4, timeout=30, interval=0.05)
-            sigkill_and_wait(pidfile("mariadb.pid"))
-            time.sleep(1.0)
-        finally:
-            h.stack("stack_start_db")
-        self.assertTrue(h.wait_until(lambda: h.request("GET", "/health").status == 200, timeout=30))
-        answered = sum(ok for _, ok in calls)
-        h.wait_until(lambda: sum(ok for _, ok in calls) >= answered + 4, timeout=30, interval=0.05)
-        stop.set()
-        th.join(60)
+        kill_the_database_under(self, [threading.Thread(target=admin, daemon=True)],
+                                lambda: sum(ok for _, ok in calls), stop=stop)
         self.assertEqual(errors, [])
         self.assertIn(False, [ok for _, ok in calls], "no switch was cut by the kill")
         events = [int(t) for (t,) in h.sql("SELECT target FROM audit_log WHERE action = 'bundle.switch' "

@@ -52,6 +52,15 @@ def assert_attachment_totals_exact(testcase):
     testcase.assertEqual(attachment_totals(), attachments_scanned())
 
 
+def run_clients(client, n):
+    """Runs client(0) .. client(n - 1) in threads at once and waits for all of them."""
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(300)
+
+
 def admin(method, path, body=None):
     return h.request(method, path, body, token=h.admin_token())
 
@@ -146,11 +155,7 @@ class Counts(unittest.TestCase):
                     if r.status != 200:
                         errors.append(r)
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(300)
+        run_clients(client, 6)
         self.assertEqual(errors, [])
         self.assertEqual(sum(n for (t, d), n in kept().items() if t in types), len(pool))
         assert_counts_exact(self)
@@ -201,11 +206,7 @@ class AttachmentTotals(unittest.TestCase):
                 if r.status not in ok:
                     errors.append(r)
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(300)
+        run_clients(client, 6)
         self.assertEqual(errors, [])
         assert_attachment_totals_exact(self)
 

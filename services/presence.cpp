@@ -51,10 +51,18 @@ void PresenceTracker::maybe_write(Entry& e, int64_t now_ms) {
     e.tried_at_ms = now_ms;
     try {
         bool written = false;
-        db_.run([&](db::Tx& tx) { written = db::DeviceRepository(tx).write(e.delta, interval_ms_); });
+        int runs = 0;
+        db_.run([&](db::Tx& tx) {
+            ++runs;
+            written = db::DeviceRepository(tx).write(e.delta, interval_ms_);
+        });
+        // Reruns are conflicts with another presence write of this device (the only
+        // writer of its row, presence.h); make bench-cluster counts these lines.
+        if (runs > 1) core::log::debug("presence write reran " + std::to_string(runs - 1) + " time(s)");
         if (!written) return;  // kept for the next try
     } catch (const std::exception& ex) {
-        // Presence never fails the request it describes.
+        // Presence never fails the request it describes (a write that lost every rerun
+        // to conflicts lands here too: counted by make bench-cluster).
         core::log::warn(std::string("device presence not written: ") + ex.what());
         return;
     }

@@ -117,17 +117,29 @@ if [ "${BENCH_ONLY:-}" != retries ]; then
     restart_cluster_workers 0
 fi
 
-# Issue 15: presence and audit writes from both hosts under a push load, against the
-# same load without them, alternating by round. "off": device_presence = off and no
-# admin activity. "on": device_presence = on with presence_interval = 1 (each device's
-# row written up to once a second, 60 times the default) and, on each host, an admin
-# changing a user's role back and forth as fast as it can (one audit event each, in
-# the change's transaction). Push retries: the reruns the workers log for pushes
-# (log_level = debug on both sides, "push reran N time(s)"), per 1000 pushes (batches
-# of 10, CLIENTS connections over both hosts); beside them Galera's own count of
-# aborted local transactions (certification failures plus brute-force aborts, over
-# the three nodes), which also holds any presence or audit transaction that lost.
-# BENCH_ONLY=retries runs only this part.
+# Issue 15: do presence and audit writes make pushes rerun? Two rows of rounds, each
+# round running "off" and "on" back to back (the order alternating from round to
+# round, so neither side always runs first), with the same load on both sides:
+#   - pushes of 10 records: CLIENTS connections, split over both hosts ("both") or
+#     all through host 1 ("host1": pushes then never collide with each other, since
+#     a node's local pushes queue on the counter lock, so any push rerun there would
+#     be one that presence or audit writes caused);
+#   - beside them, the same on both sides: 2 pull connections per host, pulling
+#     pages of 50 flat out, and on each host a loop of admin requests (curl, one at a
+#     time) for the whole run.
+# "off": device_presence = off, and the admin loops only read (GET /admin/audit), so
+# nothing but the pushes writes. "on": device_presence = on with presence_interval = 0
+# (every push and pull writes its device's row; the pullers of both hosts use the
+# same client ids, so the hosts write the same rows), and the admin loops change a
+# user's role back and forth (one audit event each, in the change's transaction).
+# Counted from the workers' debug log: push reruns ("push reran"), presence reruns
+# and presence writes given up after every rerun, role-change reruns; from Galera:
+# aborted local transactions (certification failures plus brute-force aborts) over
+# the three nodes. services/presence.h says why presence and audit writes cannot
+# rerun a push; the "host1" row checks it under load (push reruns must be 0 there).
+# BENCH_ONLY=retries runs only this part; BENCH_RETRY_ROUNDS (4), BENCH_RETRY_SECONDS (5).
+RETRY_ROUNDS=${BENCH_RETRY_ROUNDS:-4}
+RETRY_SECONDS=${BENCH_RETRY_SECONDS:-5}
 galera_aborts() {
     local n s=0 v
     for n in 1 2 3; do
@@ -138,14 +150,61 @@ galera_aborts() {
     echo "$s"
 }
 committed() { node_sql 1 -N -e "SELECT last_change_id FROM \`$DB_NAME\`.sync_counter"; }
-role_loop() {  # HOST USER: role changes until killed
-    local url="https://127.0.0.1:$(host_https_port "$1")/admin/users/role" role
+admin_loop() {  # HOST USER write|read: role changes (or audit reads) until killed
+    local url role
     while :; do
         for role in read-only read-write; do
-            curl -sS -o /dev/null --cacert "$CLUSTER/tls/cert.pem" -H "Authorization: Bearer $(cat "$DIR/cluster-token")" \
-                -H 'Content-Type: application/json' -d "{\"username\":\"$2\",\"role\":\"$role\"}" "$url" 2>>"$LOG"
+            if [ "$3" = write ]; then
+                curl -sS -o /dev/null --cacert "$CLUSTER/tls/cert.pem" -H "Authorization: Bearer $(cat "$DIR/cluster-token")" \
+                    -H 'Content-Type: application/json' -d "{\"username\":\"$2\",\"role\":\"$role\"}" \
+                    "https://127.0.0.1:$(host_https_port "$1")/admin/users/role" 2>>"$LOG"
+            else
+                curl -sS -o /dev/null --cacert "$CLUSTER/tls/cert.pem" -H "Authorization: Bearer $(cat "$DIR/cluster-token")" \
+                    "https://127.0.0.1:$(host_https_port "$1")/admin/audit?actor=admin&limit=1" 2>>"$LOG"
+            fi
         done
     done
+}
+log_count() {  # PATTERN L1 L2: lines matching since the log line counts L1, L2; N in "reran N time" summed
+    { tail -n +$(($2 + 1)) "$CLUSTER/host1/logs/workers.log"; tail -n +$(($3 + 1)) "$CLUSTER/host2/logs/workers.log"; } |
+        if [ "$1" = given-up ]; then grep -c 'device presence not written'; else
+            sed -n "s/.*$1 reran \([0-9]*\) time.*/\1/p" | awk '{s += $1} END {print s + 0}'; fi
+}
+retry_run() {  # SHAPE SIDE ROUND
+    local shape=$1 side=$2 h loops=() pullers=() a0 a1 k0 k1 l1 l2 rate r1 r2 first
+    for h in 1 2; do
+        if [ "$side" = on ]; then
+            host_do "$h" "stack_stop_workers; SYNKRONUS_LOG_LEVEL=debug SYNKRONUS_DEVICE_PRESENCE=on SYNKRONUS_PRESENCE_INTERVAL=0 stack_start_workers"
+        else
+            host_do "$h" "stack_stop_workers; SYNKRONUS_LOG_LEVEL=debug SYNKRONUS_DEVICE_PRESENCE=off stack_start_workers"
+        fi || fail "workers"
+    done
+    a0=$(galera_aborts); k0=$(committed)
+    l1=$(wc -l <"$CLUSTER/host1/logs/workers.log"); l2=$(wc -l <"$CLUSTER/host2/logs/workers.log")
+    for h in 1 2; do
+        admin_loop "$h" "bench-role-$h" "$([ "$side" = on ] && echo write || echo read)" & loops+=($!)
+        "$CLIENT" pull --port "$(host_https_port "$h")" --token-file "$DIR/cluster-token" "${CDB[@]}" --clients 2 \
+            --limit 50 --seconds $((RETRY_SECONDS + 1)) --warmup 0 >/dev/null 2>>"$LOG" & pullers+=($!)
+    done
+    if [ "$shape" = host1 ]; then
+        rate=$("$CLIENT" push --port "$(host_https_port 1)" --token-file "$DIR/cluster-token" "${CDB[@]}" \
+            --clients "$CLIENTS" --seconds "$RETRY_SECONDS" --warmup 0 --batch 10 2>>"$LOG" | rate_of)
+    else
+        "$CLIENT" push --port "$(host_https_port 1)" --token-file "$DIR/cluster-token" "${CDB[@]}" \
+            --clients $((CLIENTS / 2)) --seconds "$RETRY_SECONDS" --warmup 0 --batch 10 2>>"$LOG" | rate_of >"$DIR/r1" &
+        first=$!
+        "$CLIENT" push --port "$(host_https_port 2)" --token-file "$DIR/cluster-token" "${CDB[@]}" \
+            --clients $((CLIENTS / 2)) --seconds "$RETRY_SECONDS" --warmup 0 --batch 10 2>>"$LOG" | rate_of >"$DIR/r2"
+        wait "$first"
+        r1=$(cat "$DIR/r1"); r2=$(cat "$DIR/r2")
+        rate=$(echo "${r1:-0} ${r2:-0}" | awk '{print $1 + $2}')
+    fi
+    # Counted once the pushes are done (the pullers and admin loops still run).
+    a1=$(galera_aborts); k1=$(committed)
+    kill "${loops[@]}" 2>/dev/null; wait "${loops[@]}" "${pullers[@]}" 2>/dev/null
+    echo "$shape $side $3 ${rate:-0} $(((k1 - k0) / 10)) $(log_count push "$l1" "$l2") $(log_count 'presence write' "$l1" "$l2")" \
+        "$(log_count given-up "$l1" "$l2") $(log_count 'role change' "$l1" "$l2") $((a1 - a0)) $(cut -d' ' -f1 /proc/loadavg)" |
+        tee -a "$OUT/cluster-retries.txt" >&2
 }
 for h in 1 2; do
     curl -sS -o /dev/null --cacert "$CLUSTER/tls/cert.pem" -H "Authorization: Bearer $(cat "$DIR/cluster-token")" \
@@ -153,27 +212,10 @@ for h in 1 2; do
         "https://127.0.0.1:$(host_https_port 1)/users/create" || fail "cannot create bench-role-$h"
 done
 : >"$OUT/cluster-retries.txt"
-for r in $(seq 1 "$ROUNDS"); do
-    for side in off on; do
-        for h in 1 2; do
-            if [ $side = on ]; then
-                host_do "$h" "stack_stop_workers; SYNKRONUS_LOG_LEVEL=debug SYNKRONUS_DEVICE_PRESENCE=on SYNKRONUS_PRESENCE_INTERVAL=1 stack_start_workers"
-            else
-                host_do "$h" "stack_stop_workers; SYNKRONUS_LOG_LEVEL=debug SYNKRONUS_DEVICE_PRESENCE=off stack_start_workers"
-            fi || fail "workers"
-        done
-        loops=()
-        if [ $side = on ]; then
-            for h in 1 2; do role_loop "$h" "bench-role-$h" & loops+=($!); done
-        fi
-        a0=$(galera_aborts); k0=$(committed); e0=$(node_sql 1 -N -e "SELECT COUNT(*) FROM \`$DB_NAME\`.audit_log")
-        l1=$(wc -l <"$CLUSTER/host1/logs/workers.log"); l2=$(wc -l <"$CLUSTER/host2/logs/workers.log")
-        measure push_b10_presence_audit "$side" push --batch 10
-        a1=$(galera_aborts); k1=$(committed); e1=$(node_sql 1 -N -e "SELECT COUNT(*) FROM \`$DB_NAME\`.audit_log")
-        [ ${#loops[@]} = 0 ] || { kill "${loops[@]}"; wait "${loops[@]}" 2>/dev/null; }
-        reruns=$({ tail -n +$((l1 + 1)) "$CLUSTER/host1/logs/workers.log"; tail -n +$((l2 + 1)) "$CLUSTER/host2/logs/workers.log"; } |
-            sed -n 's/.*push reran \([0-9]*\) time.*/\1/p' | awk '{s += $1} END {print s + 0}')
-        echo "$side $((a1 - a0)) $(((k1 - k0) / 10)) $((e1 - e0)) $reruns" | tee -a "$OUT/cluster-retries.txt" >&2
+for r in $(seq 1 "$RETRY_ROUNDS"); do
+    for shape in both host1; do
+        if [ $((r % 2)) = 1 ]; then retry_run "$shape" off "$r"; retry_run "$shape" on "$r"
+        else retry_run "$shape" on "$r"; retry_run "$shape" off "$r"; fi
     done
 done
 for h in 1 2; do host_do "$h" "stack_stop_workers; stack_start_workers" || fail "workers"; done
@@ -192,22 +234,26 @@ for key, unit in (("pull_500", "rec/s"), ("push_b100", "rec/s"), ("push_b10", "r
 w = med.get(("pull_500", "cluster_sync_wait"), 0)
 c = med.get(("pull_500", "cluster"), 0)
 print(f"{'pull_500 with wsrep_sync_wait=1 on the cluster':50} {w:>8.1f} rec/s ({w / c if c else 0:.2f}x of without)")
-# Issue 15: side, Galera aborts (cert failures + BF aborts, 3 nodes), pushes, audit events, push reruns
-ret = collections.defaultdict(lambda: [0, 0, 0, 0])
-per_round = collections.defaultdict(list)
+# Issue 15: shape side round rate pushes push_reruns presence_reruns presence_given_up role_reruns galera_aborts load1
+rows = collections.defaultdict(list)
 for line in open(sys.argv[2]):
-    side, aborts, pushes, events, reruns = line.split()
-    for i, v in enumerate((aborts, pushes, events, reruns)):
-        ret[side][i] += int(v)
-    if int(pushes):
-        per_round[side].append(1000 * int(reruns) / int(pushes))
-if ret:
-    print("pushes of 10 through both hosts; on: presence (interval 1 s) and audit writes (role changes on both")
-    print("hosts); push reruns per 1000 pushes (rounds' range), and Galera's aborted local transactions:")
-    for side in ("off", "on"):
-        a, p, e, n = ret[side]
-        rate = med.get(("push_b10_presence_audit", side), 0)
-        rr = per_round[side] or [0]
-        print(f"  {side:4} {rate:>8.1f} rec/s {p:>6} pushes {n:>5} reruns {1000 * n / p if p else 0:>6.1f}/1000"
-              f" ({min(rr):.0f}-{max(rr):.0f})  {a:>5} Galera aborts  {e:>5} audit events")
+    f = line.split()
+    if len(f) == 11:
+        rows[(f[0], f[1])].append([float(x) for x in f[2:]])
+if rows:
+    print("push reruns beside presence and audit writes (pushes of 10; off: presence off, admin reads;")
+    print("on: presence written on every request, role changes; same pushers, pullers and admin loops):")
+    print(f"  {'pushes through':15} {'side':4} {'reruns/1000 pushes: median (rounds)':46} {'pushes':>7} {'rec/s':>7}"
+          f" {'presence reruns/given up':>25} {'role reruns':>11} {'Galera aborts':>13} {'load':>9}")
+    for shape, label in (("both", "both hosts"), ("host1", "host 1 only")):
+        for side in ("off", "on"):
+            rr = rows.get((shape, side))
+            if not rr:
+                continue
+            per = [1000 * r[3] / r[2] if r[2] else 0 for r in rr]
+            loads = [r[8] for r in rr]
+            print(f"  {label:15} {side:4} {statistics.median(per):7.1f} ({', '.join(f'{x:.0f}' for x in per)})"
+                  f"{'':{max(0, 36 - len(', '.join(f'{x:.0f}' for x in per)))}} {sum(r[2] for r in rr):>7.0f}"
+                  f" {statistics.median(r[1] for r in rr):>7.0f} {sum(r[4] for r in rr):>15.0f}/{sum(r[5] for r in rr):<9.0f}"
+                  f" {sum(r[6] for r in rr):>11.0f} {sum(r[7] for r in rr):>13.0f} {min(loads):>4.1f}-{max(loads):<4.1f}")
 PY

@@ -168,35 +168,60 @@ if ("push_b100_c1", "ours") in runs or ("pull_c1", "ours") in runs:
         w(f"peak RSS (VmHWM) of a worker while pushing (batches up to 500): "
           f"{int(facts['peak_rss_push_kib']) / 1024:.1f} MiB")
 
-hist = [("inserting every record", "push_hist_ins_b100_c4"), ("updating every record", "push_hist_upd_b100_c4")]
-if any((k, "on") in runs for _, k in hist):
-    # Issue 15: history costs pushes at most 15%, per round (on and off ran back to back).
-    w("record history on (365 days) / off (0), push batches of 100, 4 clients (issue 15 target >= 0.85):")
-    for label, key in hist:
-        rr = round_ratios(key, key, ceil_side="off", side="on")
-        on, off = med(key, "on", "rate"), med(key, "off", "rate")
-        if not rr or not on or not off:
-            continue
-        ratio = statistics.median(rr)
-        ok = ratio >= 0.85
-        verdicts.append((f"history on / off, {label}", ok, ratio, 0.85))
-        w(f"  {label:24} on {on:>9,.0f}   off {off:>9,.0f} records/s   {ratio:.2f}"
-          f"  (rounds {min(rr):.2f}-{max(rr):.2f})" + ("" if ok else "  BELOW"))
+def pair_cpu_ratios(key):
+    """Server CPU per item, on / off, of each pair (bench/run.sh's pairs())."""
+    def per(r):
+        items = num(r, "items")
+        pct = sum(num(r, f"cpu_{g}") for g in ("nginx", "workers", "db"))
+        return pct / 100 * num(r, "seconds") / items if items and items == items else float("nan")
+    on = [per(r) for r in runs.get((key, "on"), [])]
+    off = [per(r) for r in runs.get((key, "off"), [])]
+    return [a / b for a, b in zip(on, off) if b and a == a and b == b]
 
-pres = [("1 client", "pull_presence_c1"), ("4 clients", "pull_presence_c4")]
-if any((k, "on") in runs for _, k in pres):
-    # Issue 15: remembering devices costs a pull at most 5%, per round (on and off back to back).
-    w("device presence on (interval 60 s) / off, pulls of pages of 500 (issue 15 target >= 0.95):")
-    for label, key in pres:
+
+def spread(rr):
+    """min-max of the pairs' ratios, and the middle half (quartiles) once there are 4."""
+    q = statistics.quantiles(rr, n=4) if len(rr) >= 4 else None
+    return f"pairs {min(rr):.2f}-{max(rr):.2f}" + (f", middle half {q[0]:.2f}-{q[2]:.2f}" if q else "")
+
+
+def loads(key):
+    ls = [num(r, "load1") for side in ("on", "off") for r in runs.get((key, side), [])]
+    ls = [v for v in ls if v == v]
+    return f"load {min(ls):.1f}-{max(ls):.1f}" if ls else ""
+
+
+def on_off(title, rows, target, what):
+    if not any((k, "on") in runs for _, k in rows):
+        return
+    # Issue 15: each pair's on and off ran back to back (bench/run.sh, pairs()).
+    w(title)
+    for label, key in rows:
         rr = round_ratios(key, key, ceil_side="off", side="on")
         on, off = med(key, "on", "rate"), med(key, "off", "rate")
         if not rr or not on or not off:
             continue
         ratio = statistics.median(rr)
-        ok = ratio >= 0.95
-        verdicts.append((f"presence on / off, pull {label}", ok, ratio, 0.95))
-        w(f"  {label:24} on {on:>9,.0f}   off {off:>9,.0f} records/s   {ratio:.2f}"
-          f"  (rounds {min(rr):.2f}-{max(rr):.2f})" + ("" if ok else "  BELOW"))
+        ok = ratio >= target
+        verdicts.append((f"{what} on / off, {label}", ok, ratio, target))
+        w(f"  {label:24} on {on:>9,.0f}   off {off:>9,.0f} records/s   {ratio:.2f}  ({spread(rr)}; {loads(key)})"
+          + ("" if ok else "  BELOW"))
+        cr = pair_cpu_ratios(key)
+        if cr:
+            w(f"  {'':24} server CPU per record, on / off: {statistics.median(cr):.2f}  ({spread(cr)})")
+        dw = {sd: [num(r, "db_writes") / num(r, "ops") for r in runs.get((key, sd), [])
+                   if num(r, "db_writes") == num(r, "db_writes") and num(r, "ops")] for sd in ("on", "off")}
+        if dw["on"] and dw["off"]:
+            # Counted over the whole run (its 0.5 s warmup too), per measured request.
+            w(f"  {'':24} MariaDB write statements per request: on {statistics.median(dw['on']):.2f}"
+              f" (max {max(dw['on']):.2f}), off {statistics.median(dw['off']):.2f} (max {max(dw['off']):.2f})")
+
+
+on_off("record history on (365 days) / off (0), push batches of 100, 4 clients (issue 15 target >= 0.85):",
+       [("inserting every record", "push_hist_ins_b100_c4"), ("updating every record", "push_hist_upd_b100_c4")],
+       0.85, "history")
+on_off("device presence on (interval 60 s) / off, pulls of pages of 500 (issue 15 target >= 0.95):",
+       [("1 client", "pull_presence_c1"), ("4 clients", "pull_presence_c4")], 0.95, "presence")
 
 def section(skipped_fact, name, first_key, title):
     """Prints a section's SKIPPED line or its header; True when its rows follow."""

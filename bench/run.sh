@@ -19,7 +19,8 @@
 # BENCH_HTTP_PORT, BENCH_DB_PORT (29443, 29080, 29407), BENCH_WORKERS (default: what
 # the server does with workers = 0, two per core), BENCH_SECONDS (measured seconds
 # per run, 3), BENCH_WARMUP (1), BENCH_ROUNDS (3), BENCH_SEED_RECORDS (100000),
-# BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync, history, presence, bundles or attachments), BENCH_KEEP (keep the
+# BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync, history, presence,
+# issue15 (history and presence), bundles or attachments), BENCH_KEEP (keep the
 # database and bundle store under BENCH_STATE after the run).
 # Output: the table on stdout and in build/bench/results.txt; every raw run in
 # build/bench/raw.txt; the clients' error messages in build/bench/bench.log.
@@ -370,54 +371,124 @@ bench_attachments() {
     fact peak_rss_upload_kib "$(worker_peak_kib)"
 }
 
-# Record history (issue 15): pushes with record_history_days = 365 (on) against 0
-# (off, no history written), alternating by restarting the workers, for a push that
-# inserts every record and one that updates every record. Target: on/off >= 0.85.
-bench_history() {
-    say "history: push batches of 100, 4 clients, inserting and updating, history on (365 days) vs off (0)"
-    local r days side
-    for r in $(seq 1 "$ROUNDS"); do
-        for days in 365 0; do
-            side=$([ $days = 0 ] && echo off || echo on)
-            stack_stop_workers
-            SYNKRONUS_RECORD_HISTORY_DAYS=$days stack_start_workers || fail "workers did not restart"
-            run push_hist_ins_b100_c4 "$side" push "${API[@]}" --batch 100 --clients 4
-            run push_hist_upd_b100_c4 "$side" push "${API[@]}" --batch 100 --clients 4 --update
+# Issue 15's on/off comparisons (record history, device presence) run two worker
+# pools side by side: pool NAME listens on STATE/fcgi-NAME.sock with its settings,
+# and nginx reaches the pool that STATE/fcgi.sock (a symlink) names. nginx opens a
+# new FastCGI connection for every request (fastcgi_keep_conn off), so switching
+# sides is one rename between two runs: no restart, both pools stay warm, and the
+# sides alternate every few seconds, each pair of runs back to back (the order
+# flipping from pair to pair), so a change in the machine's other load lands on
+# both sides of a pair alike. The figure is the median of the pairs' ratios.
+# The machine is shared: while the pairs run, the stack (MariaDB, nginx, both pools)
+# and the client run at nice -10 (BENCH_PAIR_NICE), so other users' work takes less
+# of the time slices from one run than from the next; both sides get the same.
+# BENCH_PAIRS (15) pairs of BENCH_PAIR_SECONDS (2) each, after 0.5 s of warmup.
+PAIRS=${BENCH_PAIRS:-15}
+PAIR_NICE=${BENCH_PAIR_NICE:--10}
+stack_renice() {  # NICENESS: MariaDB, nginx and every worker pool's processes, every thread
+    local p pid pids=()  # (a nice value is per thread; threads made later inherit their maker's)
+    for p in "$STATE/mariadb.pid" "$STATE/nginx.pid" "$STATE"/pool-*.pid; do
+        [ -f "$p" ] || continue
+        for pid in "$(cat "$p")" $(pgrep -P "$(cat "$p")"); do
+            pids+=($(ls "/proc/$pid/task" 2>/dev/null))
         done
     done
-    stack_stop_workers
+    [ "$(id -u)" = 0 ] || { say "not root: the pairs run at normal priority"; return 0; }
+    renice -n "$1" -p "${pids[@]}" >/dev/null 2>&1 || true  # a thread that ended meanwhile is no matter
+}
+PAIR_SECONDS=${BENCH_PAIR_SECONDS:-2}
+pool_start() {  # NAME VAR=VALUE...: a pool with those settings, its supervisor in STATE/pool-NAME.pid
+    local name=$1 sock=$STATE/fcgi-$1.sock sup
+    shift
+    rm -f "$sock"
+    env "$@" SYNKRONUS_LISTEN="$sock" setsid "$BIN/synkronus-fcgi" --config "$STATE/synkronus.conf" \
+        >>"$STATE/logs/workers.log" 2>&1 &
+    sup=$!
+    echo "$sup" >"$STATE/pool-$name.pid"
+    for _ in $(seq 1 400); do
+        [ -S "$sock" ] && [ "$(pgrep -c -P "$sup")" -ge "$WORKERS" ] && return 0
+        kill -0 "$sup" 2>/dev/null || break
+        sleep 0.05
+    done
+    fail "pool $name did not come up"
+}
+pools_ready() { stack_renice "$PAIR_NICE"; }
+pool_use() {  # NAME: nginx's next requests go to that pool
+    ln -sfn "fcgi-$1.sock" "$STATE/fcgi.sock.next" && mv -Tf "$STATE/fcgi.sock.next" "$STATE/fcgi.sock" || fail "switch"
+    cp "$STATE/pool-$1.pid" "$STATE/workers.pid"  # what the client's --watch reads
+}
+pools_stop() {  # NAME...: stops the pools, back to the stack's own workers
+    local name
+    stack_renice 0
+    rm -f "$STATE/workers.pid" "$STATE/fcgi.sock"
+    for name in "$@"; do stack_kill "pool-$name.pid"; rm -f "$STATE/fcgi-$name.sock"; done
     stack_start_workers || fail "workers did not restart"
+}
+# Write statements MariaDB has run so far (what a presence write or a history row adds).
+db_writes() {
+    stack_sql -N -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS
+        WHERE VARIABLE_NAME IN ('COM_INSERT', 'COM_UPDATE', 'COM_INSERT_SELECT', 'COM_DELETE', 'COM_REPLACE')"
+}
+# pairs KEY "CLIENT ARGS": PAIRS pairs of an "on" and an "off" run, back to back; each
+# raw line also gets the write statements of the run (its warmup included) and load1.
+pairs() {
+    local key=$1 args=$2 i side line w0
+    for i in $(seq 1 "$PAIRS"); do
+        for side in $([ $((i % 2)) = 1 ] && echo on off || echo off on); do
+            pool_use "$side"
+            # shellcheck disable=SC2086
+            w0=$(db_writes)
+            line=$(nice -n "$PAIR_NICE" "$CLIENT" $args --seconds "$PAIR_SECONDS" --warmup 0.5 --watch "$(watch_pids)" 2>>"$LOG")
+            [ -n "$line" ] || line="rate=0 errors=1"
+            echo "$key $side $line db_writes=$(($(db_writes) - w0)) load1=$(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
+            printf '  %-22s %-4s %s\n' "$key" "$side" "$(echo "$line" | awk '{print $1, $6}')" >&2
+        done
+    done
+}
+
+# Record history (issue 15): pushes with record_history_days = 365 (on) against 0
+# (off, no history written), for a push that inserts every record and one that
+# updates every record. Target: on/off >= 0.85.
+bench_history() {
+    say "history: push batches of 100, 4 clients, inserting and updating, history on (365 days) vs off (0), $PAIRS pairs"
+    stack_stop_workers
+    pool_start on SYNKRONUS_RECORD_HISTORY_DAYS=365
+    pool_start off SYNKRONUS_RECORD_HISTORY_DAYS=0
+    pools_ready
+    fact history_loadavg_before "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
+    pairs push_hist_ins_b100_c4 "push ${API[*]} --batch 100 --clients 4"
+    pairs push_hist_upd_b100_c4 "push ${API[*]} --batch 100 --clients 4 --update"
+    fact history_loadavg_after "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
+    pools_stop on off
 }
 
 # Device presence (issue 15): pulls (pages of 500) with device_presence = on (the
-# default presence_interval, 60 s) against off (nothing kept or written), alternating
-# by restarting the workers. Target: on/off >= 0.95. Pulls need records: BENCH_ONLY=presence
-# seeds them as bench_sync does.
+# default presence_interval, 60 s) against off (nothing kept or written). Target:
+# on/off >= 0.95. Pulls need records: BENCH_ONLY=presence seeds them as bench_sync does.
 bench_presence() {
-    if [ "$ONLY" = presence ]; then
-        say "seeding $SEED_RECORDS records of ~1 KB straight into sync_records"
-        "$CLIENT" seed --count "$SEED_RECORDS" "${DBARGS[@]}" >>"$LOG" 2>&1 || fail "seeding failed (see $LOG)"
-    fi
-    say "presence: pulls, pages of 500, 1 and 4 clients, device_presence on vs off"
-    local r mode c
-    for r in $(seq 1 "$ROUNDS"); do
-        for mode in on off; do
-            stack_stop_workers
-            SYNKRONUS_DEVICE_PRESENCE=$mode stack_start_workers || fail "workers did not restart"
-            for c in 1 4; do
-                run "pull_presence_c$c" "$mode" pull "${API[@]}" "${DBARGS[@]}" --limit 500 --clients $c
-            done
-        done
-    done
+    say "presence: pulls, pages of 500, 1 and 4 clients, device_presence on vs off, $PAIRS pairs"
     stack_stop_workers
-    stack_start_workers || fail "workers did not restart"
+    pool_start on SYNKRONUS_DEVICE_PRESENCE=on
+    pool_start off SYNKRONUS_DEVICE_PRESENCE=off
+    pools_ready
+    fact presence_loadavg_before "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
+    local c
+    for c in 1 4; do pairs "pull_presence_c$c" "pull ${API[*]} ${DBARGS[*]} --limit 500 --clients $c"; done
+    fact presence_loadavg_after "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')"
+    pools_stop on off
+}
+
+seed_if_alone() {  # BENCH_ONLY=history|presence|issue15: the records bench_sync would have seeded
+    say "seeding $SEED_RECORDS records of ~1 KB straight into sync_records"
+    "$CLIENT" seed --count "$SEED_RECORDS" "${DBARGS[@]}" >>"$LOG" 2>&1 || fail "seeding failed (see $LOG)"
 }
 
 sleep 1
 mem_fact mem_rest_start  # the pool at rest: started, one login served
 case "$ONLY" in "" | sync) bench_sync ;; esac
-case "$ONLY" in "" | sync | history) bench_history ;; esac
-case "$ONLY" in "" | sync | presence) bench_presence ;; esac
+case "$ONLY" in history | presence | issue15) seed_if_alone ;; esac
+case "$ONLY" in "" | sync | history | issue15) bench_history ;; esac
+case "$ONLY" in "" | sync | presence | issue15) bench_presence ;; esac
 case "$ONLY" in "" | bundles) bench_bundles ;; esac
 case "$ONLY" in "" | attachments) bench_attachments ;; esac
 

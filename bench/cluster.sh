@@ -151,7 +151,7 @@ galera_aborts() {
 }
 committed() { node_sql 1 -N -e "SELECT last_change_id FROM \`$DB_NAME\`.sync_counter"; }
 admin_loop() {  # HOST USER write|read: role changes (or audit reads) until killed
-    local url role
+    local role
     while :; do
         for role in read-only read-write; do
             if [ "$3" = write ]; then

@@ -390,6 +390,7 @@ stack_renice() {  # NICENESS: MariaDB, nginx and every worker pool's processes, 
     for p in "$STATE/mariadb.pid" "$STATE/nginx.pid" "$STATE"/pool-*.pid; do
         [ -f "$p" ] || continue
         for pid in "$(cat "$p")" $(pgrep -P "$(cat "$p")"); do
+            # shellcheck disable=SC2207  # thread ids: digits only
             pids+=($(ls "/proc/$pid/task" 2>/dev/null))
         done
     done

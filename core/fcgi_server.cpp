@@ -1,6 +1,9 @@
 #include "core/fcgi_server.h"
 
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -13,10 +16,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <regex>
 #include <thread>
 
 #include "core/crypto.h"
+#include "core/fcgi_conn.h"
 #include "core/log.h"
 #include "core/problem.h"
 #include "core/sanitizer.h"
@@ -144,14 +149,9 @@ std::string lower_header_name(const char* env_name) {
     return out;
 }
 
-Request build_request(FCGX_Request& fr) {
+Request build_request(const fcgi::Params& params, fcgi::Connection& conn) {
     Request req;
-    for (char** e = fr.envp; e && *e; ++e) {
-        const char* kv = *e;
-        const char* eq = strchr(kv, '=');
-        if (!eq) continue;
-        std::string name(kv, eq - kv);
-        std::string value(eq + 1);
+    for (const auto& [name, value] : params) {
         if (name.rfind("HTTP_", 0) == 0) req.headers[lower_header_name(name.c_str())] = value;
         else if (name == "REQUEST_METHOD") req.method = value;
         else if (name == "REQUEST_URI") {
@@ -165,37 +165,17 @@ Request build_request(FCGX_Request& fr) {
         else if (name == "CONTENT_TYPE") req.headers["content-type"] = value;
     }
     if (req.request_id.empty()) req.request_id = hex_encode(random_bytes(8));
-    FCGX_Stream* in = fr.in;
-    req.read_body = [in](char* buf, size_t n) -> size_t {
-        int r = FCGX_GetStr(buf, static_cast<int>(n > (1 << 30) ? (1 << 30) : n), in);
-        return r > 0 ? static_cast<size_t>(r) : 0;
-    };
+    req.read_body = [&conn](char* buf, size_t n) -> size_t { return conn.read_stdin(buf, n); };
     return req;
 }
 
 // An aborted stream must not look finished. nginx takes a FastCGI connection that
 // closes without END_REQUEST as the normal end of an unbuffered response of unknown
 // length, and would end the chunked body cleanly; a record it cannot parse (version
-// 0) makes it drop the client connection without the last chunk instead. Buffered
-// output is discarded, so the poison record starts on a record boundary. The write
-// may wait while nginx is not reading (a stalled client); nginx's send_timeout
-// bounds that, after which the write fails and the connection is closed anyway.
-void abort_request(FCGX_Request& fr) {
-    static const char kPoison[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    ssize_t n;
-    do n = ::write(fr.ipcFd, kPoison, sizeof kPoison);
-    while (n < 0 && errno == EINTR);
-    FCGX_Free(&fr, 1);
-}
-
-void drain_body(Request& req) {
-    // Unread body bytes would be left in the connection; read and drop them so
-    // nginx never blocks writing a body nobody reads.
-    if (!req.read_body) return;
-    char buf[65536];
-    while (req.read_body(buf, sizeof buf) > 0) {
-    }
-}
+// 0) makes it drop the client connection without the last chunk instead
+// (fcgi::Connection::abort). The write may wait while nginx is not reading (a
+// stalled client); nginx's send_timeout bounds that, after which the write fails
+// and the connection is closed anyway.
 
 // Lean workers (issue 18). A worker is one thread, and what it allocates for a
 // request (a page of 500 records, a response string, Argon2's 19 MiB for a login)
@@ -227,39 +207,159 @@ void give_back_memory() {
     }
 }
 
+void serve_one(std::unique_ptr<fcgi::Connection>& conn, const Router& router, const ServerHooks& hooks,
+               const fcgi::Params& params) {
+    Request req = build_request(params, *conn);
+    log::set_request_id(req.request_id);
+    const auto t0 = std::chrono::steady_clock::now();
+    Response resp = dispatch(router, hooks, req);
+    // Unread body bytes are read and dropped before the answer, as nginx sends the
+    // whole body before it reads (finish() would do it too, after the answer).
+    if (req.read_body) {
+        char buf[16384];
+        while (req.read_body(buf, sizeof buf) > 0) {
+        }
+    }
+    const bool complete = write_response(req, resp, [&conn](std::string_view bytes) { return conn->put(bytes); });
+    if (complete) conn->finish();
+    else conn->abort();
+    if (log::enabled(log::Level::debug)) {
+        const auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+        log::debug(req.method + " " + req.path + " -> " + std::to_string(resp.status) + " in " + std::to_string(us) + "us");
+    }
+    log::set_request_id("");
+}
+
+// Kept connections (issue 18). nginx may keep a FastCGI connection open for the
+// next request (`fastcgi_keep_conn on` with an upstream `keepalive` cache; the
+// snippets do so for GET and HEAD), which saves both sides a socket, connect,
+// accept, shutdown and close per request. A worker that waited on one kept
+// connection would wedge the pool (nginx opens more connections than there are
+// workers, and a request sent on a connection whose worker is blocked elsewhere
+// waits for ever), and one serving its connections in turn would put a fast request
+// behind a slow one (an export, a push waiting on a lock). So:
+//
+// 1. A worker waits in epoll on the listening socket and on every connection it
+//    holds, and serves whichever has a request. An idle worker therefore answers
+//    any request sent on any of its connections, and a new connection is taken by
+//    an idle worker (the listening socket is shared and non-blocking; EPOLLEXCLUSIVE
+//    wakes one waiting worker, a busy worker is not waiting).
+// 2. When a worker begins a request it closes every other connection it holds. So
+//    a busy worker holds exactly one connection, the one whose request it serves,
+//    on which nginx sends nothing more until the answer is complete: no request is
+//    ever sent to a busy worker, and no request waits behind another. A request
+//    nginx had already written to a connection closed this way is not lost: nginx
+//    sees the connection fail before any answer and, the connection being a cached
+//    one, sends the request again on another (ngx_http_upstream_next counts a failed
+//    cached connection as a free try). nginx repeats only idempotent requests once
+//    sent, which is why only GET and HEAD use kept connections (the snippets).
+// 3. A worker holds at most kMaxKept connections (the oldest idle one is closed
+//    first), and nginx closes idle ones after its upstream keepalive_timeout.
+//
+// The pool therefore never waits for a worker while another is idle: every request
+// is either in the shared listen queue (any idle worker accepts it) or on a
+// connection held by an idle worker (which is in epoll_wait on it). tests/unit
+// test_fcgi_pool.cpp holds both properties; a worker without step 2 fails it.
+constexpr size_t kMaxKept = 32;
+constexpr uint64_t kListenTag = ~uint64_t{0};
+
 int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
     limit_allocator();
     install_handler(SIGTERM, on_stop_signal);
     install_handler(SIGINT, on_stop_signal);
     signal(SIGPIPE, SIG_IGN);
     if (hooks.worker_init) hooks.worker_init();
-    FCGX_Init();
-    FCGX_Request fr;
-    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) {
+        log::error(std::string("epoll_create1 failed: ") + strerror(errno));
+        return 1;
+    }
+    {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        ev.data.u64 = kListenTag;
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) < 0) {
+            log::error(std::string("epoll_ctl on the listening socket failed: ") + strerror(errno));
+            return 1;
+        }
+    }
+    // Connections by fd, in the order they were last used (front: least recent).
+    std::vector<std::unique_ptr<fcgi::Connection>> held;
+    auto find = [&held](int fd) {
+        for (size_t i = 0; i < held.size(); ++i)
+            if (held[i]->fd() == fd) return i;
+        return held.size();
+    };
+    auto drop = [&](size_t i) {
+        epoll_ctl(ep, EPOLL_CTL_DEL, held[i]->fd(), nullptr);
+        held.erase(held.begin() + static_cast<std::ptrdiff_t>(i));
+    };
     log::info("worker ready");
+    fcgi::Params params;
+    epoll_event events[16];
     while (!g_stop) {
-        if (FCGX_Accept_r(&fr) < 0) {
-            if (g_stop) break;
+        const int n = epoll_wait(ep, events, 16, -1);
+        if (n < 0) {
             if (errno == EINTR) continue;
-            log::error(std::string("accept failed: ") + strerror(errno));
+            log::error(std::string("epoll_wait failed: ") + strerror(errno));
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             continue;
         }
-        Request req = build_request(fr);
-        log::set_request_id(req.request_id);
-        auto t0 = std::chrono::steady_clock::now();
-        Response resp = dispatch(router, hooks, req);
-        drain_body(req);
-        bool complete = write_response(req, resp, [&fr](std::string_view bytes) {
-            return FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), fr.out) == static_cast<int>(bytes.size());
-        });
-        if (complete) FCGX_Finish_r(&fr);
-        else abort_request(fr);
-        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-        log::debug(req.method + " " + req.path + " -> " + std::to_string(resp.status) + " in " + std::to_string(us) + "us");
-        log::set_request_id("");
+        // A new connection first: the wake-up on the listening socket went to this
+        // worker alone (EPOLLEXCLUSIVE), so serving a held connection first would
+        // leave the new one waiting behind that request while other workers idle.
+        // Serving it closes the held ones (step 2), and nginx sends a request it
+        // had written to one of them again.
+        size_t at = held.size();
+        bool listen_ready = false;
+        for (int i = 0; i < n; ++i) {
+            if (events[i].data.u64 == kListenTag) listen_ready = true;
+            else if (at == held.size()) at = find(static_cast<int>(events[i].data.u64));
+        }
+        if (listen_ready) {
+            const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd >= 0) {
+                // A peer that stops sending in the middle of a request must not hold
+                // the worker for ever (nginx sends a whole request at once).
+                timeval tv{60, 0};
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+                if (held.size() >= kMaxKept) drop(0);
+                epoll_event ev{};
+                ev.events = EPOLLIN;
+                ev.data.u64 = static_cast<uint64_t>(fd);
+                held.push_back(std::make_unique<fcgi::Connection>(fd));
+                if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                    log::error(std::string("epoll_ctl on a connection failed: ") + strerror(errno));
+                    held.pop_back();
+                    continue;
+                }
+                at = held.size() - 1;
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+                log::error(std::string("accept failed: ") + strerror(errno));
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                continue;
+            }
+        }
+        if (at >= held.size()) continue;
+        fcgi::Connection& conn = *held[at];
+        if (conn.read_request(params) != fcgi::Connection::Next::request) {
+            drop(at);
+            continue;
+        }
+        // Step 2 of the argument above: from here on this worker holds only `conn`.
+        {
+            std::unique_ptr<fcgi::Connection> mine = std::move(held[at]);
+            for (size_t i = held.size(); i-- > 0;)
+                if (i != at) epoll_ctl(ep, EPOLL_CTL_DEL, held[i]->fd(), nullptr);
+            held.clear();
+            held.push_back(std::move(mine));
+        }
+        serve_one(held[0], router, hooks, params);
+        if (!held[0]->keep_conn() || !held[0]->usable()) drop(0);
         give_back_memory();
     }
+    close(ep);
     log::info("worker stopping");
     return 0;
 }
@@ -301,6 +401,9 @@ int run_pool(const PoolOptions& opts, const Router& router, const ServerHooks& h
     install_handler(SIGTERM, on_stop_signal);
     install_handler(SIGINT, on_stop_signal);
     signal(SIGPIPE, SIG_IGN);
+    // Workers wait for connections in epoll and accept without blocking: a worker
+    // woken for a connection another worker took gets EAGAIN and waits again.
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
     std::map<pid_t, std::chrono::steady_clock::time_point> children;
     auto spawn = [&]() {

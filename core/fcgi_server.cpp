@@ -233,7 +233,7 @@ void serve_one(std::unique_ptr<fcgi::Connection>& conn, const Router& router, co
 
 // Kept connections (issue 18). nginx may keep a FastCGI connection open for the
 // next request (`fastcgi_keep_conn on` with an upstream `keepalive` cache; the
-// snippets do so for GET and HEAD), which saves both sides a socket, connect,
+// snippets do so for GET), which saves both sides a socket, connect,
 // accept, shutdown and close per request. A worker that waited on one kept
 // connection would wedge the pool (nginx opens more connections than there are
 // workers, and a request sent on a connection whose worker is blocked elsewhere
@@ -253,7 +253,7 @@ void serve_one(std::unique_ptr<fcgi::Connection>& conn, const Router& router, co
 //    sees the connection fail before any answer and, the connection being a cached
 //    one, sends the request again on another (ngx_http_upstream_next counts a failed
 //    cached connection as a free try). nginx repeats only idempotent requests once
-//    sent, which is why only GET and HEAD use kept connections (the snippets).
+//    sent, which is why only GET uses kept connections (the snippets).
 // 3. A worker holds at most kMaxKept connections (the oldest idle one is closed
 //    first), and nginx closes idle ones after its upstream keepalive_timeout.
 //

@@ -21,7 +21,6 @@
 #include <thread>
 
 #include "core/crypto.h"
-#include "core/fcgi_conn.h"
 #include "core/log.h"
 #include "core/problem.h"
 #include "core/sanitizer.h"
@@ -149,9 +148,14 @@ std::string lower_header_name(const char* env_name) {
     return out;
 }
 
-Request build_request(const fcgi::Params& params, fcgi::Connection& conn) {
+Request build_request(FCGX_Request& fr) {
     Request req;
-    for (const auto& [name, value] : params) {
+    for (char** e = fr.envp; e && *e; ++e) {
+        const char* kv = *e;
+        const char* eq = strchr(kv, '=');
+        if (!eq) continue;
+        std::string name(kv, eq - kv);
+        std::string value(eq + 1);
         if (name.rfind("HTTP_", 0) == 0) req.headers[lower_header_name(name.c_str())] = value;
         else if (name == "REQUEST_METHOD") req.method = value;
         else if (name == "REQUEST_URI") {
@@ -165,17 +169,37 @@ Request build_request(const fcgi::Params& params, fcgi::Connection& conn) {
         else if (name == "CONTENT_TYPE") req.headers["content-type"] = value;
     }
     if (req.request_id.empty()) req.request_id = hex_encode(random_bytes(8));
-    req.read_body = [&conn](char* buf, size_t n) -> size_t { return conn.read_stdin(buf, n); };
+    FCGX_Stream* in = fr.in;
+    req.read_body = [in](char* buf, size_t n) -> size_t {
+        int r = FCGX_GetStr(buf, static_cast<int>(n > (1 << 30) ? (1 << 30) : n), in);
+        return r > 0 ? static_cast<size_t>(r) : 0;
+    };
     return req;
 }
 
 // An aborted stream must not look finished. nginx takes a FastCGI connection that
 // closes without END_REQUEST as the normal end of an unbuffered response of unknown
 // length, and would end the chunked body cleanly; a record it cannot parse (version
-// 0) makes it drop the client connection without the last chunk instead
-// (fcgi::Connection::abort). The write may wait while nginx is not reading (a
-// stalled client); nginx's send_timeout bounds that, after which the write fails
-// and the connection is closed anyway.
+// 0) makes it drop the client connection without the last chunk instead. Buffered
+// output is discarded, so the poison record starts on a record boundary. The write
+// may wait while nginx is not reading (a stalled client); nginx's send_timeout
+// bounds that, after which the write fails and the connection is closed anyway.
+void abort_request(FCGX_Request& fr) {
+    static const char kPoison[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    ssize_t n;
+    do n = ::write(fr.ipcFd, kPoison, sizeof kPoison);
+    while (n < 0 && errno == EINTR);
+    FCGX_Free(&fr, 1);
+}
+
+void drain_body(Request& req) {
+    // Unread body bytes would be left in the connection; read and drop them so
+    // nginx never blocks writing a body nobody reads.
+    if (!req.read_body) return;
+    char buf[65536];
+    while (req.read_body(buf, sizeof buf) > 0) {
+    }
+}
 
 // Lean workers (issue 18). A worker is one thread, and what it allocates for a
 // request (a page of 500 records, a response string, Argon2's 19 MiB for a login)
@@ -207,22 +231,18 @@ void give_back_memory() {
     }
 }
 
-void serve_one(std::unique_ptr<fcgi::Connection>& conn, const Router& router, const ServerHooks& hooks,
-               const fcgi::Params& params) {
-    Request req = build_request(params, *conn);
+// Serves the request FCGX_Accept_r has just read into `fr`, and ends it.
+void serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks) {
+    Request req = build_request(fr);
     log::set_request_id(req.request_id);
     const auto t0 = std::chrono::steady_clock::now();
     Response resp = dispatch(router, hooks, req);
-    // Unread body bytes are read and dropped before the answer, as nginx sends the
-    // whole body before it reads (finish() would do it too, after the answer).
-    if (req.read_body) {
-        char buf[16384];
-        while (req.read_body(buf, sizeof buf) > 0) {
-        }
-    }
-    const bool complete = write_response(req, resp, [&conn](std::string_view bytes) { return conn->put(bytes); });
-    if (complete) conn->finish();
-    else conn->abort();
+    drain_body(req);
+    const bool complete = write_response(req, resp, [&fr](std::string_view bytes) {
+        return FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), fr.out) == static_cast<int>(bytes.size());
+    });
+    if (complete) FCGX_Finish_r(&fr);
+    else abort_request(fr);
     if (log::enabled(log::Level::debug)) {
         const auto us =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
@@ -233,35 +253,43 @@ void serve_one(std::unique_ptr<fcgi::Connection>& conn, const Router& router, co
 
 // Kept connections (issue 18). nginx may keep a FastCGI connection open for the
 // next request (`fastcgi_keep_conn on` with an upstream `keepalive` cache; the
-// snippets do so for GET), which saves both sides a socket, connect,
-// accept, shutdown and close per request. A worker that waited on one kept
-// connection would wedge the pool (nginx opens more connections than there are
-// workers, and a request sent on a connection whose worker is blocked elsewhere
-// waits for ever), and one serving its connections in turn would put a fast request
-// behind a slow one (an export, a push waiting on a lock). So:
+// snippets do so for GET), which saves both sides a socket, connect, accept,
+// shutdown and close per request. libfcgi reads the next request from a kept
+// connection when FCGX_Accept_r is called again on the same FCGX_Request (after
+// FCGX_Finish_r of a request that had FCGI_KEEP_CONN its ipcFd stays open). A
+// worker that called it on one kept connection would wedge the pool (nginx opens
+// more connections than there are workers, and a request sent on a connection
+// whose worker is blocked elsewhere waits for ever), and one serving its
+// connections in turn would put a fast request behind a slow one (an export, a
+// push waiting on a lock). So:
 //
-// 1. A worker waits in epoll on the listening socket and on every connection it
-//    holds, and serves whichever has a request. An idle worker therefore answers
-//    any request sent on any of its connections, and a new connection is taken by
-//    an idle worker (the listening socket is shared and non-blocking; EPOLLEXCLUSIVE
-//    wakes one waiting worker, a busy worker is not waiting).
+// 1. A worker holds one FCGX_Request per open connection, waits in epoll on the
+//    listening socket and on each one's ipcFd, and serves whichever has a request.
+//    An idle worker therefore answers any request sent on any of its connections.
+//    A new connection is taken by an idle worker: the listening socket is shared
+//    and non-blocking (FCGX_Accept_r on a fresh FCGX_Request returns -EAGAIN when
+//    another worker took it), and EPOLLEXCLUSIVE wakes one waiting worker, never a
+//    busy one (it is not waiting).
 // 2. When a worker begins a request it closes every other connection it holds. So
 //    a busy worker holds exactly one connection, the one whose request it serves,
 //    on which nginx sends nothing more until the answer is complete: no request is
-//    ever sent to a busy worker, and no request waits behind another. A request
-//    nginx had already written to a connection closed this way is not lost: nginx
-//    sees the connection fail before any answer and, the connection being a cached
-//    one, sends the request again on another (ngx_http_upstream_next counts a failed
+//    sent to a busy worker, and no request waits behind another. A request nginx
+//    had already written to a connection closed this way is not lost: nginx sees
+//    the connection fail before any answer and, the connection being a cached one,
+//    sends the request again on another (ngx_http_upstream_next counts a failed
 //    cached connection as a free try). nginx repeats only idempotent requests once
 //    sent, which is why only GET uses kept connections (the snippets).
-// 3. A worker holds at most kMaxKept connections (the oldest idle one is closed
-//    first), and nginx closes idle ones after its upstream keepalive_timeout.
+// 3. When a wake-up reports both a new connection and a request on a held one,
+//    the new connection is served: the wake-up for it went to this worker alone.
+// 4. A worker holds at most kMaxHeld connections (the least recently used is
+//    closed first), and nginx closes idle ones after its upstream keepalive_timeout.
 //
 // The pool therefore never waits for a worker while another is idle: every request
-// is either in the shared listen queue (any idle worker accepts it) or on a
-// connection held by an idle worker (which is in epoll_wait on it). tests/unit
-// test_fcgi_pool.cpp holds both properties; a worker without step 2 fails it.
-constexpr size_t kMaxKept = 32;
+// is either in the shared listen queue (an idle worker is woken for it) or on a
+// connection held by an idle worker (which is in epoll_wait on it).
+// tests/unit/test_fcgi_pool.cpp holds both properties; without step 2, or with a
+// worker reading only its kept connection, it fails.
+constexpr size_t kMaxHeld = 32;
 constexpr uint64_t kListenTag = ~uint64_t{0};
 
 int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
@@ -270,33 +298,34 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
     install_handler(SIGINT, on_stop_signal);
     signal(SIGPIPE, SIG_IGN);
     if (hooks.worker_init) hooks.worker_init();
+    FCGX_Init();
     const int ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0) {
-        log::error(std::string("epoll_create1 failed: ") + strerror(errno));
+    epoll_event lev{};
+    lev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    lev.data.u64 = kListenTag;
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &lev) < 0) {
+        log::error(std::string("cannot wait on the listening socket: ") + strerror(errno));
         return 1;
     }
-    {
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-        ev.data.u64 = kListenTag;
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) < 0) {
-            log::error(std::string("epoll_ctl on the listening socket failed: ") + strerror(errno));
-            return 1;
-        }
-    }
-    // Connections by fd, in the order they were last used (front: least recent).
-    std::vector<std::unique_ptr<fcgi::Connection>> held;
+    // One FCGX_Request per open connection (heap: libfcgi's streams point at it),
+    // least recently used first.
+    std::vector<std::unique_ptr<FCGX_Request>> held;
     auto find = [&held](int fd) {
         for (size_t i = 0; i < held.size(); ++i)
-            if (held[i]->fd() == fd) return i;
+            if (held[i]->ipcFd == fd) return i;
         return held.size();
     };
-    auto drop = [&](size_t i) {
-        epoll_ctl(ep, EPOLL_CTL_DEL, held[i]->fd(), nullptr);
-        held.erase(held.begin() + static_cast<std::ptrdiff_t>(i));
+    // Closes a held connection without libfcgi's shutdown-and-wait (nothing is owed
+    // on an idle connection) and frees the request.
+    auto close_held = [&](FCGX_Request& fr) {
+        if (fr.ipcFd >= 0) {
+            epoll_ctl(ep, EPOLL_CTL_DEL, fr.ipcFd, nullptr);
+            ::close(fr.ipcFd);
+            fr.ipcFd = -1;
+        }
+        FCGX_Free(&fr, 0);
     };
     log::info("worker ready");
-    fcgi::Params params;
     epoll_event events[16];
     while (!g_stop) {
         const int n = epoll_wait(ep, events, 16, -1);
@@ -306,59 +335,60 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             continue;
         }
-        // A new connection first: the wake-up on the listening socket went to this
-        // worker alone (EPOLLEXCLUSIVE), so serving a held connection first would
-        // leave the new one waiting behind that request while other workers idle.
-        // Serving it closes the held ones (step 2), and nginx sends a request it
-        // had written to one of them again.
         size_t at = held.size();
         bool listen_ready = false;
         for (int i = 0; i < n; ++i) {
             if (events[i].data.u64 == kListenTag) listen_ready = true;
             else if (at == held.size()) at = find(static_cast<int>(events[i].data.u64));
         }
-        if (listen_ready) {
-            const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-            if (fd >= 0) {
-                // A peer that stops sending in the middle of a request must not hold
-                // the worker for ever (nginx sends a whole request at once).
-                timeval tv{60, 0};
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-                if (held.size() >= kMaxKept) drop(0);
-                epoll_event ev{};
-                ev.events = EPOLLIN;
-                ev.data.u64 = static_cast<uint64_t>(fd);
-                held.push_back(std::make_unique<fcgi::Connection>(fd));
-                if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-                    log::error(std::string("epoll_ctl on a connection failed: ") + strerror(errno));
-                    held.pop_back();
-                    continue;
-                }
-                at = held.size() - 1;
-            } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
-                log::error(std::string("accept failed: ") + strerror(errno));
+        std::unique_ptr<FCGX_Request> cur;
+        if (listen_ready) {  // step 3
+            auto fresh = std::make_unique<FCGX_Request>();
+            FCGX_InitRequest(fresh.get(), listen_fd, 0);
+            const int rc = FCGX_Accept_r(fresh.get());
+            if (rc >= 0) {
+                cur = std::move(fresh);
+            } else if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
+                log::error(std::string("accept failed: ") + strerror(-rc));
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
                 continue;
             }
         }
-        if (at >= held.size()) continue;
-        fcgi::Connection& conn = *held[at];
-        if (conn.read_request(params) != fcgi::Connection::Next::request) {
-            drop(at);
-            continue;
+        if (!cur && at < held.size()) {
+            cur = std::move(held[at]);
+            held.erase(held.begin() + static_cast<std::ptrdiff_t>(at));
+            const int fd = cur->ipcFd;
+            // The next request on this connection. When nginx has closed it, libfcgi
+            // closes it too and tries the listening socket (non-blocking): a request
+            // from there is as good; none (-EAGAIN) leaves nothing to serve.
+            if (FCGX_Accept_r(cur.get()) < 0) {
+                if (cur->ipcFd != fd) epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+                close_held(*cur);
+                continue;
+            }
         }
-        // Step 2 of the argument above: from here on this worker holds only `conn`.
-        {
-            std::unique_ptr<fcgi::Connection> mine = std::move(held[at]);
-            for (size_t i = held.size(); i-- > 0;)
-                if (i != at) epoll_ctl(ep, EPOLL_CTL_DEL, held[i]->fd(), nullptr);
-            held.clear();
-            held.push_back(std::move(mine));
+        if (!cur) continue;
+        // Step 2: from here on this worker holds only `cur`.
+        for (auto& other : held) close_held(*other);
+        held.clear();
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = static_cast<uint64_t>(cur->ipcFd);
+        // A connection already waited on gives EEXIST; one libfcgi has just accepted
+        // (perhaps under the number of one it closed, which left the epoll set) is added.
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, cur->ipcFd, &ev) < 0 && errno != EEXIST)
+            log::warn(std::string("cannot wait on a FastCGI connection: ") + strerror(errno));
+        serve_one(*cur, router, hooks);
+        if (cur->ipcFd >= 0) {  // nginx asked to keep it (FCGI_KEEP_CONN) and it is sound
+            if (held.size() >= kMaxHeld) {
+                close_held(*held.front());
+                held.erase(held.begin());
+            }
+            held.push_back(std::move(cur));
         }
-        serve_one(held[0], router, hooks, params);
-        if (!held[0]->keep_conn() || !held[0]->usable()) drop(0);
         give_back_memory();
     }
+    for (auto& fr : held) close_held(*fr);
     close(ep);
     log::info("worker stopping");
     return 0;

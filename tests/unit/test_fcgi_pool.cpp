@@ -19,7 +19,6 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "core/fcgi_conn.h"
 #include "core/fcgi_server.h"
 
 namespace {
@@ -282,25 +281,6 @@ BOOST_AUTO_TEST_CASE(bodies_and_answers_of_several_records_on_one_kept_connectio
         BOOST_TEST(big.stdout_bytes.find("Content-Length: 200000\r\n") != std::string::npos);
     }
     ::close(fd);
-}
-
-BOOST_AUTO_TEST_CASE(params_with_one_and_four_byte_lengths) {
-    std::string data;
-    append_len(data, 4);
-    append_len(data, 200);
-    data += "NAME" + std::string(200, 'v');
-    append_len(data, 1);
-    append_len(data, 0);
-    data += "E";
-    core::fcgi::Params out;
-    BOOST_TEST(core::fcgi::parse_params(data, out));
-    BOOST_REQUIRE(out.size() == 2u);
-    BOOST_TEST(out[0].first == "NAME");
-    BOOST_TEST(out[0].second == std::string(200, 'v'));
-    BOOST_TEST(out[1].first == "E");
-    BOOST_TEST(out[1].second == "");
-    core::fcgi::Params bad;
-    BOOST_TEST(!core::fcgi::parse_params(data.substr(0, data.size() - 1), bad));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

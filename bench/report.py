@@ -244,6 +244,13 @@ if section("bundles_skipped", "BUNDLES (issue 3)", "dl_4k",
     row("manifest (vs the same JSON as a static file)", "manifest", target=0.40)
     if ("dl_4k", "worker_404") in runs:
         row("  floor: unknown route, worker only (info)", "dl_4k", side="worker_404")
+    # Issue 18: the same requests with a new FastCGI connection each (no kept connections).
+    for label, key, side in (("4 KB file", "dl_4k", "once"), ("304", "not_modified", "once"),
+                             ("manifest", "manifest", "once"), ("floor", "dl_4k", "worker_404_once")):
+        if (key, side) in runs:
+            row(f"  {label}, a FastCGI connection per request (info)", key, side=side)
+            row(f"  {label}: kept / a connection per request (info)", key, ceil_side=side,
+                side="worker_404" if side == "worker_404_once" else "ours")
     if ("dl_4k", "health") in runs:
         row("  floor: GET /health, worker + 1 query (info)", "dl_4k", side="health")
     if mb:
@@ -255,6 +262,10 @@ if section("attachments_skipped", "ATTACHMENTS (issue 9)", "att_dl_4k",
     row("download 1 MB attachment (authorized, X-Accel)", "att_dl_1m", target=0.50)
     if ("att_not_modified", "ours") in runs:
         row("304 on If-None-Match, 4 KB attachment (vs static)", "att_not_modified")
+    for label, key in (("4 KB download", "att_dl_4k"), ("304", "att_not_modified")):
+        if (key, "once") in runs:
+            row(f"  {label}, a FastCGI connection per request (info)", key, side="once")
+            row(f"  {label}: kept / a connection per request (info)", key, ceil_side="once")
     if ("att_up_4k", "ours") in runs:
         row("upload 4 KB, 4 clients (vs write+fsync+rename+INSERT)", "att_up_4k", target=0.50)
     row("upload 5 MB (multipart, hashed, fsync + rename)", "att_up_5m")

@@ -96,6 +96,16 @@ location /_static_misc/ {
     alias $STATE/static/;
     default_type application/json;
 }
+# The same routes with a new FastCGI connection per request (as before issue 18's kept
+# connections): the hop's own baseline, measured in the same rounds. The worker sees
+# the path without /_once (the last REQUEST_URI nginx sends is the one it keeps).
+location ~ ^/_once(?<bench_once_uri>/.*)\$ {
+    include fastcgi_params;
+    fastcgi_param REQUEST_URI \$bench_once_uri\$is_args\$args;
+    fastcgi_param REQUEST_ID \$request_id;
+    fastcgi_keep_conn off;
+    fastcgi_pass unix:$STATE/fcgi.sock;
+}
 CONF
 say "starting MariaDB, $WORKERS workers and nginx in $STATE"
 stack_up || { tail -n 30 "$STATE"/logs/*.log >&2; fail "the stack did not start"; }
@@ -305,12 +315,16 @@ bench_bundles() {
     # With the 4 KB file: worker round trips with no auth, the floor of any route a worker
     # answers (an unknown route: no database; /health: one query).
     rounds dl_4k ceiling "$G --path $small" ours "$G $A --path /app-bundle/download/app/assets/small-4k.bin" \
-        worker_404 "$G --path /_bench/no-such-route --expect 404" health "$G --path /health"
+        worker_404 "$G --path /_bench/no-such-route --expect 404" health "$G --path /health" \
+        worker_404_once "$G --path /_once/_bench/no-such-route --expect 404" \
+        once "$G $A --path /_once/app-bundle/download/app/assets/small-4k.bin"
     rounds dl_1m ceiling "$G --path $large" ours "$G $A --path /app-bundle/download/app/assets/large-1m.bin"
     # If-None-Match with the ETag each side hands out (nginx's own for the static file).
     rounds not_modified ceiling "$G --path $small --expect 304 --header If-None-Match:$static_etag" \
-        ours "$G $A --path /app-bundle/download/app/assets/small-4k.bin --expect 304 --header If-None-Match:$etag"
-    rounds manifest ceiling "$G --path /_static_misc/manifest.json" ours "$G $A --path /app-bundle/manifest"
+        ours "$G $A --path /app-bundle/download/app/assets/small-4k.bin --expect 304 --header If-None-Match:$etag" \
+        once "$G $A --path /_once/app-bundle/download/app/assets/small-4k.bin --expect 304 --header If-None-Match:$etag"
+    rounds manifest ceiling "$G --path /_static_misc/manifest.json" ours "$G $A --path /app-bundle/manifest" \
+        once "$G $A --path /_once/app-bundle/manifest"
 }
 
 bench_attachments() {
@@ -342,13 +356,15 @@ bench_attachments() {
     local G="get --port $HTTPS_PORT --clients $BUNDLE_CLIENTS"
     local A="--token-file $STATE/token"
     say "attachments: downloads with $BUNDLE_CLIENTS clients; ceiling: the same files from a static location, no auth"
-    rounds att_dl_4k ceiling "$G --path $small" ours "$G $A --path /attachments/att-4k.bin"
+    rounds att_dl_4k ceiling "$G --path $small" ours "$G $A --path /attachments/att-4k.bin" \
+        once "$G $A --path /_once/attachments/att-4k.bin"
     rounds att_dl_1m ceiling "$G --path $large" ours "$G $A --path /attachments/att-1m.bin"
     local att_etag static_att_etag
     att_etag=$(header_of /attachments/att-4k.bin ETag "${auth[@]}")
     static_att_etag=$(header_of "$small" ETag)
     rounds att_not_modified ceiling "$G --path $small --expect 304 --header If-None-Match:$static_att_etag" \
-        ours "$G $A --path /attachments/att-4k.bin --expect 304 --header If-None-Match:$att_etag"
+        ours "$G $A --path /attachments/att-4k.bin --expect 304 --header If-None-Match:$att_etag" \
+        once "$G $A --path /_once/attachments/att-4k.bin --expect 304 --header If-None-Match:$att_etag"
     # Small uploads from 4 clients (issue 18): the ceiling is the same bytes written to a
     # temporary file, fsynced and renamed (and the directory fsynced), plus a one-row
     # INSERT committed, by 4 clients at once: what "durable and recorded" costs here.

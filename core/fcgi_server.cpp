@@ -1,6 +1,9 @@
 #include "core/fcgi_server.h"
 
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -13,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <regex>
 #include <thread>
 
@@ -227,6 +231,67 @@ void give_back_memory() {
     }
 }
 
+// Serves the request FCGX_Accept_r has just read into `fr`, and ends it.
+void serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks) {
+    Request req = build_request(fr);
+    log::set_request_id(req.request_id);
+    const auto t0 = std::chrono::steady_clock::now();
+    Response resp = dispatch(router, hooks, req);
+    drain_body(req);
+    const bool complete = write_response(req, resp, [&fr](std::string_view bytes) {
+        return FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), fr.out) == static_cast<int>(bytes.size());
+    });
+    if (complete) FCGX_Finish_r(&fr);
+    else abort_request(fr);
+    if (log::enabled(log::Level::debug)) {
+        const auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+        log::debug(req.method + " " + req.path + " -> " + std::to_string(resp.status) + " in " + std::to_string(us) + "us");
+    }
+    log::set_request_id("");
+}
+
+// Kept connections (issue 18). nginx may keep a FastCGI connection open for the
+// next request (`fastcgi_keep_conn on` with an upstream `keepalive` cache; the
+// snippets do so for GET), which saves both sides a socket, connect, accept,
+// shutdown and close per request. libfcgi reads the next request from a kept
+// connection when FCGX_Accept_r is called again on the same FCGX_Request (after
+// FCGX_Finish_r of a request that had FCGI_KEEP_CONN its ipcFd stays open). A
+// worker that called it on one kept connection would wedge the pool (nginx opens
+// more connections than there are workers, and a request sent on a connection
+// whose worker is blocked elsewhere waits for ever), and one serving its
+// connections in turn would put a fast request behind a slow one (an export, a
+// push waiting on a lock). So:
+//
+// 1. A worker holds one FCGX_Request per open connection, waits in epoll on the
+//    listening socket and on each one's ipcFd, and serves whichever has a request.
+//    An idle worker therefore answers any request sent on any of its connections.
+//    A new connection is taken by an idle worker: the listening socket is shared
+//    and non-blocking (FCGX_Accept_r on a fresh FCGX_Request returns -EAGAIN when
+//    another worker took it), and EPOLLEXCLUSIVE wakes one waiting worker, never a
+//    busy one (it is not waiting).
+// 2. When a worker begins a request it closes every other connection it holds. So
+//    a busy worker holds exactly one connection, the one whose request it serves,
+//    on which nginx sends nothing more until the answer is complete: no request is
+//    sent to a busy worker, and no request waits behind another. A request nginx
+//    had already written to a connection closed this way is not lost: nginx sees
+//    the connection fail before any answer and, the connection being a cached one,
+//    sends the request again on another (ngx_http_upstream_next counts a failed
+//    cached connection as a free try). nginx repeats only idempotent requests once
+//    sent, which is why only GET uses kept connections (the snippets).
+// 3. When a wake-up reports both a new connection and a request on a held one,
+//    the new connection is served: the wake-up for it went to this worker alone.
+// 4. A worker holds at most kMaxHeld connections (the least recently used is
+//    closed first), and nginx closes idle ones after its upstream keepalive_timeout.
+//
+// The pool therefore never waits for a worker while another is idle: every request
+// is either in the shared listen queue (an idle worker is woken for it) or on a
+// connection held by an idle worker (which is in epoll_wait on it).
+// tests/unit/test_fcgi_pool.cpp holds both properties; without step 2, or with a
+// worker reading only its kept connection, it fails.
+constexpr size_t kMaxHeld = 32;
+constexpr uint64_t kListenTag = ~uint64_t{0};
+
 int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
     limit_allocator();
     install_handler(SIGTERM, on_stop_signal);
@@ -234,32 +299,97 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
     signal(SIGPIPE, SIG_IGN);
     if (hooks.worker_init) hooks.worker_init();
     FCGX_Init();
-    FCGX_Request fr;
-    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event lev{};
+    lev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    lev.data.u64 = kListenTag;
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &lev) < 0) {
+        log::error(std::string("cannot wait on the listening socket: ") + strerror(errno));
+        return 1;
+    }
+    // One FCGX_Request per open connection (heap: libfcgi's streams point at it),
+    // least recently used first.
+    std::vector<std::unique_ptr<FCGX_Request>> held;
+    auto find = [&held](int fd) {
+        for (size_t i = 0; i < held.size(); ++i)
+            if (held[i]->ipcFd == fd) return i;
+        return held.size();
+    };
+    // Closes a held connection without libfcgi's shutdown-and-wait (nothing is owed
+    // on an idle connection) and frees the request.
+    auto close_held = [&](FCGX_Request& fr) {
+        if (fr.ipcFd >= 0) {
+            epoll_ctl(ep, EPOLL_CTL_DEL, fr.ipcFd, nullptr);
+            ::close(fr.ipcFd);
+            fr.ipcFd = -1;
+        }
+        FCGX_Free(&fr, 0);
+    };
     log::info("worker ready");
+    epoll_event events[16];
     while (!g_stop) {
-        if (FCGX_Accept_r(&fr) < 0) {
-            if (g_stop) break;
+        const int n = epoll_wait(ep, events, 16, -1);
+        if (n < 0) {
             if (errno == EINTR) continue;
-            log::error(std::string("accept failed: ") + strerror(errno));
+            log::error(std::string("epoll_wait failed: ") + strerror(errno));
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             continue;
         }
-        Request req = build_request(fr);
-        log::set_request_id(req.request_id);
-        auto t0 = std::chrono::steady_clock::now();
-        Response resp = dispatch(router, hooks, req);
-        drain_body(req);
-        bool complete = write_response(req, resp, [&fr](std::string_view bytes) {
-            return FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), fr.out) == static_cast<int>(bytes.size());
-        });
-        if (complete) FCGX_Finish_r(&fr);
-        else abort_request(fr);
-        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-        log::debug(req.method + " " + req.path + " -> " + std::to_string(resp.status) + " in " + std::to_string(us) + "us");
-        log::set_request_id("");
+        size_t at = held.size();
+        bool listen_ready = false;
+        for (int i = 0; i < n; ++i) {
+            if (events[i].data.u64 == kListenTag) listen_ready = true;
+            else if (at == held.size()) at = find(static_cast<int>(events[i].data.u64));
+        }
+        std::unique_ptr<FCGX_Request> cur;
+        if (listen_ready) {  // step 3
+            auto fresh = std::make_unique<FCGX_Request>();
+            FCGX_InitRequest(fresh.get(), listen_fd, 0);
+            const int rc = FCGX_Accept_r(fresh.get());
+            if (rc >= 0) {
+                cur = std::move(fresh);
+            } else if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
+                log::error(std::string("accept failed: ") + strerror(-rc));
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                continue;
+            }
+        }
+        if (!cur && at < held.size()) {
+            cur = std::move(held[at]);
+            held.erase(held.begin() + static_cast<std::ptrdiff_t>(at));
+            const int fd = cur->ipcFd;
+            // The next request on this connection. When nginx has closed it, libfcgi
+            // closes it too and tries the listening socket (non-blocking): a request
+            // from there is as good; none (-EAGAIN) leaves nothing to serve.
+            if (FCGX_Accept_r(cur.get()) < 0) {
+                if (cur->ipcFd != fd) epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+                close_held(*cur);
+                continue;
+            }
+        }
+        if (!cur) continue;
+        // Step 2: from here on this worker holds only `cur`.
+        for (auto& other : held) close_held(*other);
+        held.clear();
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = static_cast<uint64_t>(cur->ipcFd);
+        // A connection already waited on gives EEXIST; one libfcgi has just accepted
+        // (perhaps under the number of one it closed, which left the epoll set) is added.
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, cur->ipcFd, &ev) < 0 && errno != EEXIST)
+            log::warn(std::string("cannot wait on a FastCGI connection: ") + strerror(errno));
+        serve_one(*cur, router, hooks);
+        if (cur->ipcFd >= 0) {  // nginx asked to keep it (FCGI_KEEP_CONN) and it is sound
+            if (held.size() >= kMaxHeld) {
+                close_held(*held.front());
+                held.erase(held.begin());
+            }
+            held.push_back(std::move(cur));
+        }
         give_back_memory();
     }
+    for (auto& fr : held) close_held(*fr);
+    close(ep);
     log::info("worker stopping");
     return 0;
 }
@@ -301,6 +431,9 @@ int run_pool(const PoolOptions& opts, const Router& router, const ServerHooks& h
     install_handler(SIGTERM, on_stop_signal);
     install_handler(SIGINT, on_stop_signal);
     signal(SIGPIPE, SIG_IGN);
+    // Workers wait for connections in epoll and accept without blocking: a worker
+    // woken for a connection another worker took gets EAGAIN and waits again.
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
     std::map<pid_t, std::chrono::steady_clock::time_point> children;
     auto spawn = [&]() {

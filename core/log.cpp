@@ -26,6 +26,8 @@ bool parse_level(std::string_view s, Level& out) {
 
 void set_request_id(std::string id) { g_request_id = std::move(id); }
 
+bool enabled(Level l) { return l >= g_level; }
+
 void write(Level l, std::string_view msg) {
     if (l < g_level) return;
     char ts[32];

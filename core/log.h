@@ -14,6 +14,8 @@ bool parse_level(std::string_view s, Level& out);
 void set_request_id(std::string id);
 
 void write(Level, std::string_view msg);
+// Whether lines of this level are written (to skip building a message that is not).
+bool enabled(Level);
 inline void debug(std::string_view m) { write(Level::debug, m); }
 inline void info(std::string_view m) { write(Level::info, m); }
 inline void warn(std::string_view m) { write(Level::warn, m); }

@@ -237,7 +237,7 @@ stack_nginx_conf() {
         ${FASTCGI_READ_TIMEOUT:+-e "s#^fastcgi_read_timeout .*#fastcgi_read_timeout $FASTCGI_READ_TIMEOUT;#"} \
         -e "s#/usr/share/synkronus/console#$(stack_console_dir)#g" \
         "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
-    cp "$HTTP_CONF" "$STATE/nginx/synkronus-http.conf"
+    sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" "$HTTP_CONF" >"$STATE/nginx/synkronus-http.conf"
     cp /etc/nginx/fastcgi_params "$STATE/nginx/fastcgi_params"
     sed -e "s#@STATE@#$STATE#g" -e "s#@HTTPS_PORT@#$HTTPS_PORT#g" -e "s#@HTTP_PORT@#$HTTP_PORT#g" \
         "$REPO/nginx/dev.conf.in" >"$STATE/nginx/nginx.conf"

@@ -1,0 +1,120 @@
+"""nginx keeps FastCGI connections to the workers for GET (issue 18): they
+are reused from request to request, other methods still get a connection each, a
+mixed load of both through the same workers answers everything, and workers that
+die while nginx holds connections to them cost no GET a 502 (nginx sends a request
+that meets a dead cached connection again on a new one)."""
+import os
+import signal
+import subprocess
+import threading
+import unittest
+import uuid
+
+import harness as h
+
+SOCK = os.path.join(h.STATE, "fcgi.sock")
+
+
+def held_connections():
+    """Inodes of the connections the workers hold on the FastCGI socket (ss -x: the
+    accepted side carries the socket's path as its local address)."""
+    out = subprocess.run(["ss", "-xH", "state", "connected"], capture_output=True, text=True, check=True).stdout
+    inodes = set()
+    for line in out.splitlines():
+        cols = line.split()
+        # u_str ESTAB recvq sendq local_path local_inode peer peer_inode (state given: no state column)
+        if SOCK in cols:
+            at = cols.index(SOCK)
+            if at + 1 < len(cols):
+                inodes.add(cols[at + 1])
+    return inodes
+
+
+def push(token, n=1):
+    body = {"transmission_id": str(uuid.uuid4()), "client_id": "keepalive-test",
+            "records": [{"id": str(uuid.uuid4()), "schemaType": "keepalive", "schemaVersion": "1",
+                         "data": {"i": i}} for i in range(n)]}
+    return h.request("POST", "/sync/push", body, token=token)
+
+
+class KeptConnections(unittest.TestCase):
+    def test_gets_reuse_the_same_fastcgi_connection(self):
+        token = h.admin_token()
+        conn = h.connection()
+        for _ in range(5):
+            self.assertEqual(h.request("GET", "/users", token=token, conn=conn).status, 200)
+        first = held_connections()
+        self.assertTrue(first, "no FastCGI connection is kept after GETs")
+        for _ in range(30):
+            self.assertEqual(h.request("GET", "/users", token=token, conn=conn).status, 200)
+        second = held_connections()
+        # One HTTPS connection, one request at a time: nginx reuses what it kept.
+        self.assertTrue(first & second, (first, second))
+        self.assertLessEqual(len(second), 4, second)
+        conn.close()
+
+    def test_other_methods_get_a_connection_each(self):
+        token = h.admin_token()
+        # nginx closes a connection it does not keep once the answer is in, and the
+        # worker drops it then: pushes leave no connection behind.
+        before = held_connections()
+        for _ in range(10):
+            self.assertEqual(push(token).status, 200)
+        self.assertTrue(h.wait_until(lambda: not (held_connections() - before), timeout=5),
+                        (before, held_connections()))
+
+    def test_mixed_load_through_kept_and_single_connections_answers_everything(self):
+        token = h.admin_token()
+        failures, done = [], {"get": 0, "push": 0}
+        lock = threading.Lock()
+
+        def run(kind, count):
+            conn = h.connection(timeout=30)
+            for i in range(count):
+                try:
+                    if kind == "get":
+                        r = h.request("HEAD" if i % 5 == 4 else "GET", "/users", token=token, conn=conn)
+                    else:
+                        r = push(token, 20)
+                    status = r.status
+                except Exception as e:  # noqa: BLE001 - a dropped connection is a failure
+                    status = repr(e)
+                    conn.close()
+                    conn = h.connection(timeout=30)
+                with lock:
+                    if status == 200:
+                        done[kind] += 1
+                    else:
+                        failures.append((kind, status))
+            conn.close()
+
+        threads = [threading.Thread(target=run, args=("get", 60)) for _ in range(6)]
+        threads += [threading.Thread(target=run, args=("push", 15)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(failures, [])
+        self.assertEqual(done, {"get": 360, "push": 45})
+
+    def test_workers_killed_under_kept_connections_cost_no_get_an_error(self):
+        token = h.admin_token()
+        conn = h.connection()
+        for _ in range(10):
+            self.assertEqual(h.request("GET", "/users", token=token, conn=conn).status, 200)
+        self.assertTrue(held_connections())
+        before = h.wait_for_workers()
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+
+        def all_replaced():
+            now = h.worker_pids()
+            return len(now) == len(before) and not set(now) & set(before)
+        self.assertTrue(h.wait_until(all_replaced, timeout=15), (before, h.worker_pids()))
+        statuses = [h.request("GET", "/users", token=token, conn=conn).status for _ in range(20)]
+        self.assertEqual(statuses, [200] * 20)
+        conn.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -3,6 +3,7 @@ stack's certificate, login helpers, and control of the stack's processes."""
 import http.client
 import json
 import os
+import signal
 import ssl
 import subprocess
 import time
@@ -154,6 +155,20 @@ def wait_for_workers(count=None, timeout=30.0):
         return len(pids) == count
     assert wait_until(full, timeout=timeout), f"the pool has {len(pids)} workers, not {count}: {pids}"
     return pids
+
+
+def kill_every_worker():
+    """SIGKILLs every worker and waits until the supervisor has replaced them all;
+    returns the pids killed. Fails after 15 s."""
+    before = wait_for_workers()
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)
+
+    def all_replaced():
+        now = worker_pids()
+        return len(now) == len(before) and not set(now) & set(before)
+    assert wait_until(all_replaced, timeout=15), (before, worker_pids())
+    return before
 
 
 def worker_bytes_written():

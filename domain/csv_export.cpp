@@ -35,7 +35,11 @@ public:
     bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
         return in_array() ? raw(std::string_view(s, n)) : leaf(LeafKind::number, std::string(s, n));
     }
+    // A \u escape can decode to bytes that are not UTF-8 (a lone surrogate, as in
+    // "\ude00") in data whose own bytes are: such a string or key stops the walk,
+    // and flatten_data reports it as any other data that is not a JSON object.
     bool String(const char* s, rapidjson::SizeType n, bool) {
+        if (!core::utf8_valid(std::string_view(s, n))) return false;
         if (!in_array()) return leaf(LeafKind::string, std::string(s, n));
         comma();
         canonical_json_string(std::string_view(s, n), json_);
@@ -54,6 +58,7 @@ public:
         return true;
     }
     bool Key(const char* s, rapidjson::SizeType n, bool) {
+        if (!core::utf8_valid(std::string_view(s, n))) return false;
         if (in_array()) {
             comma();
             canonical_json_string(std::string_view(s, n), json_);

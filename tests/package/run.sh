@@ -162,11 +162,17 @@ packaged_commit() {  # GET /version's build.commit; the package is built from a 
 }
 check "the packaged binary carries the commit it was built from" packaged_commit
 socket_path=$(unit_key "$sock" ListenStream)
+# The snippet passes every request to $synkronus_fcgi, which names one of the
+# http-level conf's upstreams (kept connections for GET, one per request else); each
+# upstream's servers are that one socket.
 one_socket() {
+    local http="$ROOT/etc/nginx/conf.d/synkronus.conf"
     [ "$(conf_key listen)" = "$socket_path" ] &&
-        ! grep -o 'fastcgi_pass [^;]*' "$ROOT/etc/nginx/snippets/synkronus.conf" | grep -vqx "fastcgi_pass unix:$socket_path"
+        ! grep -o 'fastcgi_pass [^;]*' "$ROOT/etc/nginx/snippets/synkronus.conf" | grep -vqx 'fastcgi_pass $synkronus_fcgi' &&
+        grep -q 'server unix:' "$http" &&
+        ! grep -o 'server unix:[^;]*' "$http" | grep -vqx "server unix:$socket_path"
 }
-check "socket unit, config 'listen' and every fastcgi_pass name one socket ($socket_path)" one_socket
+check "socket unit, config 'listen' and every upstream the snippet passes to name one socket ($socket_path)" one_socket
 socket_for_nginx() { [ "$(unit_key "$sock" SocketGroup)" = www-data ] && [ "$(unit_key "$sock" SocketMode)" = 0660 ]; }
 check "nginx (www-data) may connect to the socket" socket_for_nginx
 # store_agrees KEY SUBDIR: the snippet serves files from the store the config names,

@@ -277,7 +277,7 @@ sql::PreparedStatement& Database::stmt(Stmt id) {
 
 sql::PreparedStatement& Tx::stmt(Stmt id) { return db_.stmt(id); }
 
-void Database::run(const Work& fn) { with_retries(fn, kConflictAttempts, false); }
+int Database::run(const Work& fn) { return with_retries(fn, kConflictAttempts, false); }
 
 void Database::rollback_quietly() {
     // A rollback that fails leaves the connection in an unknown state: drop it.
@@ -316,11 +316,11 @@ void Database::run_causal(const Work& fn) {
     });
 }
 
-void Database::transaction(const Work& fn, int attempts) { with_retries(fn, attempts, true); }
+int Database::transaction(const Work& fn, int attempts) { return with_retries(fn, attempts, true); }
 
 // The one retry loop of run() and transaction(). Only the outermost unit of work
 // (depth 1) is rerun: a nested one's failure belongs to its caller's unit.
-void Database::with_retries(const Work& fn, int attempts, bool as_transaction) {
+int Database::with_retries(const Work& fn, int attempts, bool as_transaction) {
     recheck_node(false);
     Depth depth(depth_);
     int failovers = 0;
@@ -340,7 +340,7 @@ void Database::with_retries(const Work& fn, int attempts, bool as_transaction) {
                     std::unique_ptr<sql::Statement>(conn_->createStatement())->execute("COMMIT");
                     conn_->setAutoCommit(true);
                 }
-                return;
+                return attempt;
             } catch (const sql::SQLException& e) {
                 rethrow_sql(e);
             }

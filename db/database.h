@@ -109,10 +109,12 @@ public:
     // COMMIT is not rerun: whether it committed is unknown, so the caller gets
     // lost_connection and the client repeats the request (see db/sync_repository.cpp
     // for why a push is safe to repeat). Any SQL error is rethrown as db::Error.
-    // `fn` must be safe to rerun: the rollback undid it.
-    void transaction(const Work& fn, int attempts = kConflictAttempts);
-    // Runs `fn` outside a transaction with the same failover and conflict rules.
-    void run(const Work& fn);
+    // `fn` must be safe to rerun: the rollback undid it. Returns how many times `fn`
+    // ran (1 unless it was rerun).
+    int transaction(const Work& fn, int attempts = kConflictAttempts);
+    // Runs `fn` outside a transaction with the same failover and conflict rules;
+    // returns how many times it ran.
+    int run(const Work& fn);
     // Like run(), but on Galera the reads of `fn` first wait until this node has applied
     // everything the cluster committed before (wsrep_sync_wait = 1): for reads that must
     // see another host's write of a moment ago (failed-login counts). Costs a cluster
@@ -139,7 +141,7 @@ private:
     // and it is no longer usable.
     void recheck_node(bool force);
     void rollback_quietly();
-    void with_retries(const Work& fn, int attempts, bool as_transaction);
+    int with_retries(const Work& fn, int attempts, bool as_transaction);
     int max_failovers() const { return static_cast<int>(settings_.nodes.size()); }
     Settings settings_;
     size_t node_index_ = 0;

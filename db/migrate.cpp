@@ -84,10 +84,6 @@ namespace {
 constexpr int kRefsMigration = 7;
 constexpr size_t kRefsBatch = 500;
 
-}  // namespace
-
-namespace {
-
 // Runs `fn` on the raw connection with autocommit off; `fn` commits what it wants
 // kept (one or more transactions). Anything it throws rolls the open one back, and
 // the connection is left in autocommit either way.

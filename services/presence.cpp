@@ -51,11 +51,8 @@ void PresenceTracker::maybe_write(Entry& e, int64_t now_ms) {
     e.tried_at_ms = now_ms;
     try {
         bool written = false;
-        int runs = 0;
-        db_.run([&](db::Tx& tx) {
-            ++runs;
-            written = db::DeviceRepository(tx).write(e.delta, interval_ms_);
-        });
+        const int runs =
+            db_.run([&](db::Tx& tx) { written = db::DeviceRepository(tx).write(e.delta, interval_ms_); });
         // Reruns are conflicts with another presence write of this device (the only
         // writer of its row, presence.h); make bench-cluster counts these lines.
         if (runs > 1) core::log::debug("presence write reran " + std::to_string(runs - 1) + " time(s)");

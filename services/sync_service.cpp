@@ -217,9 +217,7 @@ PushReply SyncService::push_once(const domain::PushRequest& req, const std::stri
     for (int attempt = 0; attempt < 3; ++attempt) {
         try {
             std::string body;
-            int runs = 0;
-            db_.transaction([&](db::Tx& tx) {
-                ++runs;
+            const int runs = db_.transaction([&](db::Tx& tx) {
                 db::SyncRepository repo(tx);
                 // Claim the transmission first: a concurrent identical push blocks here
                 // until this one commits, then finds the stored response.

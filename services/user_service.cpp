@@ -124,9 +124,7 @@ DeleteResult UserService::remove(const std::string& username, const std::string&
 
 RoleResult UserService::set_role(const std::string& username, const std::string& role, const Actor& by) {
     RoleResult result = RoleResult::changed;
-    int runs = 0;
-    db_.transaction([&](db::Tx& tx) {
-        ++runs;
+    const int runs = db_.transaction([&](db::Tx& tx) {
         Repo repo(tx);
         if (lock_admins_and_check_last(repo, username) && role != "admin") result = RoleResult::last_admin;
         else if (!repo.set_role(username, role)) result = RoleResult::not_found;

@@ -82,6 +82,10 @@ std::vector<std::string> split_sql(const std::string& text) {
 namespace {
 // The migration after whose tables the attachment references are backfilled.
 constexpr int kRefsMigration = 7;
+// The migrations whose fill transaction (the statements between its START TRANSACTION
+// and COMMIT) recount_records runs again: one text of each fill, in its migration.
+constexpr const char* kRecordCountsMigration = "011_record_counts.sql";
+constexpr const char* kAttachmentTotalsMigration = "012_attachment_totals.sql";
 constexpr size_t kRefsBatch = 500;
 
 // Runs `fn` on the raw connection with autocommit off; `fn` commits what it wants
@@ -102,6 +106,24 @@ void in_raw_transactions(sql::Connection& c, const std::function<void()>& fn) {
     c.setAutoCommit(true);
 }
 
+// The statements of a migration's fill transaction, between its START TRANSACTION and
+// its COMMIT.
+std::vector<std::string> fill_statements(const std::string& sql_dir, const char* file) {
+    std::vector<std::string> out;
+    bool inside = false;
+    for (const auto& s : split_sql(read_file(sql_dir + "/" + file))) {
+        const std::string t = s.substr(s.find_first_not_of(" \t\r\n"));
+        if (t.rfind("START TRANSACTION", 0) == 0) {
+            inside = true;
+        } else if (t.rfind("COMMIT", 0) == 0) {
+            inside = false;
+        } else if (inside) {
+            out.push_back(t);
+        }
+    }
+    if (out.empty()) throw Error(ErrorKind::other, 0, std::string(file) + " in " + sql_dir + " has no fill transaction");
+    return out;
+}
 }  // namespace
 
 // Bounded: one transaction per kRefsBatch records in primary-key order, so memory and
@@ -157,14 +179,13 @@ size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& 
     return records;
 }
 
-int64_t recount_records(sql::Connection& c) {
+int64_t recount_records(sql::Connection& c, const std::string& sql_dir) {
+    std::vector<std::string> fill = fill_statements(sql_dir, kRecordCountsMigration);
+    for (auto& s : fill_statements(sql_dir, kAttachmentTotalsMigration)) fill.push_back(std::move(s));
     std::unique_ptr<sql::Statement> st(c.createStatement());
     int64_t n = 0;
     in_raw_transactions(c, [&] {
-        st->execute(raw_statement_sql(RawStmt::RECOUNT_LOCK));
-        st->execute(raw_statement_sql(RawStmt::RECOUNT_CLEAR));
-        st->execute(raw_statement_sql(RawStmt::RECOUNT_FILL));
-        st->execute(raw_statement_sql(RawStmt::RECOUNT_ATTACHMENTS));
+        for (const auto& s : fill) st->execute(s);
         std::unique_ptr<sql::ResultSet> rs(st->executeQuery(raw_statement_sql(RawStmt::RECOUNT_TOTAL)));
         if (rs->next()) n = rs->getInt64(1);
         c.commit();

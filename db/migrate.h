@@ -23,12 +23,13 @@ MigrationResult migrate(Database& db, const std::string& sql_dir);
 // `between_batches` after each; returns how many records it read. Safe while pushes run.
 size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& between_batches);
 // Counts the stored records into record_counts afresh, with the statements of
-// migration 011's fill (one transaction behind the change counter's lock; pushes wait
+// migration 011's fill, read from sql_dir (one transaction behind the change counter's lock; pushes wait
 // for it and are counted exactly once): `synkronus-admin records recount`, after a
 // rolling upgrade during which hosts still on an older version pushed. In the same
 // transaction, the live attachments' count and bytes afresh (migration 012's fill),
-// for uploads and deletions those hosts made. Returns the number of records counted.
-int64_t recount_records(sql::Connection& c);
+// for uploads and deletions those hosts made (012's fill, read from the same place).
+// Returns the number of records counted.
+int64_t recount_records(sql::Connection& c, const std::string& sql_dir);
 // Splits a migration file into statements (on `;` at end of line, `--` comments dropped).
 std::vector<std::string> split_sql(const std::string& text);
 

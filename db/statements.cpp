@@ -486,19 +486,9 @@ const char* raw_statement_sql(RawStmt id) {
         case RawStmt::MIGRATION_LIST: return "SELECT version, name FROM schema_migrations ORDER BY version";
         case RawStmt::REFS_BACKFILL_SEL:
             return "SELECT id, data, deleted FROM sync_records WHERE id > ? ORDER BY id LIMIT ? FOR UPDATE";
-        // The statements of sql/011_record_counts.sql from START TRANSACTION on: keep
-        // them in step (tests/integration/test_record_counts.py runs both while clients push).
-        case RawStmt::RECOUNT_LOCK:
-            return "SELECT last_change_id INTO @record_counts_lock FROM sync_counter WHERE id = 1 FOR UPDATE";
-        case RawStmt::RECOUNT_CLEAR: return "DELETE FROM record_counts";
-        case RawStmt::RECOUNT_FILL:
-            return "INSERT INTO record_counts (form_type, deleted, records) "
-                   "SELECT schema_type, deleted, COUNT(*) FROM sync_records GROUP BY schema_type, deleted";
+        // After the fills of sql/011 and sql/012, which db::recount_records reads from
+        // those files: the records it counted.
         case RawStmt::RECOUNT_TOTAL: return "SELECT COALESCE(SUM(records), 0) FROM record_counts";
-        // sql/012_attachment_totals.sql's fill, run after the same lock.
-        case RawStmt::RECOUNT_ATTACHMENTS:
-            return "REPLACE INTO attachment_totals (id, attachments, bytes) "
-                   "SELECT 1, COUNT(*), COALESCE(SUM(size), 0) FROM attachments WHERE deleted = 0";
     }
     throw std::invalid_argument("unknown raw statement");
 }

@@ -173,13 +173,9 @@ enum class RawStmt {
     SYNC_WAIT_ON,
     MIGRATION_LIST,     // every applied migration, to refuse a database a newer release migrated
     REFS_BACKFILL_SEL,  // migration 007's backfill of attachment_refs, a batch at a time
-    // `synkronus-admin records recount`: migration 011's fill of record_counts, and
-    // migration 012's of attachment_totals after the same lock
-    RECOUNT_LOCK,
-    RECOUNT_CLEAR,
-    RECOUNT_FILL,
+    // `synkronus-admin records recount`: the records counted, after migrations 011's
+    // and 012's fills (db::recount_records reads them from their files)
     RECOUNT_TOTAL,
-    RECOUNT_ATTACHMENTS,
 };
 const char* raw_statement_sql(RawStmt id);
 // The backfill's DELETE of `records` records' references and INSERT of `pairs` references.

@@ -320,7 +320,7 @@ int main(int argc, char** argv) {
         }
         if (cmd == "attachments" && args.size() >= 2) return attachments(database, cfg, args);
         if (cmd == "records" && args.size() == 2 && args[1] == "recount") {
-            const int64_t n = db::recount_records(database.raw_conn());
+            const int64_t n = db::recount_records(database.raw_conn(), cfg.str("sql_dir"));
             std::cout << "record counts rebuilt from " << n << " record(s), attachment totals recounted\n";
             return 0;
         }

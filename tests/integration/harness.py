@@ -3,9 +3,12 @@ stack's certificate, login helpers, and control of the stack's processes."""
 import http.client
 import json
 import os
+import re
+import shutil
 import signal
 import ssl
 import subprocess
+import tempfile
 import time
 import urllib.parse
 import uuid
@@ -119,6 +122,65 @@ def sql(query):
         ["mariadb", "--no-defaults", "-uroot", "--socket=" + os.path.join(STATE, "mysql-run/mysqld.sock"),
          "-N", "-B", "synkronus", "-e", query], check=True, capture_output=True, text=True).stdout
     return [line.split("\t") for line in out.splitlines() if line]
+
+
+class ScratchDatabase:
+    """A database beside the stack's, with the same users' grants and a config file of
+    its own, migrated by synkronus-admin from a copy of sql/ that holds only the
+    migrations `first` keeps (the schema of an earlier release); add_all() then copies
+    in the rest, and the next migrate() is the upgrade. Use it in a with-block: the
+    database and the files are removed on leaving it."""
+
+    def __init__(self, prefix, first):
+        self.name = prefix + "_" + uuid.uuid4().hex[:10]
+        self.first = first
+
+    def __enter__(self):
+        sql("CREATE DATABASE %s" % self.name)
+        self.tmp = tempfile.mkdtemp()
+        try:
+            for user, host in sql("SELECT User, Host FROM mysql.db WHERE Db = 'synkronus'"):
+                sql("GRANT ALL ON %s.* TO '%s'@'%s'" % (self.name, user, host))
+            self.sql_dir = os.path.join(self.tmp, "sql")
+            os.mkdir(self.sql_dir)
+            self._copy(self.first)
+            conf = open(os.path.join(STATE, "synkronus.conf")).read()
+            conf = re.sub(r"(?m)^db_name = .*$", "db_name = " + self.name, conf)
+            conf = re.sub(r"(?m)^sql_dir = .*$", "sql_dir = " + self.sql_dir, conf)
+            self.conf = os.path.join(self.tmp, "synkronus.conf")
+            with open(self.conf, "w") as f:
+                f.write(conf)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        sql("DROP DATABASE IF EXISTS %s" % self.name)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _copy(self, keep):
+        for f in os.listdir(os.path.join(REPO, "sql")):
+            if f.endswith(".sql") and keep(f):
+                shutil.copy(os.path.join(REPO, "sql", f), self.sql_dir)
+
+    def add_all(self):
+        self._copy(lambda f: True)
+
+    def admin(self, *args):
+        """synkronus-admin against this database; its output, or AssertionError."""
+        r = subprocess.run([os.path.join(BIN, "synkronus-admin"), "--config", self.conf] + list(args),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError("synkronus-admin %s: %s" % (" ".join(args), r.stderr))
+        return r.stdout
+
+    def migrate(self):
+        return self.admin("migrate")
+
+
+def migration_number(f):
+    return int(f.split("_")[0])
 
 
 def _zombie(pid):

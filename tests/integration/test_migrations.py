@@ -1,9 +1,6 @@
 """Migrations: recorded once each, and a second run applies nothing."""
 import os
-import re
-import shutil
 import subprocess
-import tempfile
 import unittest
 import uuid
 
@@ -59,33 +56,11 @@ class ReferenceBackfill(unittest.TestCase):
     in bounded batches, and can be run again after an interruption."""
 
     def test_upgrade_backfills_references_of_live_records(self):
-        db = "up_" + uuid.uuid4().hex[:10]
-        h.sql("CREATE DATABASE %s" % db)
-        for user, host in h.sql("SELECT User, Host FROM mysql.db WHERE Db = 'synkronus'"):
-            h.sql("GRANT ALL ON %s.* TO '%s'@'%s'" % (db, user, host))
-        tmp = tempfile.mkdtemp()
-        try:
-            sql_dir = os.path.join(tmp, "sql")
-            os.mkdir(sql_dir)
-            for f in os.listdir(os.path.join(h.REPO, "sql")):
-                # The lease's own migration (010) runs before any other, in every release
-                # that has it; the rest stops before 007.
-                if f.endswith(".sql") and (int(f.split("_")[0]) < 7 or f == "010_job_leases.sql"):
-                    shutil.copy(os.path.join(h.REPO, "sql", f), sql_dir)
-            conf = open(os.path.join(h.STATE, "synkronus.conf")).read()
-            conf = re.sub(r"(?m)^db_name = .*$", "db_name = " + db, conf)
-            conf = re.sub(r"(?m)^sql_dir = .*$", "sql_dir = " + sql_dir, conf)
-            conf_path = os.path.join(tmp, "synkronus.conf")
-            with open(conf_path, "w") as f:
-                f.write(conf)
-
-            def migrate():
-                r = subprocess.run([os.path.join(h.BIN, "synkronus-admin"), "--config", conf_path, "migrate"],
-                                   capture_output=True, text=True)
-                self.assertEqual(r.returncode, 0, r.stderr)
-                return r.stdout
-
-            migrate()  # the schema before 007
+        # The lease's own migration (010) runs before any other, in every release that
+        # has it; the rest stops before 007.
+        with h.ScratchDatabase("up", lambda f: h.migration_number(f) < 7 or f == "010_job_leases.sql") as scratch:
+            db = scratch.name
+            scratch.migrate()  # the schema before 007
             # 1,203 records (three batches and a bit): every third names a photo, every
             # seventh is a tombstone (names nothing), one names two and a plain word.
             rows, expected = [], set()
@@ -107,22 +82,17 @@ class ReferenceBackfill(unittest.TestCase):
                       "change_id, last_modified, last_modified_by, origin_client_id) VALUES %s"
                       % (db, ",".join(rows[k:k + 200])))
 
-            for f in os.listdir(os.path.join(h.REPO, "sql")):
-                if f.endswith(".sql"):
-                    shutil.copy(os.path.join(h.REPO, "sql", f), sql_dir)
-            self.assertIn("007_history_and_references.sql", migrate())
+            scratch.add_all()
+            self.assertIn("007_history_and_references.sql", scratch.migrate())
             got = {tuple(r) for r in h.sql("SELECT attachment_id, record_id FROM %s.attachment_refs" % db)}
             self.assertEqual(got, expected)
 
             # Cut short before it was recorded: the next run applies 007 again, in full.
             h.sql("DELETE FROM %s.schema_migrations WHERE version = 7; DELETE FROM %s.attachment_refs "
                   "WHERE record_id > 'rec-00600'" % (db, db))
-            self.assertIn("007_history_and_references.sql", migrate())
+            self.assertIn("007_history_and_references.sql", scratch.migrate())
             got = {tuple(r) for r in h.sql("SELECT attachment_id, record_id FROM %s.attachment_refs" % db)}
             self.assertEqual(got, expected)
-        finally:
-            h.sql("DROP DATABASE IF EXISTS %s" % db)
-            shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,7 @@ a migration run while pushes go on. The same for the live attachments' count and
 every kind. The MariaDB SIGKILL case is in test_faults."""
 import os
 import random
-import re
-import shutil
 import subprocess
-import tempfile
 import threading
 import unittest
 import uuid
@@ -293,31 +290,9 @@ class FreshMigration(unittest.TestCase):
     earlier release."""
 
     def test_fills_the_counts_from_the_stored_records(self):
-        db = "rc_" + uuid.uuid4().hex[:10]
-        h.sql("CREATE DATABASE %s" % db)
-        for user, host in h.sql("SELECT User, Host FROM mysql.db WHERE Db = 'synkronus'"):
-            h.sql("GRANT ALL ON %s.* TO '%s'@'%s'" % (db, user, host))
-        tmp = tempfile.mkdtemp()
-        try:
-            sql_dir = os.path.join(tmp, "sql")
-            os.mkdir(sql_dir)
-            for f in os.listdir(os.path.join(h.REPO, "sql")):
-                if f.endswith(".sql") and int(f.split("_")[0]) < 11:
-                    shutil.copy(os.path.join(h.REPO, "sql", f), sql_dir)
-            conf = open(os.path.join(h.STATE, "synkronus.conf")).read()
-            conf = re.sub(r"(?m)^db_name = .*$", "db_name = " + db, conf)
-            conf = re.sub(r"(?m)^sql_dir = .*$", "sql_dir = " + sql_dir, conf)
-            conf_path = os.path.join(tmp, "synkronus.conf")
-            with open(conf_path, "w") as f:
-                f.write(conf)
-
-            def migrate():
-                r = subprocess.run([os.path.join(h.BIN, "synkronus-admin"), "--config", conf_path, "migrate"],
-                                   capture_output=True, text=True)
-                self.assertEqual(r.returncode, 0, r.stderr)
-                return r.stdout
-
-            migrate()  # the schema before 011
+        with h.ScratchDatabase("rc", lambda f: h.migration_number(f) < 11) as scratch:
+            db = scratch.name
+            scratch.migrate()  # the schema before 011
             rows = ["('r%04d','%s','1','{}','%s',%d,%d,UTC_TIMESTAMP(3),'u','c')"
                     % (i, "type-%d" % (i % 3), "0" * 64, int(i % 7 == 0), i + 1) for i in range(500)]
             h.sql("USE %s; INSERT INTO sync_records (id, schema_type, schema_version, data, hash, deleted, "
@@ -326,10 +301,8 @@ class FreshMigration(unittest.TestCase):
                     % (i, "%064x" % i, 10 * i, int(i % 4 == 0), 1000 + i) for i in range(40)]
             h.sql("USE %s; INSERT INTO attachments (attachment_id, sha256, size, content_type, deleted, version, "
                   "changed_at, changed_by) VALUES %s" % (db, ",".join(atts)))
-            for f in os.listdir(os.path.join(h.REPO, "sql")):
-                if f.endswith(".sql"):
-                    shutil.copy(os.path.join(h.REPO, "sql", f), sql_dir)
-            said = migrate()
+            scratch.add_all()
+            said = scratch.migrate()
             self.assertIn("011_record_counts.sql", said)
             self.assertIn("012_attachment_totals.sql", said)
             live = [i for i in range(40) if i % 4]
@@ -339,9 +312,6 @@ class FreshMigration(unittest.TestCase):
                 expected[("type-%d" % (i % 3), int(i % 7 == 0))] += 1
             self.assertEqual(kept(db), expected)
             self.assertEqual(kept(db), group_by(db))
-        finally:
-            h.sql("DROP DATABASE IF EXISTS %s" % db)
-            shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -141,31 +141,33 @@ Response dispatch(const Router& router, const ServerHooks& hooks, Request& req) 
 
 namespace {
 
-std::string lower_header_name(const char* env_name) {
+std::string lower_header_name(std::string_view env_name) {
     // HTTP_X_API_VERSION -> x-api-version
-    std::string out;
-    for (const char* p = env_name + 5; *p; ++p) out += (*p == '_') ? '-' : static_cast<char>(std::tolower(*p));
+    std::string out(env_name.substr(5));
+    for (char& c : out) c = (c == '_') ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
+// The request from nginx's params. Names are compared in place and only the values
+// used are copied (about 30 params per request, most of them unused).
 Request build_request(FCGX_Request& fr) {
     Request req;
     for (char** e = fr.envp; e && *e; ++e) {
-        const char* kv = *e;
-        const char* eq = strchr(kv, '=');
-        if (!eq) continue;
-        std::string name(kv, eq - kv);
-        std::string value(eq + 1);
-        if (name.rfind("HTTP_", 0) == 0) req.headers[lower_header_name(name.c_str())] = value;
+        const std::string_view kv(*e);
+        const size_t eq = kv.find('=');
+        if (eq == std::string_view::npos) continue;
+        const std::string_view name = kv.substr(0, eq);
+        const std::string_view value = kv.substr(eq + 1);
+        if (name.size() > 5 && name.substr(0, 5) == "HTTP_") req.headers[lower_header_name(name)] = value;
         else if (name == "REQUEST_METHOD") req.method = value;
         else if (name == "REQUEST_URI") {
             auto q = value.find('?');
             req.path = value.substr(0, q);
-            if (q != std::string::npos) req.query = value.substr(q + 1);
+            if (q != std::string_view::npos) req.query = value.substr(q + 1);
         } else if (name == "REMOTE_ADDR") req.remote_addr = value;
         else if (name == "REQUEST_ID") req.request_id = value;
         else if (name == "REQUEST_HOST") req.host = value;
-        else if (name == "CONTENT_LENGTH") req.content_length = value.empty() ? 0 : std::atoll(value.c_str());
+        else if (name == "CONTENT_LENGTH") req.content_length = value.empty() ? 0 : std::atoll(value.data());
         else if (name == "CONTENT_TYPE") req.headers["content-type"] = value;
     }
     if (req.request_id.empty()) req.request_id = hex_encode(random_bytes(8));
@@ -231,8 +233,24 @@ void give_back_memory() {
     }
 }
 
-// Serves the request FCGX_Accept_r has just read into `fr`, and ends it.
-void serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks) {
+// Whether nginx will close this FastCGI connection after `resp` however it was
+// asked to keep it. nginx keeps a connection only once it has read the response's
+// END_REQUEST record (ngx_http_fastcgi_module sets u->keepalive in its body filters,
+// never while parsing the header), and it stops reading after the header for two
+// kinds of answer: one it sends with no body (a 304 or 204, whatever the method,
+// and any answer to HEAD: r->header_only), and an X-Accel-Redirect, which it
+// follows to the file location at once. `strace` of nginx showed it: a socket,
+// connect and close for every 304 and every file download on the kept upstream.
+bool nginx_drops_connection(const Request& req, const Response& resp) {
+    if (resp.status == 304 || resp.status == 204 || req.method == "HEAD") return true;
+    for (const auto& h : resp.headers)
+        if (h.first == "X-Accel-Redirect") return true;
+    return false;
+}
+
+// Serves the request FCGX_Accept_r has just read into `fr`, and ends it. Returns
+// whether nginx will close the connection anyway (nginx_drops_connection).
+bool serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks) {
     Request req = build_request(fr);
     log::set_request_id(req.request_id);
     const auto t0 = std::chrono::steady_clock::now();
@@ -241,6 +259,7 @@ void serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks)
     const bool complete = write_response(req, resp, [&fr](std::string_view bytes) {
         return FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), fr.out) == static_cast<int>(bytes.size());
     });
+    const bool dropped = complete && nginx_drops_connection(req, resp);
     if (complete) FCGX_Finish_r(&fr);
     else abort_request(fr);
     if (log::enabled(log::Level::debug)) {
@@ -249,6 +268,7 @@ void serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks)
         log::debug(req.method + " " + req.path + " -> " + std::to_string(resp.status) + " in " + std::to_string(us) + "us");
     }
     log::set_request_id("");
+    return dropped;
 }
 
 // Kept connections (issue 18). nginx may keep a FastCGI connection open for the
@@ -283,6 +303,18 @@ void serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks)
 //    the new connection is served: the wake-up for it went to this worker alone.
 // 4. A worker holds at most kMaxHeld connections (the least recently used is
 //    closed first), and nginx closes idle ones after its upstream keepalive_timeout.
+// 5. A connection nginx will close after this answer anyway (a 304, a file sent by
+//    X-Accel-Redirect, any answer without a body: nginx_drops_connection) is closed
+//    by the worker as soon as the answer is written, not held: holding it cost a
+//    second wake-up per request (nginx's close reported on it) and libfcgi's
+//    shutdown, poll and read of the end before its close. Closing at once loses
+//    nothing: the whole answer, END_REQUEST included, is in nginx's receive queue
+//    when FCGX_Finish_r returns (one write), a Unix socket delivers queued bytes
+//    before the end of stream, and nothing of nginx's is left unread here (the
+//    request's params and its stdin up to the empty record were read: drain_body),
+//    so no reset is sent on a TCP socket either. If nginx had meant to keep it
+//    after all, the next GET it sends there fails before any answer and is sent
+//    again on another connection, as in step 2.
 //
 // The pool therefore never waits for a worker while another is idle: every request
 // is either in the shared listen queue (an idle worker is woken for it) or on a
@@ -316,10 +348,12 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
         return held.size();
     };
     // Closes a held connection without libfcgi's shutdown-and-wait (nothing is owed
-    // on an idle connection) and frees the request.
+    // on an idle connection, nor on one whose answer is written: step 5) and frees
+    // the request. close() alone also takes it out of the epoll set: epoll forgets a
+    // descriptor when the last descriptor of its open file is closed, and nothing
+    // else refers to a connection (a worker neither forks nor dups, nor does libfcgi).
     auto close_held = [&](FCGX_Request& fr) {
         if (fr.ipcFd >= 0) {
-            epoll_ctl(ep, EPOLL_CTL_DEL, fr.ipcFd, nullptr);
             ::close(fr.ipcFd);
             fr.ipcFd = -1;
         }
@@ -371,20 +405,25 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
         // Step 2: from here on this worker holds only `cur`.
         for (auto& other : held) close_held(*other);
         held.clear();
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u64 = static_cast<uint64_t>(cur->ipcFd);
-        // A connection already waited on gives EEXIST; one libfcgi has just accepted
-        // (perhaps under the number of one it closed, which left the epoll set) is added.
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, cur->ipcFd, &ev) < 0 && errno != EEXIST)
-            log::warn(std::string("cannot wait on a FastCGI connection: ") + strerror(errno));
-        serve_one(*cur, router, hooks);
-        if (cur->ipcFd >= 0) {  // nginx asked to keep it (FCGI_KEEP_CONN) and it is sound
-            if (held.size() >= kMaxHeld) {
-                close_held(*held.front());
-                held.erase(held.begin());
+        const bool dropped = serve_one(*cur, router, hooks);
+        if (cur->ipcFd >= 0 && dropped) {  // step 5
+            close_held(*cur);
+        } else if (cur->ipcFd >= 0) {  // nginx asked to keep it (FCGI_KEEP_CONN) and it is sound
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u64 = static_cast<uint64_t>(cur->ipcFd);
+            // A connection already waited on gives EEXIST; one libfcgi has just accepted
+            // (perhaps under the number of one it closed, which left the epoll set) is added.
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, cur->ipcFd, &ev) < 0 && errno != EEXIST) {
+                log::warn(std::string("cannot wait on a FastCGI connection: ") + strerror(errno));
+                close_held(*cur);
+            } else {
+                if (held.size() >= kMaxHeld) {
+                    close_held(*held.front());
+                    held.erase(held.begin());
+                }
+                held.push_back(std::move(cur));
             }
-            held.push_back(std::move(cur));
         }
         give_back_memory();
     }

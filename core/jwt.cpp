@@ -93,4 +93,26 @@ JwtStatus jwt_verify_access(std::string_view token, std::string_view secret, int
     return JwtStatus::ok;
 }
 
+JwtStatus VerifiedTokenCache::verify(std::string_view token, std::string_view secret, int64_t now, AccessClaims& out) {
+    if (secret != secret_) {  // one secret per cache; a change (tests) starts afresh
+        entries_.clear();
+        secret_.assign(secret);
+    }
+    if (auto it = entries_.find(token); it != entries_.end()) {
+        if (it->second.exp <= now) {
+            entries_.erase(it);
+            return JwtStatus::expired;
+        }
+        ++hits_;
+        out = it->second;
+        return JwtStatus::ok;
+    }
+    const JwtStatus st = jwt_verify_access(token, secret, now, out);
+    if (st == JwtStatus::ok && max_ > 0) {
+        if (entries_.size() >= max_) entries_.clear();
+        entries_.emplace(std::string(token), out);
+    }
+    return st;
+}
+
 }  // namespace core

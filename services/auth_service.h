@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/jwt.h"
 #include "core/password.h"
 #include "core/role.h"
 #include "db/database.h"
@@ -112,6 +113,7 @@ private:
         std::vector<std::string> revoked_jtis;  // access tokens ended by a logout
     };
     std::map<std::string, CacheEntry> cache_;  // username -> what the database said
+    core::VerifiedTokenCache verified_;         // tokens whose signature this worker checked
 };
 
 }  // namespace services

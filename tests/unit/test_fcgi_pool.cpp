@@ -74,6 +74,22 @@ struct Pool {
             router.add({"GET", "/big/{n}",
                         [text](core::Request& r) { return text(std::string(std::atoi(r.params["n"].c_str()), 'x')); },
                         std::nullopt});
+            router.add({"GET", "/not-modified",
+                        [](core::Request&) {
+                            core::Response r;
+                            r.status = 304;
+                            r.add_header("ETag", "\"e\"");
+                            return r;
+                        },
+                        std::nullopt});
+            router.add({"GET", "/accel",
+                        [](core::Request&) {
+                            core::Response r;
+                            r.content_type = "application/octet-stream";
+                            r.add_header("X-Accel-Redirect", "/_files/ab/abcdef");
+                            return r;
+                        },
+                        std::nullopt});
             router.add({"POST", "/echo", [text](core::Request& r) { return text(r.body); }, std::nullopt,
                         core::BodyMode::buffered, 1 << 20});
             core::PoolOptions opts;
@@ -280,6 +296,44 @@ BOOST_AUTO_TEST_CASE(bodies_and_answers_of_several_records_on_one_kept_connectio
         BOOST_TEST(big.body() == std::string(200000, 'x'));
         BOOST_TEST(big.stdout_bytes.find("Content-Length: 200000\r\n") != std::string::npos);
     }
+    ::close(fd);
+}
+
+// Step 5: nginx never keeps a FastCGI connection after an answer it reads only the
+// header of (a 304; an X-Accel-Redirect, which it follows to the file), so the
+// worker closes it itself as soon as the answer is written: the answer whole,
+// END_REQUEST included, then the end of the stream at once, with nginx's side still
+// open. A worker that held it (as before) leaves it open: the read times out. A
+// 200 with a body on the same kind of connection stays open for the next request.
+BOOST_AUTO_TEST_CASE(a_connection_nginx_will_drop_is_closed_by_the_worker_after_its_answer) {
+    Pool pool(1);
+    for (const std::string uri : {"/not-modified", "/accel"}) {
+        BOOST_TEST_INFO(uri);
+        int fd = pool.connect();
+        BOOST_REQUIRE(send_request(fd, "GET", uri));
+        Answer a = read_answer(fd, 3.0);
+        BOOST_REQUIRE((a.how == Answer::ok));
+        if (uri == "/accel")
+            BOOST_TEST(a.stdout_bytes.find("X-Accel-Redirect: /_files/ab/abcdef\r\n") != std::string::npos);
+        else
+            BOOST_TEST(a.stdout_bytes.find("Status: 304") == 0);
+        const auto t0 = Clock::now();
+        Answer after = read_answer(fd, 1.0);
+        BOOST_TEST((after.how == Answer::closed), "the worker held the connection after " << uri);
+        BOOST_TEST(after.stdout_bytes.empty());
+        BOOST_TEST(seconds_since(t0) < 0.5);
+        ::close(fd);
+    }
+    // A body answer keeps its connection: a second request on it is answered.
+    int fd = pool.connect();
+    for (int i = 0; i < 2; ++i) {
+        BOOST_REQUIRE(send_request(fd, "GET", "/pid"));
+        BOOST_TEST((read_answer(fd, 3.0).how == Answer::ok));
+    }
+    // ... and after a 304 on a kept connection, the next request goes on a new one.
+    BOOST_REQUIRE(send_request(fd, "GET", "/not-modified"));
+    BOOST_TEST((read_answer(fd, 3.0).how == Answer::ok));
+    BOOST_TEST((read_answer(fd, 1.0).how == Answer::closed));
     ::close(fd);
 }
 

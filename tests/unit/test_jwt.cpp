@@ -261,3 +261,66 @@ BOOST_AUTO_TEST_CASE(status_texts_are_distinct) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The worker's cache of verified tokens (issue 18): a hit must answer exactly what a
+// full verification would, at the same `now`.
+BOOST_AUTO_TEST_SUITE(verified_token_cache)
+
+BOOST_AUTO_TEST_CASE(a_verified_token_is_answered_from_the_cache_with_its_claims) {
+    core::VerifiedTokenCache cache(8);
+    auto c = claims();
+    c.jti = "j-1";
+    const std::string tok = core::jwt_sign_access(c, kSecret);
+    core::AccessClaims a, b;
+    BOOST_CHECK_EQUAL(cache.verify(tok, kSecret, kNow, a), core::JwtStatus::ok);
+    BOOST_CHECK_EQUAL(cache.hits(), 0u);
+    BOOST_CHECK_EQUAL(cache.verify(tok, kSecret, kNow + 1, b), core::JwtStatus::ok);
+    BOOST_CHECK_EQUAL(cache.hits(), 1u);  // fails without the cache: verified twice
+    BOOST_CHECK_EQUAL(b.sub, "alice");
+    BOOST_CHECK_EQUAL(b.role, "read-write");
+    BOOST_CHECK_EQUAL(b.ver, 7);
+    BOOST_CHECK_EQUAL(b.exp, kNow + 3600);
+    BOOST_CHECK_EQUAL(b.jti, "j-1");
+}
+
+BOOST_AUTO_TEST_CASE(a_cached_token_expires_at_the_same_second_as_an_uncached_one) {
+    core::VerifiedTokenCache cache(8);
+    const std::string tok = core::jwt_sign_access(claims(), kSecret);
+    core::AccessClaims out;
+    BOOST_CHECK_EQUAL(cache.verify(tok, kSecret, kNow, out), core::JwtStatus::ok);
+    BOOST_CHECK_EQUAL(cache.verify(tok, kSecret, kNow + 3599, out), core::JwtStatus::ok);
+    BOOST_CHECK_EQUAL(core::jwt_verify_access(tok, kSecret, kNow + 3600, out), core::JwtStatus::expired);
+    BOOST_CHECK_EQUAL(cache.verify(tok, kSecret, kNow + 3600, out), core::JwtStatus::expired);
+    BOOST_CHECK_EQUAL(cache.size(), 0u);  // forgotten
+    BOOST_CHECK_EQUAL(cache.verify(tok, kSecret, kNow + 3601, out), core::JwtStatus::expired);
+}
+
+BOOST_AUTO_TEST_CASE(only_tokens_that_verified_are_cached_and_a_changed_byte_is_checked_in_full) {
+    core::VerifiedTokenCache cache(8);
+    const std::string tok = core::jwt_sign_access(claims(), kSecret);
+    std::string forged = tok;
+    forged[forged.size() - 2] = forged[forged.size() - 2] == 'A' ? 'B' : 'A';
+    core::AccessClaims out;
+    BOOST_CHECK_EQUAL(cache.verify(forged, kSecret, kNow, out), core::JwtStatus::bad_signature);
+    BOOST_CHECK_EQUAL(cache.verify(forged, kSecret, kNow, out), core::JwtStatus::bad_signature);
+    BOOST_CHECK_EQUAL(cache.size(), 0u);
+    BOOST_CHECK_EQUAL(cache.verify(tok, kSecret, kNow, out), core::JwtStatus::ok);
+    BOOST_CHECK_EQUAL(cache.verify(forged, kSecret, kNow, out), core::JwtStatus::bad_signature);
+    // Under another secret the cached token is verified again, and fails.
+    BOOST_CHECK_EQUAL(cache.verify(tok, "another-secret-of-at-least-32-bytes!!", kNow, out),
+                      core::JwtStatus::bad_signature);
+    BOOST_CHECK_EQUAL(cache.hits(), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_cache_holds_at_most_its_bound) {
+    core::VerifiedTokenCache cache(4);
+    core::AccessClaims out;
+    for (int i = 0; i < 10; ++i) {
+        auto c = claims();
+        c.jti = "jti-" + std::to_string(i);
+        BOOST_CHECK_EQUAL(cache.verify(core::jwt_sign_access(c, kSecret), kSecret, kNow, out), core::JwtStatus::ok);
+        BOOST_CHECK_LE(cache.size(), 4u);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

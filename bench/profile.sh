@@ -9,6 +9,10 @@
 #     slows the processes it traces, perf hardly does),
 # and prints, per request: syscalls by name, DB statements and commits, and the top
 # of each perf profile. Output: build/bench/profile.txt.
+# PROFILE_CASES picks cases (default: the four small requests). pull_c1 (issue 18,
+# pulls): one client pulling pages of 500 from PROFILE_SEED_RECORDS (20,000) seeded
+# records of about 1 KB, also with perf on MariaDB; pull_gzip_c1 the same asking for
+# gzip, as OkHttp does.
 set -u
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 export REPO
@@ -17,6 +21,8 @@ export STATE=${PROFILE_STATE:-$(dirname "$BENCH_STATE")/profile}
 export HTTPS_PORT=${BENCH_HTTPS_PORT:-29443} HTTP_PORT=${BENCH_HTTP_PORT:-29080} DB_PORT=${BENCH_DB_PORT:-29407}
 export WORKERS=${BENCH_WORKERS:-$((2 * $(nproc)))}
 SECONDS_EACH=${PROFILE_SECONDS:-5}
+CASE_NAMES=${PROFILE_CASES:-upload_4k download_4k bundle_304 manifest}
+SEED_RECORDS=${PROFILE_SEED_RECORDS:-20000}
 OUT=$REPO/build/bench/profile.txt
 CLIENT=$REPO/build/bench-client
 . "$REPO/packaging/devstack.sh"
@@ -69,6 +75,15 @@ declare -A CASES=(
     [bundle_304]="$G --path /app-bundle/download/app/assets/small-4k.bin --expect 304 --header If-None-Match:$BUNDLE_ETAG"
     [manifest]="$G --path /app-bundle/manifest"
 )
+DBARGS="--db-socket $STATE/mysql-run/mysqld.sock --db-user root --db-name $DB_NAME"
+CASES[pull_c1]="pull --port $HTTPS_PORT --token-file $STATE/token $DBARGS --limit 500 --clients 1"
+CASES[pull_gzip_c1]="${CASES[pull_c1]} --gzip"
+case " $CASE_NAMES " in
+*" pull"*)
+    say "seeding $SEED_RECORDS records"
+    "$CLIENT" seed --count "$SEED_RECORDS" $DBARGS >/dev/null || fail "seeding failed"
+    ;;
+esac
 workers() { stack_worker_pids | paste -sd, -; }
 nginx_pids() { { cat "$STATE/nginx.pid"; pgrep -P "$(cat "$STATE/nginx.pid")"; } | paste -sd, -; }
 db_status() {
@@ -77,7 +92,7 @@ db_status() {
 }
 
 : >"$OUT"
-for name in upload_4k download_4k bundle_304 manifest; do
+for name in $CASE_NAMES; do
     say "$name"
     # shellcheck disable=SC2086
     "$CLIENT" ${CASES[$name]} --seconds 1 --warmup 0 >/dev/null 2>&1  # warm
@@ -112,12 +127,17 @@ for name in upload_4k download_4k bundle_304 manifest; do
     pw=$!
     perf record -q -g -o "$STATE/perf-nginx.data" -p "$(nginx_pids)" -- sleep "$SECONDS_EACH" 2>/dev/null &
     pn=$!
+    pd=
+    if [[ $name == pull* ]]; then
+        perf record -q -g -o "$STATE/perf-db.data" -p "$(cat "$STATE/mariadb.pid")" -- sleep "$SECONDS_EACH" 2>/dev/null &
+        pd=$!
+    fi
     # shellcheck disable=SC2086
     line=$("$CLIENT" ${CASES[$name]} --seconds "$SECONDS_EACH" --warmup 0 --watch "nginx=$(cat "$STATE/nginx.pid"),workers=$(cat "$STATE/workers.pid"),db=$(cat "$STATE/mariadb.pid")" 2>>"$STATE/client.log")
-    wait $pw $pn
+    wait $pw $pn $pd
     {
         echo "--- untraced: $line"
-        for side in workers nginx; do
+        for side in workers nginx $([ -n "$pd" ] && echo db); do
             echo "--- perf, $side: self time by shared object, then the top symbols"
             perf report -q -i "$STATE/perf-$side.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^$' | grep '%' | head -8
             perf report -q -i "$STATE/perf-$side.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep '%' | head -14

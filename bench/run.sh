@@ -20,7 +20,8 @@
 # the server does with workers = 0, two per core), BENCH_SECONDS (measured seconds
 # per run, 3), BENCH_WARMUP (1), BENCH_ROUNDS (3), BENCH_SEED_RECORDS (100000),
 # BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync, history, presence,
-# issue15 (history and presence), bundles or attachments), BENCH_KEEP (keep the
+# issue15 (history and presence), bundles or attachments; sync-rows: the pull and
+# push rows of sync without its history and presence pairs), BENCH_KEEP (keep the
 # database and bundle store under BENCH_STATE after the run).
 # Output: the table on stdout and in build/bench/results.txt; every raw run in
 # build/bench/raw.txt; the clients' error messages in build/bench/bench.log.
@@ -502,7 +503,7 @@ seed_if_alone() {  # BENCH_ONLY=history|presence|issue15: the records bench_sync
 
 sleep 1
 mem_fact mem_rest_start  # the pool at rest: started, one login served
-case "$ONLY" in "" | sync) bench_sync ;; esac
+case "$ONLY" in "" | sync | sync-rows) bench_sync ;; esac
 case "$ONLY" in history | presence | issue15) seed_if_alone ;; esac
 case "$ONLY" in "" | sync | history | issue15) bench_history ;; esac
 case "$ONLY" in "" | sync | presence | issue15) bench_presence ;; esac

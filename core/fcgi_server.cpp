@@ -7,9 +7,11 @@
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -73,10 +75,7 @@ bool write_response(const Request& req, const Response& resp, const std::functio
     head += "\r\n";
     if (!put(head)) return !streamed;
     if (req.method == "HEAD" || resp.status == 304) return true;
-    if (!streamed) {
-        if (!resp.body.empty()) put(resp.body);
-        return true;
-    }
+    if (!streamed) return resp.body.empty() || put(resp.body);
     try {
         resp.body_writer([&put](std::string_view bytes) {
             if (!bytes.empty() && !put(bytes)) throw BodySinkClosed();
@@ -233,6 +232,66 @@ void give_back_memory() {
     }
 }
 
+// Large answers in large records (issue 18, pulls). libfcgi sends what a request
+// writes in FCGI_STDOUT records of its 8 KiB stream buffer, one write() each: a
+// pulled page of 500 records (about 600 KiB) was 80 writes by the worker, each
+// waking nginx for a readv of its own. A piece of 16 KiB or more is written here
+// instead, straight to the connection, in records of the protocol's largest
+// content (65,535 bytes; 65,528 keeps them 8-byte aligned, as libfcgi pads its
+// own), one writev() each: about 10 for such a page. What libfcgi has buffered
+// (the headers) is flushed first, so the bytes stay in order and every record
+// starts on a record boundary; libfcgi writes the stream's end and END_REQUEST in
+// FCGX_Finish_r as before. FCGX_FFlush of an empty buffer writes nothing (an empty
+// FCGI_STDOUT record would end the stream). The socket is blocking (libfcgi's
+// accept() does not inherit the listening socket's O_NONBLOCK), so a writev()
+// returns short only when a signal interrupts it; the rest is written on. A
+// failed write means nginx has gone: false, and the caller aborts the request.
+constexpr size_t kDirectWriteFrom = 16 * 1024;
+constexpr size_t kRecordContent = 65528;
+
+bool writev_all(int fd, iovec* iov, int n) {
+    while (n > 0) {
+        const ssize_t w = ::writev(fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        size_t done = static_cast<size_t>(w);
+        while (n > 0 && done >= iov->iov_len) {
+            done -= iov->iov_len;
+            ++iov;
+            --n;
+        }
+        if (n > 0) {
+            iov->iov_base = static_cast<char*>(iov->iov_base) + done;
+            iov->iov_len -= done;
+        }
+    }
+    return true;
+}
+
+bool put_stdout(FCGX_Request& fr, std::string_view bytes) {
+    if (bytes.size() < kDirectWriteFrom)
+        return FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), fr.out) == static_cast<int>(bytes.size());
+    if (FCGX_FFlush(fr.out) < 0) return false;
+    static const char kZeros[8] = {};
+    while (!bytes.empty()) {
+        const size_t n = std::min(bytes.size(), kRecordContent);
+        const size_t pad = (8 - n % 8) % 8;
+        unsigned char head[8] = {1 /* FCGI_VERSION_1 */, 6 /* FCGI_STDOUT */,
+                                 static_cast<unsigned char>((fr.requestId >> 8) & 0xff),
+                                 static_cast<unsigned char>(fr.requestId & 0xff),
+                                 static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n & 0xff),
+                                 static_cast<unsigned char>(pad), 0};
+        iovec iov[3] = {{head, sizeof head},
+                        {const_cast<char*>(bytes.data()), n},
+                        {const_cast<char*>(kZeros), pad}};
+        if (!writev_all(fr.ipcFd, iov, pad ? 3 : 2)) return false;
+        bytes.remove_prefix(n);
+    }
+    return true;
+}
+
 // Whether nginx will close this FastCGI connection after `resp` however it was
 // asked to keep it. nginx keeps a connection only once it has read the response's
 // END_REQUEST record (ngx_http_fastcgi_module sets u->keepalive in its body filters,
@@ -256,9 +315,7 @@ bool serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks)
     const auto t0 = std::chrono::steady_clock::now();
     Response resp = dispatch(router, hooks, req);
     drain_body(req);
-    const bool complete = write_response(req, resp, [&fr](std::string_view bytes) {
-        return FCGX_PutStr(bytes.data(), static_cast<int>(bytes.size()), fr.out) == static_cast<int>(bytes.size());
-    });
+    const bool complete = write_response(req, resp, [&fr](std::string_view bytes) { return put_stdout(fr, bytes); });
     const bool dropped = complete && nginx_drops_connection(req, resp);
     if (complete) FCGX_Finish_r(&fr);
     else abort_request(fr);

@@ -38,9 +38,10 @@ struct PoolOptions {
 Response dispatch(const Router& router, const ServerHooks& hooks, Request& req);
 
 // Writes the status line, headers and body of `resp` through `put` (false: the
-// client is gone). Returns false when a streamed body (Response::body_writer)
-// stopped part-way: the caller must then abort the FastCGI request rather than
-// end it, so nginx drops the client connection without the final chunk.
+// client is gone). Returns false when a body could not be written whole (a
+// streamed one, Response::body_writer, stopped part-way, or `put` failed on a
+// held one): the caller must then abort the FastCGI request rather than end it,
+// so nginx drops the client connection without the final chunk.
 bool write_response(const Request& req, const Response& resp, const std::function<bool(std::string_view)>& put);
 
 // Runs the supervisor and workers in the foreground until SIGTERM/SIGINT; returns

@@ -37,6 +37,9 @@ public:
 class JsonOut {
 public:
     JsonOut() : w_(buf_) {}
+    // With room for `reserve` bytes from the start: a large answer (a pulled page)
+    // is then not copied again each time the buffer grows.
+    explicit JsonOut(size_t reserve) : buf_(nullptr, reserve), w_(buf_) {}
     rapidjson::Writer<rapidjson::StringBuffer>& w() { return w_; }
     JsonOut& key(std::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); return *this; }
     JsonOut& str(std::string_view v) { w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size())); return *this; }

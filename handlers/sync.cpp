@@ -68,7 +68,13 @@ core::Response sync_pull(Context& ctx, core::Request& req) {
     const auto first = domain::first_page_cursor(pull, req.query_param("limit"), req.query_param("schemaType"));
     const auto page = ctx.sync().pull(first, req.query_param("page_token"), pull.client_id, req.principal->username);
 
-    core::JsonOut o;
+    // Room for the whole answer at once: each record's stored text plus its other
+    // fields and names (about 400 bytes in the longest shape, more when escaped).
+    size_t size = 512 + page.next_page_token.size();
+    for (const auto& r : page.records)
+        size += r.data.size() + r.id.size() + r.hash.size() + r.last_modified_by.size() + r.origin_client_id.size() +
+                (r.fields.geolocation ? r.fields.geolocation->size() : 0) + 448;
+    core::JsonOut o(size);
     o.begin_object();
     o.key("server_time").str(core::rfc3339_ms(core::unix_now_ms()));
     // The snapshot's counter: the cursor to store after the last page (CONTRACT §7).

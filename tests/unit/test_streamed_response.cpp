@@ -63,6 +63,18 @@ BOOST_AUTO_TEST_CASE(a_buffered_body_keeps_its_content_length) {
     BOOST_TEST(body_of(out.bytes) == "{}");
 }
 
+// A held body that cannot be written (nginx gone after the headers) is an abort too:
+// the worker then closes the connection instead of ending the request on it.
+BOOST_AUTO_TEST_CASE(a_buffered_body_that_cannot_be_written_aborts_the_response) {
+    Out probe;
+    write(probe, get_request(), core::Response::json("{}"));
+    Out out;
+    out.fail_after = probe.bytes.size() - 1;  // the headers fit, the body not
+    BOOST_TEST(!write(out, get_request(), core::Response::json("{}")));
+    Out head_only;
+    BOOST_TEST(write(head_only, get_request("HEAD"), core::Response::json("{}")));
+}
+
 BOOST_AUTO_TEST_CASE(a_writer_failing_part_way_aborts_the_response) {
     Out out;
     BOOST_TEST(!write(out, get_request(), streamed(2, true)));

@@ -2,9 +2,10 @@
 // ----------------------------------------------------
 // An upload or a deletion takes its version from the same counter row as record
 // pushes (sync_counter, db/change_counter.h; the argument for records is at the
-// top of services/sync_service.cpp). In one transaction it locks that row (SELECT ... FOR
-// UPDATE), writes the attachment row with version = counter + 1, raises the
-// counter and commits: the row and the raised counter become visible together,
+// top of services/sync_service.cpp). In one transaction it locks that row (a deletion
+// by SELECT ... FOR UPDATE; an upload by the UPDATE that raises it, issue 18), writes
+// the attachment row with version = counter + 1 (an upload's INSERT reads the raised
+// counter, which its own transaction holds locked), raises the counter and commits: the row and the raised counter become visible together,
 // and writers commit one at a time in version order. A manifest reads the counter
 // and then the rows with version <= that counter in one transaction, i.e. one
 // snapshot: if it sees counter C it sees every row whose version is <= C, so the
@@ -50,6 +51,15 @@
 // attachment's, so retention removes them unless a live row names the same bytes.
 // On a filesystem without hard links the file is published (fsync, rename, directory
 // fsync) under the lock, as before.
+//
+// What an upload runs (issue 18): START TRANSACTION; one UPDATE that locks and raises
+// the counter and adds to the totals; an INSERT that leaves a live row untouched (0
+// rows affected: the row is read for the 409/200 and everything rolls back); the
+// name check above; the retired-file DELETE only when the name was already there
+// (only such a name can have a pending removal; a retired row that outlived its
+// file is harmless, since retention removes nothing a live row names, and forgets
+// it); COMMIT. No SELECT before the lock, and retention's query at most once a
+// second per worker.
 #include "services/attachment_store.h"
 
 #include <unistd.h>

@@ -248,12 +248,14 @@ std::optional<FileId> file_id(const std::string& path) {
                   static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
 }
 
-std::optional<FileId> TempFile::link_durably(const std::string& dest) {
+std::optional<FileId> TempFile::link_durably(const std::string& dest, bool* existed) {
     sync();
+    if (existed) *existed = false;
     if (::link(path_.c_str(), dest.c_str()) != 0) {
         if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK || errno == EXDEV)
             return std::nullopt;
         if (errno != EEXIST) fail("linking " + dest);
+        if (existed) *existed = true;
     }
     fsync_dir(parent_of(dest));
     auto id = file_id(dest);

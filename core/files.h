@@ -115,7 +115,8 @@ public:
     // this returns. An existing `dest` is kept as it is (for content-addressed names
     // it holds the same bytes) and made durable the same way. Returns what `dest`
     // names then; nullopt when the filesystem has no hard links (publish() instead).
-    std::optional<FileId> link_durably(const std::string& dest);
+    // `existed` (when given) tells whether `dest` was there before.
+    std::optional<FileId> link_durably(const std::string& dest, bool* existed = nullptr);
     // The file is someone else's now (moved away by the caller); do not remove it.
     void release() { path_.clear(); }
 

@@ -59,6 +59,25 @@ void AttachmentRepository::add_to_totals(int64_t attachments, int64_t bytes) {
     ps.executeUpdate();
 }
 
+bool AttachmentRepository::raise_counter_and_totals(int64_t attachments, int64_t bytes) {
+    auto& ps = tx_.stmt(Stmt::ATT_RAISE_COUNTER_AND_TOTALS);
+    ps.setInt64(1, attachments);
+    ps.setInt64(2, bytes);
+    return ps.executeUpdate() > 0;
+}
+
+bool AttachmentRepository::insert_if_not_live(const AttachmentRow& row, const std::string& by) {
+    auto& ps = tx_.stmt(Stmt::ATT_INSERT_IF_NOT_LIVE);
+    ps.setString(1, row.attachment_id);
+    ps.setString(2, row.sha256);
+    ps.setInt64(3, row.size);
+    ps.setString(4, row.content_type);
+    ps.setString(5, by);
+    // 1 inserted, 2 a deleted row made live; 0 a live row left as it was (the
+    // connection does not ask for CLIENT_FOUND_ROWS, which would count it as 1).
+    return ps.executeUpdate() > 0;
+}
+
 bool AttachmentRepository::sha_is_live(const std::string& sha256) {
     auto& ps = tx_.stmt(Stmt::ATT_COUNT_LIVE_BY_SHA);
     ps.setString(1, sha256);

@@ -26,6 +26,12 @@ public:
     void upsert(const AttachmentRow& row, int64_t version, const std::string& by);
     // Marks the live row of `id` deleted, with `version`.
     void mark_deleted(const std::string& id, int64_t version, const std::string& by);
+    // Locks and raises the change counter by one and adds to the totals, in one
+    // statement; false (nothing done) when attachment_totals has no row yet.
+    bool raise_counter_and_totals(int64_t attachments, int64_t bytes);
+    // Writes `row` as live with the counter's current value as its version, unless the
+    // id is live: then false and nothing written. Run after raise_counter_and_totals.
+    bool insert_if_not_live(const AttachmentRow& row, const std::string& by);
     // Adds to the live attachments' count and bytes (attachment_totals).
     void add_to_totals(int64_t attachments, int64_t bytes);
     // True when some live attachment has these bytes.

@@ -148,6 +148,7 @@ private:
     bool galera_ = false;  // the node in use has wsrep on
     int64_t checked_at_ms_ = 0;
     int depth_ = 0;  // nesting of transaction()/run(): the node is only rechecked outside
+    bool in_transaction_ = false;  // a transaction() is open (begun with START TRANSACTION)
     std::unique_ptr<sql::Connection> conn_;
     std::vector<std::unique_ptr<sql::PreparedStatement>> prepared_;
     bool prepared_all_ = false;

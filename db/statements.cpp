@@ -283,6 +283,26 @@ const Entry kStatements[] = {
     {Stmt::ATT_RETIRED_SEL_DUE, "ATT_RETIRED_SEL_DUE",
      "SELECT sha256 FROM attachment_files_retired WHERE retired_at <= UNIX_TIMESTAMP() - ? LIMIT 100"},
     {Stmt::ATT_RETIRED_DEL, "ATT_RETIRED_DEL", "DELETE FROM attachment_files_retired WHERE sha256 = ?"},
+    // An upload's first statement (issue 18): locks the change counter row and raises it,
+    // and adds to the live totals, in one round trip (services/attachment_store.cpp).
+    // sync_counter is named first so its row is locked first, as every other writer of
+    // the counter does. Matches no row when attachment_totals has none (ATT_TOTALS_ADD).
+    // Parameters: attachments, bytes.
+    {Stmt::ATT_RAISE_COUNTER_AND_TOTALS, "ATT_RAISE_COUNTER_AND_TOTALS",
+     "UPDATE sync_counter c, attachment_totals t SET c.last_change_id = c.last_change_id + 1, "
+     "t.attachments = t.attachments + ?, t.bytes = t.bytes + ? WHERE c.id = 1 AND t.id = 1"},
+    // The upload's row, with the counter as raised above as its version, unless the id is
+    // live: a live row is left exactly as it is (0 rows affected), an absent id is
+    // inserted (1), a deleted one made live again (2). `deleted` is assigned last: the
+    // assignments before it read the row's old value. Parameters: id, sha256, size,
+    // content_type, changed_by.
+    {Stmt::ATT_INSERT_IF_NOT_LIVE, "ATT_INSERT_IF_NOT_LIVE",
+     "INSERT INTO attachments (attachment_id, sha256, size, content_type, deleted, version, changed_at, changed_by) "
+     "SELECT ?, ?, ?, ?, 0, last_change_id, UTC_TIMESTAMP(3), ? FROM sync_counter WHERE id = 1 "
+     "ON DUPLICATE KEY UPDATE sha256 = IF(deleted, VALUES(sha256), sha256), size = IF(deleted, VALUES(size), size), "
+     "content_type = IF(deleted, VALUES(content_type), content_type), version = IF(deleted, VALUES(version), version), "
+     "changed_at = IF(deleted, VALUES(changed_at), changed_at), changed_by = IF(deleted, VALUES(changed_by), changed_by), "
+     "deleted = 0"},
     {Stmt::HIST_INS_1, "HIST_INS_1", history_ins_sql<1>()},
     {Stmt::HIST_INS_20, "HIST_INS_20", history_ins_sql<20>()},
     {Stmt::HIST_INS_100, "HIST_INS_100", history_ins_sql<100>()},

@@ -89,6 +89,8 @@ enum class Stmt {
     ATT_RETIRED_INS,
     ATT_RETIRED_SEL_DUE,
     ATT_RETIRED_DEL,
+    ATT_RAISE_COUNTER_AND_TOTALS,
+    ATT_INSERT_IF_NOT_LIVE,
     // Record history, attachment references and the admin record/attachment lists
     // (CONTRACT section 8; db/record_admin_repository.h).
     HIST_INS_1,

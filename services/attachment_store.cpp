@@ -2,9 +2,10 @@
 // ----------------------------------------------------
 // An upload or a deletion takes its version from the same counter row as record
 // pushes (sync_counter, db/change_counter.h; the argument for records is at the
-// top of services/sync_service.cpp). In one transaction it locks that row (SELECT ... FOR
-// UPDATE), writes the attachment row with version = counter + 1, raises the
-// counter and commits: the row and the raised counter become visible together,
+// top of services/sync_service.cpp). In one transaction it locks that row (a deletion
+// by SELECT ... FOR UPDATE; an upload by the UPDATE that raises it, issue 18), writes
+// the attachment row with version = counter + 1 (an upload's INSERT reads the raised
+// counter, which its own transaction holds locked), raises the counter and commits: the row and the raised counter become visible together,
 // and writers commit one at a time in version order. A manifest reads the counter
 // and then the rows with version <= that counter in one transaction, i.e. one
 // snapshot: if it sees counter C it sees every row whose version is <= C, so the
@@ -50,6 +51,15 @@
 // attachment's, so retention removes them unless a live row names the same bytes.
 // On a filesystem without hard links the file is published (fsync, rename, directory
 // fsync) under the lock, as before.
+//
+// What an upload runs (issue 18): START TRANSACTION; one UPDATE that locks and raises
+// the counter and adds to the totals; an INSERT that leaves a live row untouched (0
+// rows affected: the row is read for the 409/200 and everything rolls back); the
+// name check above; the retired-file DELETE only when the name was already there
+// (only such a name can have a pending removal; a retired row that outlived its
+// file is harmless, since retention removes nothing a live row names, and forgets
+// it); COMMIT. No SELECT before the lock, and retention's query at most once a
+// second per worker.
 #include "services/attachment_store.h"
 
 #include <unistd.h>
@@ -125,50 +135,76 @@ AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::uniq
     row.sha256 = upload->sha256_hex();
     row.size = static_cast<int64_t>(upload->size());
     row.content_type = content_type;
-    // The usual retry of a finished upload is answered without the counter lock (from
-    // the metadata cache when this worker knows the id: a live row never changes).
-    if (auto done = outcome_for_existing(find(id), row.sha256)) return *done;
+    // A retry of a finished upload that this worker knows is answered from the metadata
+    // cache (a live row never changes); otherwise the transaction below finds out. No
+    // query here: absence is not cached, and a new id is the usual case.
+    if (auto done = outcome_for_existing(cached(id), row.sha256)) return *done;
 
+    struct IdIsLive {};  // aborts (rolls back) the transaction below
     PutResult result = PutResult::stored;
     bool linked = false;
+    bool existed = false;  // the name was there before this upload linked it
+    const std::string dest = file_path(row.sha256);
     try {
         make_dirs_once(row.sha256.substr(0, 2));
-        const std::string dest = file_path(row.sha256);
-        std::optional<core::FileId> made = upload->link_durably(dest);  // nullopt: no hard links here
+        std::optional<core::FileId> made = upload->link_durably(dest, &existed);  // nullopt: no hard links here
         linked = made.has_value();
         bool placed = false;
         db_.transaction([&](db::Tx& tx) {
             Repo repo(tx);
-            const int64_t version = db::lock_change_counter(tx) + 1;
-            if (auto done = outcome_for_existing(repo.find_for_update(id), row.sha256)) {
-                result = *done;
-                return;
+            // The counter row is locked by the first statement, until COMMIT.
+            if (!repo.raise_counter_and_totals(1, row.size)) {  // no totals row yet: as before issue 18
+                const int64_t version = db::lock_change_counter(tx) + 1;
+                repo.add_to_totals(1, row.size);
+                db::set_change_counter(tx, version);
+            }
+            if (!repo.insert_if_not_live(row, by)) {
+                // Live: the counter and totals just raised are rolled back with IdIsLive.
+                result = outcome_for_existing(repo.find(id), row.sha256).value_or(PutResult::conflict);
+                throw IdIsLive{};
             }
             if (made) {
-                if (core::file_id(dest) != made) made = upload->link_durably(dest);  // retention took it meanwhile
+                if (core::file_id(dest) != made) {  // retention took it meanwhile
+                    made = upload->link_durably(dest, &existed);
+                    existed = true;  // what was there may have been retired: forget it below
+                }
             } else if (!placed) {  // a rerun finds the file already there
                 upload->publish(dest);
                 placed = true;
+                existed = true;  // rename does not say whether it replaced a name
             }
-            repo.upsert(row, version, by);
-            repo.add_to_totals(1, row.size);  // the id was absent or deleted: now live
-            db::set_change_counter(tx, version);
-            // The bytes are live again: a pending removal of the same file is void.
-            repo.forget_retired_file(row.sha256);
+            // The bytes are live again: a pending removal of the same file is void. Only a
+            // file that was already there can have one (retire_file names a file that
+            // exists, and retention forgets the row when it removes the file); a row that
+            // outlived its file (a retention that removed it and then failed to commit)
+            // is harmless: retention removes nothing a live row names.
+            if (existed) repo.forget_retired_file(row.sha256);
             result = PutResult::stored;
         });
+    } catch (const IdIsLive&) {
+        // result says which; nothing was written.
     } catch (...) {
         forget_made_dirs();
         throw;
     }
     if (result == PutResult::stored) {
         core::log::info("attachment '" + id + "' stored (" + std::to_string(row.size) + " bytes) by '" + by + "'");
-    } else if (linked) {
-        // Placed, then not stored: retired as a deletion retires (under the same lock).
+    } else if (linked && result == PutResult::conflict) {
+        // Placed, then not stored (unchanged needs nothing: a live row names these very
+        // bytes). Under the counter lock, as retention removes files, and only when no
+        // live row names the bytes: a name this upload made, which no row has named, is
+        // removed at once (nobody can have been handed it for download; an upload of
+        // the same bytes that found it links its own again under the lock); a name
+        // that was there before is retired as a deletion retires it.
         db_.transaction([&](db::Tx& tx) {
             Repo repo(tx);
             db::lock_change_counter(tx);
-            if (!repo.sha_is_live(row.sha256)) repo.retire_file(row.sha256);
+            if (repo.sha_is_live(row.sha256)) return;
+            if (existed) {
+                repo.retire_file(row.sha256);
+            } else if (::unlink(dest.c_str()) != 0 && errno != ENOENT) {
+                throw std::runtime_error("removing " + dest + ": " + std::strerror(errno));
+            }
         });
     }
     try {
@@ -190,6 +226,11 @@ void AttachmentStore::follow_generation() {
 
 void AttachmentStore::changed() {
     if (generation_) generation_->fetch_add(1, std::memory_order_acq_rel);
+}
+
+std::optional<db::AttachmentRow> AttachmentStore::cached(const std::string& id) {
+    follow_generation();
+    return meta_cache_.find(id, core::unix_now_ms());
 }
 
 std::optional<db::AttachmentRow> AttachmentStore::find(const std::string& id) {
@@ -251,6 +292,12 @@ bool AttachmentStore::referenced(const std::string& id) {
 }
 
 void AttachmentStore::apply_retention() {
+    // At most once per kRetentionIntervalMs per worker (issue 18: not a query after
+    // every upload). A retired file waits kRetiredFileGraceSeconds anyway; this adds at
+    // most the interval to that, and retention stays where it was: after a change.
+    const int64_t now = core::unix_now_ms();
+    if (now < next_retention_ms_) return;
+    next_retention_ms_ = now + kRetentionIntervalMs;
     const auto due = run_with<Repo>(db_, [](Repo& r) { return r.retired_due(core::kRetiredFileGraceSeconds); });
     for (const std::string& sha : due) {
         db_.transaction([&](db::Tx& tx) {
@@ -268,7 +315,6 @@ void AttachmentStore::apply_retention() {
     // Uploads left by a dead worker are an hour old before they count as stale, so a
     // look at most once a minute per worker (not a directory read per upload) removes
     // them as soon.
-    const int64_t now = core::unix_now_ms();
     if (now >= next_sweep_ms_) {
         files_.sweep_stale();
         next_sweep_ms_ = now + 60 * 1000;

@@ -87,8 +87,10 @@ public:
     // Every live attachment's file exists with its size and hash.
     std::vector<Problem> check();
 
-    // Removes retired files whose grace period has passed, and stale uploads.
+    // Removes retired files whose grace period has passed, and stale uploads; runs
+    // after an upload or a deletion, at most once per kRetentionIntervalMs per worker.
     void apply_retention();
+    static constexpr int64_t kRetentionIntervalMs = 1000;
     // At worker start: what dead workers of this host left in tmp/.
     void sweep_dead_uploads() const { files_.sweep_dead_owners(); }
 
@@ -99,10 +101,13 @@ private:
     uint64_t seen_generation_ = 0;
     core::TtlCache<std::string, db::AttachmentRow> meta_cache_;
     int64_t next_sweep_ms_ = 0;
+    int64_t next_retention_ms_ = 0;
     bool dirs_made_ = false;
     std::set<std::string> prefix_dirs_made_;  // files/ab/, at most 256
     void make_dirs_once(const std::string& prefix);
     void forget_made_dirs();
+    // The live row of `id` if this worker's metadata cache holds it (no query).
+    std::optional<db::AttachmentRow> cached(const std::string& id);
     // Drops the cache when a worker of this host deleted an attachment since.
     void follow_generation();
     void changed();

@@ -175,6 +175,74 @@ class AttachmentMetadataCache(unittest.TestCase):
             self.assertTrue(not on_disk or retired == [["1"]], f"{digest}: on disk and not retired")
 
 
+def questions():
+    return int(h.sql("SHOW GLOBAL STATUS LIKE 'Questions'")[0][1])
+
+
+class SmallUploads(unittest.TestCase):
+    """What an upload costs the database (issue 18): START TRANSACTION, one UPDATE of
+    the change counter and the totals, the row's INSERT, COMMIT; no SELECT before the
+    lock, no retention query after every upload, no retired-file DELETE when the name
+    is new. Each of those removed statements, put back, fails the count below."""
+
+    def test_an_upload_of_a_new_id_is_four_statements(self):
+        n = 40
+        conn = h.connection()
+        blobs = [(ta.new_id("bin"), os.urandom(512)) for _ in range(n)]
+        before = questions()
+        t0 = time.monotonic()
+        for att, data in blobs:
+            self.assertEqual(ta.put(att, data, ctype="application/octet-stream", conn=conn).status, 200)
+        elapsed = time.monotonic() - t0
+        spent = questions() - before
+        workers = h.expected_workers()
+        # Besides 4 per upload: retention, at most once a second per worker; the token's
+        # user, re-read at most once per revocation_cache_seconds (2) per worker; the
+        # two statements of the counting client itself.
+        allowed = 4 * n + workers * (int(elapsed) + 1) + workers * (int(elapsed / 2) + 1) + 2
+        self.assertLessEqual(spent, allowed, f"{spent} statements for {n} uploads in {elapsed:.2f} s")
+
+    def test_a_stale_retired_row_never_removes_bytes_uploaded_anew(self):
+        # An upload whose file name is new skips the retired-file DELETE: a retired row
+        # for those bytes can only have outlived its file, and retention, which removes
+        # nothing a live row names, forgets it. An upload whose name was there (retired
+        # by a deletion) still forgets the pending removal at once.
+        data, att = os.urandom(3000), ta.new_id("bin")
+        digest = ta.sha(data)
+        path = os.path.join(ta.FILES, digest[:2], digest)
+        h.sql("INSERT INTO attachment_files_retired (sha256, retired_at) VALUES ('%s', UNIX_TIMESTAMP() - 3600)"
+              % digest)
+        self.assertEqual(ta.put(att, data, ctype="application/octet-stream").status, 200)
+        time.sleep(ta.RETENTION_INTERVAL_S + 0.1)
+        spread(lambda: self.assertEqual(ta.put(ta.new_id("bin"), os.urandom(10)).status, 200), n=4 * h.expected_workers())
+        self.assertTrue(os.path.isfile(path))
+        self.assertEqual(ta.get(att).body, data)
+        self.assertEqual(h.sql("SELECT COUNT(*) FROM attachment_files_retired WHERE sha256 = '%s'" % digest), [["0"]])
+        # Deleted (retired, the file stays for the grace period), then uploaded again
+        # under another id: the name is there, the pending removal is forgotten.
+        self.assertEqual(h.request("DELETE", "/attachments/" + att, token=h.admin_token()).status, 200)
+        self.assertEqual(h.sql("SELECT COUNT(*) FROM attachment_files_retired WHERE sha256 = '%s'" % digest), [["1"]])
+        again = ta.new_id("bin")
+        self.assertEqual(ta.put(again, data, ctype="application/octet-stream").status, 200)
+        self.assertEqual(h.sql("SELECT COUNT(*) FROM attachment_files_retired WHERE sha256 = '%s'" % digest), [["0"]])
+        self.assertEqual(ta.get(again).body, data)
+
+    def test_a_conflict_leaves_no_file_behind(self):
+        # The bytes of a 409 were made durable before the lock; the name this upload
+        # made is removed at once under the lock, not left for retention.
+        att, data = ta.new_id("bin"), os.urandom(1000)
+        self.assertEqual(ta.put(att, data, ctype="application/octet-stream").status, 200)
+        for _ in range(2 * h.expected_workers()):
+            other = os.urandom(1000)
+            h.assert_problem(self, ta.put(att, other, ctype="application/octet-stream"), 409, "conflict")
+            digest = ta.sha(other)
+            self.assertFalse(os.path.exists(os.path.join(ta.FILES, digest[:2], digest)))
+            self.assertEqual(h.sql("SELECT COUNT(*) FROM attachment_files_retired WHERE sha256 = '%s'" % digest),
+                             [["0"]])
+        self.assertEqual(ta.get(att).body, data)
+        self.assertEqual(h.sql("SELECT deleted FROM attachments WHERE attachment_id = '%s'" % att), [["0"]])
+
+
 class BundleFileChecks(tb.Base):
     def activate(self, tag):
         files = tb.bundle_files(tag)

@@ -33,17 +33,6 @@ std::optional<AttachmentRow> AttachmentRepository::find_for_update(const std::st
     return select_one(tx_, Stmt::ATT_SEL_ONE_FOR_UPDATE, id);
 }
 
-void AttachmentRepository::upsert(const AttachmentRow& row, int64_t version, const std::string& by) {
-    auto& ps = tx_.stmt(Stmt::ATT_UPSERT);
-    ps.setString(1, row.attachment_id);
-    ps.setString(2, row.sha256);
-    ps.setInt64(3, row.size);
-    ps.setString(4, row.content_type);
-    ps.setInt64(5, version);
-    ps.setString(6, by);
-    ps.executeUpdate();
-}
-
 void AttachmentRepository::mark_deleted(const std::string& id, int64_t version, const std::string& by) {
     auto& ps = tx_.stmt(Stmt::ATT_MARK_DELETED);
     ps.setInt64(1, version);

@@ -22,8 +22,6 @@ public:
     std::optional<AttachmentRow> find(const std::string& id);
     // The same, with the row locked until the transaction ends.
     std::optional<AttachmentRow> find_for_update(const std::string& id);
-    // Writes `row` (id, sha256, size, content_type) as live, with `version`.
-    void upsert(const AttachmentRow& row, int64_t version, const std::string& by);
     // Marks the live row of `id` deleted, with `version`.
     void mark_deleted(const std::string& id, int64_t version, const std::string& by);
     // Locks and raises the change counter by one and adds to the totals, in one

@@ -254,11 +254,6 @@ const Entry kStatements[] = {
     {Stmt::ATT_SEL_ONE_FOR_UPDATE, "ATT_SEL_ONE_FOR_UPDATE",
      "SELECT attachment_id, sha256, size, content_type, deleted, version FROM attachments WHERE attachment_id = ? "
      "FOR UPDATE"},
-    {Stmt::ATT_UPSERT, "ATT_UPSERT",
-     "INSERT INTO attachments (attachment_id, sha256, size, content_type, deleted, version, changed_at, changed_by) "
-     "VALUES (?, ?, ?, ?, 0, ?, UTC_TIMESTAMP(3), ?) ON DUPLICATE KEY UPDATE sha256 = VALUES(sha256), "
-     "size = VALUES(size), content_type = VALUES(content_type), deleted = 0, version = VALUES(version), "
-     "changed_at = VALUES(changed_at), changed_by = VALUES(changed_by)"},
     {Stmt::ATT_MARK_DELETED, "ATT_MARK_DELETED",
      "UPDATE attachments SET deleted = 1, version = ?, changed_at = UTC_TIMESTAMP(3), changed_by = ? "
      "WHERE attachment_id = ?"},

@@ -46,9 +46,9 @@ struct Fixture {
             ++auth_calls;
             const std::string* h = r.header("authorization");
             if (!h) throw core::ApiError::unauthorized("Missing bearer token");
-            if (*h == "Bearer admin") return core::Principal{"root", core::Role::admin};
-            if (*h == "Bearer rw") return core::Principal{"writer", core::Role::read_write};
-            if (*h == "Bearer ro") return core::Principal{"reader", core::Role::read_only};
+            if (*h == "Bearer admin") return core::Principal{"root", core::Role::admin, "", 0};
+            if (*h == "Bearer rw") return core::Principal{"writer", core::Role::read_write, "", 0};
+            if (*h == "Bearer ro") return core::Principal{"reader", core::Role::read_only, "", 0};
             throw core::ApiError::unauthorized("Invalid token");
         };
         hooks.translate = [this](std::exception_ptr ep) -> core::ApiError {

@@ -138,7 +138,7 @@ AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::uniq
     // A retry of a finished upload that this worker knows is answered from the metadata
     // cache (a live row never changes); otherwise the transaction below finds out. No
     // query here: absence is not cached, and a new id is the usual case.
-    if (auto done = outcome_for_existing(cached(id), row.sha256)) return *done;
+    if (auto done = outcome_for_existing(cached(id, core::unix_now_ms()), row.sha256)) return *done;
 
     struct IdIsLive {};  // aborts (rolls back) the transaction below
     PutResult result = PutResult::stored;
@@ -228,17 +228,16 @@ void AttachmentStore::changed() {
     if (generation_) generation_->fetch_add(1, std::memory_order_acq_rel);
 }
 
-std::optional<db::AttachmentRow> AttachmentStore::cached(const std::string& id) {
+std::optional<db::AttachmentRow> AttachmentStore::cached(const std::string& id, int64_t now_ms) {
     follow_generation();
-    return meta_cache_.find(id, core::unix_now_ms());
+    return meta_cache_.find(id, now_ms);
 }
 
 std::optional<db::AttachmentRow> AttachmentStore::find(const std::string& id) {
-    // The generation is read before the row: a deletion committed after this read
-    // raises it again, so the row stored below is dropped before the next lookup.
-    follow_generation();
+    // The generation is read (by cached) before the row: a deletion committed after
+    // this read raises it again, so the row stored below is dropped before the next lookup.
     const int64_t now = core::unix_now_ms();
-    if (auto hit = meta_cache_.find(id, now)) return hit;
+    if (auto hit = cached(id, now)) return hit;
     auto row = run_with<Repo>(db_, [&](Repo& r) { return r.find(id); });
     if (!row || row->deleted) return std::nullopt;
     meta_cache_.put(id, *row, now);

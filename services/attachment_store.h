@@ -106,8 +106,9 @@ private:
     std::set<std::string> prefix_dirs_made_;  // files/ab/, at most 256
     void make_dirs_once(const std::string& prefix);
     void forget_made_dirs();
-    // The live row of `id` if this worker's metadata cache holds it (no query).
-    std::optional<db::AttachmentRow> cached(const std::string& id);
+    // The live row of `id` if this worker's metadata cache holds it (no query); find()
+    // asks it first.
+    std::optional<db::AttachmentRow> cached(const std::string& id, int64_t now_ms);
     // Drops the cache when a worker of this host deleted an attachment since.
     void follow_generation();
     void changed();

@@ -146,6 +146,10 @@ std::unique_ptr<DataExport> ExportService::start(domain::ExportFormat format, do
 
 std::unique_ptr<DataExport> ExportService::begin(domain::ExportFormat format, domain::ExportFilter filter,
                                                  const Actor& by) {
+    // Audited before the snapshot opens, in its own commit: the event is that the data
+    // was asked for and began to leave (CONTRACT §8, a security event). An export cut off
+    // part-way has still sent rows, so it stays in the log; one audited only at its end
+    // would leave no trace of a download interrupted on purpose.
     db_.run([&](db::Tx& tx) { audit_export(tx, by, format, filter); });
     return start(format, std::move(filter));
 }

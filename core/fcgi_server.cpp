@@ -456,6 +456,7 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
             else if (at == held.size()) at = find(static_cast<int>(events[i].data.u64));
         }
         std::unique_ptr<FCGX_Request> cur;
+        bool waited_on = false;  // `cur` is a held connection, already in the epoll set
         if (listen_ready) {  // step 3
             auto fresh = std::make_unique<FCGX_Request>();
             FCGX_InitRequest(fresh.get(), listen_fd, 0);
@@ -471,15 +472,22 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
         if (!cur && at < held.size()) {
             cur = std::move(held[at]);
             held.erase(held.begin() + static_cast<std::ptrdiff_t>(at));
-            const int fd = cur->ipcFd;
-            // The next request on this connection. When nginx has closed it, libfcgi
-            // closes it too and tries the listening socket (non-blocking): a request
-            // from there is as good; none (-EAGAIN) leaves nothing to serve.
+            // The next request on this connection, and on no other: when nginx has
+            // closed it, libfcgi closes it too and then accepts a new connection from
+            // its listen_sock, which could get the same descriptor number while being
+            // outside the epoll set. With no listening socket that accept fails
+            // (EBADF: libfcgi's only way to a new connection is OS_Accept on
+            // listen_sock), so a request read here came on the very connection that is
+            // in the epoll set, and it need not be added again: that saves the
+            // epoll_ctl (EEXIST) every request on a kept connection used to make. A
+            // request waiting on the listening socket meanwhile is reported by the
+            // next epoll_wait (level-triggered).
+            cur->listen_sock = -1;
             if (FCGX_Accept_r(cur.get()) < 0) {
-                if (cur->ipcFd != fd) epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
-                close_held(*cur);
+                close_held(*cur);  // libfcgi closed it already (ipcFd -1), or we do
                 continue;
             }
+            waited_on = true;
         }
         if (!cur) continue;
         // Step 2: from here on this worker holds only `cur`.
@@ -492,9 +500,9 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
             epoll_event ev{};
             ev.events = EPOLLIN;
             ev.data.u64 = static_cast<uint64_t>(cur->ipcFd);
-            // A connection already waited on gives EEXIST; one libfcgi has just accepted
-            // (perhaps under the number of one it closed, which left the epoll set) is added.
-            if (epoll_ctl(ep, EPOLL_CTL_ADD, cur->ipcFd, &ev) < 0 && errno != EEXIST) {
+            // A connection just accepted from the listening socket is added; a held one
+            // is in the set already.
+            if (!waited_on && epoll_ctl(ep, EPOLL_CTL_ADD, cur->ipcFd, &ev) < 0) {
                 log::warn(std::string("cannot wait on a FastCGI connection: ") + strerror(errno));
                 close_held(*cur);
             } else {

@@ -359,6 +359,30 @@ BOOST_AUTO_TEST_CASE(a_304_over_http1_keeps_its_connection_for_the_next_request)
     ::close(fd);
 }
 
+// A held connection that nginx closes, then a new connection: the worker frees the
+// held one and serves the new one, and keeps serving it. The new connection often
+// gets the closed one's descriptor number. (A smoke test of the path, not a proof:
+// the unsafe variant, libfcgi accepting the new connection while reading the closed
+// one and the worker taking it for the held one already waited on, needs the new
+// connection to arrive within microseconds of the worker's wake-up; the argument
+// is in worker_main.)
+BOOST_AUTO_TEST_CASE(a_new_connection_after_a_held_one_closes_is_waited_on) {
+    Pool pool(1);
+    for (int round = 0; round < 20; ++round) {
+        BOOST_TEST_INFO("round " << round);
+        int held = pool.connect();
+        BOOST_REQUIRE(send_request(held, "GET", "/pid"));
+        BOOST_REQUIRE((read_answer(held, 3.0).how == Answer::ok));
+        ::close(held);
+        int fresh = pool.connect();
+        for (int i = 0; i < 3; ++i) {
+            BOOST_REQUIRE(send_request(fresh, "GET", "/pid"));
+            BOOST_REQUIRE((read_answer(fresh, 3.0).how == Answer::ok));
+        }
+        ::close(fresh);
+    }
+}
+
 // A large answer (a pulled page of 500 records is about 600 KiB) goes out in records
 // of up to 64 KiB, not in libfcgi's 8 KiB ones: 10 records here where libfcgi's
 // buffer made 74, each a write() of the worker and a wake-up of nginx. The bytes

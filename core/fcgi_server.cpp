@@ -59,6 +59,9 @@ void check_api_version(const Request& req) {
 bool write_response(const Request& req, const Response& resp, const std::function<bool(std::string_view)>& put) {
     std::string head;
     head.reserve(256);
+    // The reason phrase matters beyond looks: with it, nginx does not take a 304 or
+    // 204 over HTTP/1.x as header-only and keeps the FastCGI connection
+    // (nginx_drops_connection); tests/unit/test_fcgi_pool.cpp holds the phrase.
     head += "Status: " + std::to_string(resp.status) + " " + status_reason(resp.status) + "\r\n";
     bool accel = false;
     for (const auto& [k, v] : resp.headers)
@@ -294,16 +297,28 @@ bool put_stdout(FCGX_Request& fr, std::string_view bytes) {
 
 // Whether nginx will close this FastCGI connection after `resp` however it was
 // asked to keep it. nginx keeps a connection only once it has read the response's
-// END_REQUEST record (ngx_http_fastcgi_module sets u->keepalive in its body filters,
-// never while parsing the header), and it stops reading after the header for two
-// kinds of answer: one it sends with no body (a 304 or 204, whatever the method,
-// and any answer to HEAD: r->header_only), and an X-Accel-Redirect, which it
-// follows to the file location at once. `strace` of nginx showed it: a socket,
-// connect and close for every 304 and every file download on the kept upstream.
-bool nginx_drops_connection(const Request& req, const Response& resp) {
-    if (resp.status == 304 || resp.status == 204 || req.method == "HEAD") return true;
+// END_REQUEST record (ngx_http_fastcgi_module sets u->keepalive in its input
+// filter, never while parsing the header), and it stops reading after the header
+// of an answer it sends with no body (r->header_only) and of an X-Accel-Redirect,
+// which it follows to the file location at once. Which answers are header_only
+// depends on the protocol nginx speaks to the client (nginx 1.22, measured: a
+// FastCGI responder counting its accepts, issue 18):
+// - any answer to HEAD: the request parser sets header_only from the method;
+// - a 304 or 204 over HTTP/2: ngx_http_v2_header_filter sets header_only by status;
+// - but NOT a 304 or 204 over HTTP/1.x, because write_response sends a reason
+//   phrase ("Status: 304 Not Modified"): ngx_http_header_filter sets header_only
+//   for 304 and 204 only in the branch taken when the upstream gave no status line,
+//   so nginx reads the (empty) rest to END_REQUEST and keeps the connection.
+// fastcgi_cache with cache_bypass and no_cache does not change any of this:
+// ngx_http_upstream_send_response ends a header_only request right after the
+// no_cache predicate has cleared u->cacheable (`if (r->header_only &&
+// !u->cacheable && !u->store)`), also measured. `protocol` is SERVER_PROTOCOL as
+// nginx's fastcgi_params pass it; an unknown one counts as dropped.
+bool nginx_drops_connection(const Request& req, const Response& resp, std::string_view protocol) {
     for (const auto& h : resp.headers)
         if (h.first == "X-Accel-Redirect") return true;
+    if (req.method == "HEAD") return true;
+    if (resp.status == 304 || resp.status == 204) return protocol.substr(0, 7) != "HTTP/1.";
     return false;
 }
 
@@ -316,7 +331,8 @@ bool serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks)
     Response resp = dispatch(router, hooks, req);
     drain_body(req);
     const bool complete = write_response(req, resp, [&fr](std::string_view bytes) { return put_stdout(fr, bytes); });
-    const bool dropped = complete && nginx_drops_connection(req, resp);
+    const char* protocol = FCGX_GetParam("SERVER_PROTOCOL", fr.envp);
+    const bool dropped = complete && nginx_drops_connection(req, resp, protocol ? protocol : "");
     if (complete) FCGX_Finish_r(&fr);
     else abort_request(fr);
     if (log::enabled(log::Level::debug)) {
@@ -360,18 +376,25 @@ bool serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks)
 //    the new connection is served: the wake-up for it went to this worker alone.
 // 4. A worker holds at most kMaxHeld connections (the least recently used is
 //    closed first), and nginx closes idle ones after its upstream keepalive_timeout.
-// 5. A connection nginx will close after this answer anyway (a 304, a file sent by
-//    X-Accel-Redirect, any answer without a body: nginx_drops_connection) is closed
-//    by the worker as soon as the answer is written, not held: holding it cost a
-//    second wake-up per request (nginx's close reported on it) and libfcgi's
-//    shutdown, poll and read of the end before its close. Closing at once loses
-//    nothing: the whole answer, END_REQUEST included, is in nginx's receive queue
-//    when FCGX_Finish_r returns (one write), a Unix socket delivers queued bytes
-//    before the end of stream, and nothing of nginx's is left unread here (the
-//    request's params and its stdin up to the empty record were read: drain_body),
-//    so no reset is sent on a TCP socket either. If nginx had meant to keep it
-//    after all, the next GET it sends there fails before any answer and is sent
-//    again on another connection, as in step 2.
+// 5. A connection nginx will close after this answer anyway (a file sent by
+//    X-Accel-Redirect, any answer to HEAD, a 304 or 204 over HTTP/2:
+//    nginx_drops_connection) is closed by the worker as soon as the answer is
+//    written, not held: holding it cost a second wake-up per request (nginx's close
+//    reported on it) and libfcgi's shutdown, poll and read of the end before its
+//    close. Closing at once loses nothing: the whole answer, END_REQUEST included,
+//    is in nginx's receive queue when FCGX_Finish_r returns, a Unix socket delivers
+//    queued bytes before the end of stream, and nothing of nginx's is left unread
+//    here (the request's params and its stdin up to the empty record were read:
+//    drain_body), so no reset is sent on a TCP socket either. A 304 or 204 over
+//    HTTP/1.x is kept like any other answer: nginx reads it to END_REQUEST and sends
+//    the next GET on it (until 0.5.0 the worker closed those too, and every 304 of
+//    an HTTP/1.1 client cost a new connection). The rule only has to be right for
+//    speed, never for correctness: a connection kept here that nginx closes is
+//    found closed at the next wake-up (FCGX_Accept_r fails) and freed; one closed
+//    here that nginx kept fails under nginx's next GET before any answer, which
+//    nginx sends again on another connection, as in step 2. So an older locations
+//    snippet (or an nginx whose header filters differ) costs at most what step 5
+//    saves, never an answer; the package ships the snippet and the worker together.
 //
 // The pool therefore never waits for a worker while another is idle: every request
 // is either in the shared listen queue (an idle worker is woken for it) or on a
@@ -433,6 +456,7 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
             else if (at == held.size()) at = find(static_cast<int>(events[i].data.u64));
         }
         std::unique_ptr<FCGX_Request> cur;
+        bool waited_on = false;  // `cur` is a held connection, already in the epoll set
         if (listen_ready) {  // step 3
             auto fresh = std::make_unique<FCGX_Request>();
             FCGX_InitRequest(fresh.get(), listen_fd, 0);
@@ -448,15 +472,22 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
         if (!cur && at < held.size()) {
             cur = std::move(held[at]);
             held.erase(held.begin() + static_cast<std::ptrdiff_t>(at));
-            const int fd = cur->ipcFd;
-            // The next request on this connection. When nginx has closed it, libfcgi
-            // closes it too and tries the listening socket (non-blocking): a request
-            // from there is as good; none (-EAGAIN) leaves nothing to serve.
+            // The next request on this connection, and on no other: when nginx has
+            // closed it, libfcgi closes it too and then accepts a new connection from
+            // its listen_sock, which could get the same descriptor number while being
+            // outside the epoll set. With no listening socket that accept fails
+            // (EBADF: libfcgi's only way to a new connection is OS_Accept on
+            // listen_sock), so a request read here came on the very connection that is
+            // in the epoll set, and it need not be added again: that saves the
+            // epoll_ctl (EEXIST) every request on a kept connection used to make. A
+            // request waiting on the listening socket meanwhile is reported by the
+            // next epoll_wait (level-triggered).
+            cur->listen_sock = -1;
             if (FCGX_Accept_r(cur.get()) < 0) {
-                if (cur->ipcFd != fd) epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
-                close_held(*cur);
+                close_held(*cur);  // libfcgi closed it already (ipcFd -1), or we do
                 continue;
             }
+            waited_on = true;
         }
         if (!cur) continue;
         // Step 2: from here on this worker holds only `cur`.
@@ -469,9 +500,9 @@ int worker_main(int listen_fd, const Router& router, const ServerHooks& hooks) {
             epoll_event ev{};
             ev.events = EPOLLIN;
             ev.data.u64 = static_cast<uint64_t>(cur->ipcFd);
-            // A connection already waited on gives EEXIST; one libfcgi has just accepted
-            // (perhaps under the number of one it closed, which left the epoll set) is added.
-            if (epoll_ctl(ep, EPOLL_CTL_ADD, cur->ipcFd, &ev) < 0 && errno != EEXIST) {
+            // A connection just accepted from the listening socket is added; a held one
+            // is in the set already.
+            if (!waited_on && epoll_ctl(ep, EPOLL_CTL_ADD, cur->ipcFd, &ev) < 0) {
                 log::warn(std::string("cannot wait on a FastCGI connection: ") + strerror(errno));
                 close_held(*cur);
             } else {

@@ -2,7 +2,9 @@
 are reused from request to request, other methods still get a connection each, a
 mixed load of both through the same workers answers everything, and workers that
 die while nginx holds connections to them cost no GET a 502 (nginx sends a request
-that meets a dead cached connection again on a new one)."""
+that meets a dead cached connection again on a new one). A 304 over HTTP/1.1 keeps
+its connection like any GET; over HTTP/2 (where nginx drops it) it is answered just
+the same."""
 import os
 import subprocess
 import threading
@@ -10,6 +12,7 @@ import unittest
 import uuid
 
 import harness as h
+import test_attachments as ta
 
 SOCK = os.path.join(h.STATE, "fcgi.sock")
 
@@ -106,6 +109,42 @@ class KeptConnections(unittest.TestCase):
         statuses = [h.request("GET", "/users", token=token, conn=conn).status for _ in range(20)]
         self.assertEqual(statuses, [200] * 20)
         conn.close()
+
+    def test_a_304_over_http1_leaves_the_connection_open_for_the_next_get(self):
+        # Socket inodes only grow: a connection made during the test has an inode
+        # above every one held before it. GETs of 200 and 304 alternate on one
+        # HTTPS connection; a worker that closed the connection after each 304 (as
+        # until 0.5.0) makes nginx open a new one for the next request, once the few
+        # it had cached before the test are used up: about one new inode per 304.
+        # (The 200 is a GET answered by the worker itself: a file download is sent by
+        # X-Accel-Redirect, whose connection nginx never keeps.)
+        att = ta.new_id("bin")
+        data = os.urandom(4096)
+        self.assertEqual(ta.put(att, data, ctype="application/octet-stream").status, 200)
+        etag = '"%s"' % ta.sha(data)
+        token, admin = ta.rw_token(), h.admin_token()
+        conn = h.connection()
+        self.assertEqual(h.request("GET", "/users", token=admin, conn=conn).status, 200)
+        floor = max((int(i) for i in held_connections()), default=0)
+        seen = set()
+        for _ in range(30):
+            r = h.request("GET", "/attachments/" + att, token=token, conn=conn, headers={"If-None-Match": etag})
+            self.assertEqual((r.status, r.body), (304, b""))
+            self.assertEqual(h.request("GET", "/users", token=admin, conn=conn).status, 200)
+            seen |= {int(i) for i in held_connections() if int(i) > floor}
+        conn.close()
+        self.assertLessEqual(len(seen), 1, f"{len(seen)} new FastCGI connections for 30 304s")
+
+    def test_304s_over_http2_are_answered_on_one_client_connection(self):
+        att = ta.new_id("bin")
+        data = os.urandom(4096)
+        self.assertEqual(ta.put(att, data, ctype="application/octet-stream").status, 200)
+        url = f"https://{h.HOST}:{h.PORT}/attachments/{att}"
+        out = subprocess.run(
+            ["curl", "-sS", "--http2", "--cacert", h.CACERT, "-o", "/dev/null", "-w", "%{http_version} %{http_code}\n",
+             "-H", "Authorization: Bearer " + ta.rw_token(), "-H", 'If-None-Match: "%s"' % ta.sha(data)] + [url] * 20,
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.stdout.split("\n")[:-1], ["2 304"] * 20, out.stderr)
 
 
 if __name__ == "__main__":

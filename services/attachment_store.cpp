@@ -120,7 +120,7 @@ void AttachmentStore::forget_made_dirs() {
 std::unique_ptr<AttachmentUpload> AttachmentStore::begin_upload() {
     make_dirs_once({});
     try {
-        return files_.begin_upload("upload-");
+        return files_.begin_unnamed_upload("upload-");
     } catch (...) {
         forget_made_dirs();
         throw;
@@ -129,7 +129,7 @@ std::unique_ptr<AttachmentUpload> AttachmentStore::begin_upload() {
 
 AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::unique_ptr<AttachmentUpload> upload,
                                                 const std::string& content_type, const std::string& by) {
-    upload->sync();  // before sha256_hex(), which closes the file
+    upload->sync();  // before sha256_hex(), which closes a named file
     db::AttachmentRow row;
     row.attachment_id = id;
     row.sha256 = upload->sha256_hex();

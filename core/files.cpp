@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -187,7 +189,69 @@ TempGuard::~TempGuard() {
     fs::remove_all(path_, ec);
 }
 
+namespace {
+
+// The umask of this process, read once from /proc (umask(2) can only read it by
+// setting it, which is not safe beside other threads); -1 when unknown. Nothing in
+// this program changes its umask after start, and a fork inherits it.
+int process_umask() {
+    static const int mask = [] {
+        int m = -1;
+        if (FILE* f = std::fopen("/proc/self/status", "re")) {
+            char line[256];
+            while (std::fgets(line, sizeof line, f))
+                if (std::strncmp(line, "Umask:", 6) == 0) {
+                    m = static_cast<int>(std::strtol(line + 6, nullptr, 8));
+                    break;
+                }
+            std::fclose(f);
+        }
+        return m;
+    }();
+    return mask;
+}
+
+// nginx reads published files, so they are 0644 whatever the umask: fchmod only when
+// the umask took a bit of 0644 away (or is unknown), not on every file (issue 18).
+void make_world_readable(int fd) {
+    if (umask_takes_from_0644(process_umask())) ::fchmod(fd, 0644);
+}
+
+// linkat() of an unnamed file names it through /proc/self/fd/N (AT_EMPTY_PATH would
+// need CAP_DAC_READ_SEARCH).
+bool proc_fd_usable() {
+    static const bool ok = ::access("/proc/self/fd", X_OK) == 0;
+    return ok;
+}
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+}  // namespace
+
+bool umask_takes_from_0644(int umask) { return umask < 0 || (umask & 0644) != 0; }
+
 TempFile::TempFile(const std::string& tmp_dir, const std::string& prefix, const std::string& suffix) {
+    open_named(tmp_dir, prefix, suffix);
+}
+
+TempFile::TempFile(const std::string& tmp_dir, const std::string& prefix, Unnamed) : tmp_dir_(tmp_dir), prefix_(prefix) {
+    if (proc_fd_usable()) {
+        // O_RDWR: take_a_name() reads the bytes back. Without O_EXCL, so linkat may name it.
+        fd_ = ::open(tmp_dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (fd_ >= 0) {
+            unnamed_ = true;
+            make_world_readable(fd_);
+            return;
+        }
+        // No O_TMPFILE on this filesystem (or kernel): a named file.
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) fail("creating a file in " + tmp_dir);
+    }
+    open_named(tmp_dir, prefix, {});
+}
+
+void TempFile::open_named(const std::string& tmp_dir, const std::string& prefix, const std::string& suffix) {
+    tmp_dir_ = tmp_dir;
+    prefix_ = prefix;
     path_ = random_name(tmp_dir, prefix, suffix);
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd_ < 0) {
@@ -195,8 +259,10 @@ TempFile::TempFile(const std::string& tmp_dir, const std::string& prefix, const 
         path_.clear();
         fail("creating " + p);
     }
-    ::fchmod(fd_, 0644);  // nginx reads published files; the umask must not decide
+    make_world_readable(fd_);
 }
+
+std::string TempFile::what() const { return unnamed_ ? "an unnamed file in " + tmp_dir_ : path_; }
 
 TempFile::~TempFile() {
     close();
@@ -209,16 +275,17 @@ void TempFile::close() {
 }
 
 void TempFile::write(const char* data, size_t n) {
-    if (fd_ < 0) throw std::logic_error("write to a closed temporary file");
+    if (fd_ < 0 || finished_) throw std::logic_error("write to a closed temporary file");
     synced_ = false;
     sha_.update(data, n);
     size_ += n;
-    write_all(fd_, data, n, path_);
+    write_all(fd_, data, n, what());
 }
 
 const std::string& TempFile::sha256_hex() {
-    if (hex_.empty()) {
-        close();
+    if (!finished_) {
+        finished_ = true;
+        if (!unnamed_) close();  // an unnamed file is only reachable through its descriptor
         hex_ = sha_.final_hex();
     }
     return hex_;
@@ -227,7 +294,7 @@ const std::string& TempFile::sha256_hex() {
 void TempFile::sync() {
     if (synced_) return;
     if (fd_ >= 0) {
-        if (::fsync(fd_) != 0) fail("syncing " + path_);
+        if (::fsync(fd_) != 0) fail("syncing " + what());
     } else {
         int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) fail("opening " + path_);
@@ -236,6 +303,35 @@ void TempFile::sync() {
         if (rc != 0) fail("syncing " + path_);
     }
     synced_ = true;
+}
+
+void TempFile::take_a_name() {
+    const std::string p = random_name(tmp_dir_, prefix_);
+    int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) fail("creating " + p);
+    try {
+        make_world_readable(fd);
+        std::vector<char> buf(64 * 1024);
+        for (off_t off = 0;;) {
+            ssize_t n = ::pread(fd_, buf.data(), buf.size(), off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) fail("reading " + what());
+            if (n == 0) break;
+            write_all(fd, buf.data(), static_cast<size_t>(n), p);
+            off += n;
+        }
+        if (::fsync(fd) != 0) fail("syncing " + p);
+    } catch (...) {
+        ::close(fd);
+        ::unlink(p.c_str());
+        throw;
+    }
+    close();  // the unnamed file goes with its descriptor
+    fd_ = fd;
+    path_ = p;
+    unnamed_ = false;
+    synced_ = true;
+    if (finished_) close();  // as a named file would be after sha256_hex()
 }
 
 std::optional<FileId> file_id(const std::string& path) {
@@ -251,7 +347,21 @@ std::optional<FileId> file_id(const std::string& path) {
 std::optional<FileId> TempFile::link_durably(const std::string& dest, bool* existed) {
     sync();
     if (existed) *existed = false;
-    if (::link(path_.c_str(), dest.c_str()) != 0) {
+    int rc;
+    if (unnamed_) {
+        rc = ::linkat(AT_FDCWD, fd_path(fd_).c_str(), AT_FDCWD, dest.c_str(), AT_SYMLINK_FOLLOW);
+        // Linked before, and that name removed since (retention): an inode that had a
+        // name and has none can not be linked again (ENOENT). Its bytes are still
+        // here: into a named file, and that is linked.
+        struct stat st;
+        if (rc != 0 && errno == ENOENT && ::fstat(fd_, &st) == 0 && st.st_nlink == 0) {
+            take_a_name();
+            rc = ::link(path_.c_str(), dest.c_str());
+        }
+    } else {
+        rc = ::link(path_.c_str(), dest.c_str());
+    }
+    if (rc != 0) {
         if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK || errno == EXDEV)
             return std::nullopt;
         if (errno != EEXIST) fail("linking " + dest);
@@ -264,6 +374,7 @@ std::optional<FileId> TempFile::link_durably(const std::string& dest, bool* exis
 }
 
 void TempFile::publish(const std::string& dest) {
+    if (unnamed_) take_a_name();  // rename needs a name (a filesystem without hard links)
     sync();
     close();
     if (::rename(path_.c_str(), dest.c_str()) != 0) fail("publishing " + dest);

@@ -76,6 +76,10 @@ private:
     std::string path_;
 };
 
+// Whether a file created 0644 under `umask` lacks a bit of 0644, so needs fchmod to
+// be readable by nginx; true for an unknown umask (-1).
+bool umask_takes_from_0644(int umask);
+
 // Which file a path names (device, inode and the inode's change time): tells the
 // file one made from another put at the same path since.
 struct FileId {
@@ -93,14 +97,26 @@ std::optional<FileId> file_id(const std::string& path);
 class TempFile {
 public:
     TempFile(const std::string& tmp_dir, const std::string& prefix, const std::string& suffix = {});
+    // A file with no name at all (O_TMPFILE in tmp_dir) until link_durably() gives it
+    // its final one (issue 18): no name to make (no owner tag, no random digits), none
+    // to remove afterwards, and nothing left in tmp_dir when the process dies. Where
+    // the filesystem has no O_TMPFILE (or /proc is not mounted, whose
+    // /proc/self/fd/N linkat needs), a named file as above. The rare paths that need
+    // a name (publish(), a second link after the first name was removed) copy the
+    // bytes into a named file in tmp_dir first.
+    struct Unnamed {};
+    TempFile(const std::string& tmp_dir, const std::string& prefix, Unnamed);
     ~TempFile();
     TempFile(const TempFile&) = delete;
     TempFile& operator=(const TempFile&) = delete;
 
     void write(const char* data, size_t n);
     uint64_t size() const { return size_; }
+    // Empty while the file has no name (unnamed()).
     const std::string& path() const { return path_; }
-    // The hash of everything written; closes the file (no more writes).
+    bool unnamed() const { return unnamed_; }
+    // The hash of everything written; no more writes (a named file is closed, an
+    // unnamed one stays open until it is linked).
     const std::string& sha256_hex();
     void close();
     // fsync of everything written (reopening the file when closed), so that a later
@@ -121,7 +137,15 @@ public:
     void release() { path_.clear(); }
 
 private:
+    void open_named(const std::string& tmp_dir, const std::string& prefix, const std::string& suffix);
+    // An unnamed file becomes a named one in tmp_dir with the same bytes, fsynced.
+    void take_a_name();
+    std::string what() const;  // for error messages
+
     std::string path_;
+    std::string tmp_dir_, prefix_;
+    bool unnamed_ = false;
+    bool finished_ = false;  // sha256_hex() was called
     int fd_ = -1;
     uint64_t size_ = 0;
     bool synced_ = false;

@@ -1,5 +1,6 @@
 #include "core/log.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +12,18 @@ namespace {
 Level g_level = Level::info;
 std::string g_request_id;
 const char* kNames[] = {"debug", "info", "warn", "error"};
+
+// The pid for the line, asked of the kernel once per process, not once per line
+// (issue 18: a syscall costs this VM a few microseconds, and an upload logs a line).
+// A fork clears it in the child (the supervisor forks the workers after logging).
+pid_t g_pid = 0;
+void forget_pid() { g_pid = 0; }
+pid_t line_pid() {
+    static const bool registered = (::pthread_atfork(nullptr, nullptr, forget_pid), true);
+    (void)registered;
+    if (g_pid == 0) g_pid = ::getpid();
+    return g_pid;
+}
 }  // namespace
 
 void set_level(Level l) { g_level = l; }
@@ -41,7 +54,7 @@ void write(Level l, std::string_view msg) {
     line += " [";
     line += kNames[static_cast<int>(l)];
     line += "] pid=";
-    line += std::to_string(getpid());
+    line += std::to_string(line_pid());
     if (!g_request_id.empty()) {
         line += " req=";
         line += g_request_id;

@@ -33,10 +33,15 @@
 // upload does while holding it is paid once per upload by all of them in turn. The
 // slow parts of storing a file are two fsyncs (its bytes, then its directory after
 // the new name): both are done first, outside the lock, and many uploads' fsyncs
-// then overlap in the disk's queue instead of following one another. The file gets
-// its final name by a hard link (the temporary name stays until the upload ends),
-// and its directory is fsynced once for that name, which a later rename would have
-// needed again.
+// then overlap in the disk's queue instead of following one another. The file is
+// received with no name at all (O_TMPFILE in tmp/; core::TempFile::Unnamed), gets
+// its final name by linkat once its bytes are fsynced, and its directory is fsynced
+// once for that name, which a later rename would have needed again. No temporary
+// name is made or removed, and a worker killed mid-upload leaves nothing in tmp/.
+// The order that makes a 200 mean "durable" does not lean on any filesystem's
+// journal: fsync of the file (bytes and inode) before the name exists, fsync of the
+// directory after, the row's COMMIT after both. Where O_TMPFILE is missing, a named
+// temporary file is used as before (its name stays until the upload ends).
 // What the lock protected still holds: retention removes a file only under the
 // counter lock and only when no live row names its bytes (apply_retention). Under
 // the lock the upload checks that its final name still names the file it made
@@ -44,7 +49,8 @@
 // the row commits, and then a live row names it. If not (retention removed it in
 // between, and maybe another upload of the same bytes put a new one there), it links
 // and fsyncs again, under the lock, as every upload used to: the rare case pays the
-// old price. Placing after COMMIT would let a manifest list an attachment whose file
+// old price (an unnamed file whose only name was removed can not be linked again:
+// its bytes are first copied into a named file in tmp/ and fsynced, link_durably). Placing after COMMIT would let a manifest list an attachment whose file
 // is not there yet. A 200 therefore still means: the bytes and their name are on
 // disk, the row is committed. Bytes placed for an upload that is then not stored (a
 // 409, or a concurrent upload of the same id won) are retired like a deleted
@@ -120,7 +126,7 @@ void AttachmentStore::forget_made_dirs() {
 std::unique_ptr<AttachmentUpload> AttachmentStore::begin_upload() {
     make_dirs_once({});
     try {
-        return files_.begin_upload("upload-");
+        return files_.begin_unnamed_upload("upload-");
     } catch (...) {
         forget_made_dirs();
         throw;
@@ -129,7 +135,7 @@ std::unique_ptr<AttachmentUpload> AttachmentStore::begin_upload() {
 
 AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::unique_ptr<AttachmentUpload> upload,
                                                 const std::string& content_type, const std::string& by) {
-    upload->sync();  // before sha256_hex(), which closes the file
+    upload->sync();  // before sha256_hex(), which closes a named file
     db::AttachmentRow row;
     row.attachment_id = id;
     row.sha256 = upload->sha256_hex();

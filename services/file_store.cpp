@@ -17,6 +17,10 @@ std::unique_ptr<core::TempFile> FileStore::begin_upload(const std::string& prefi
     return std::make_unique<core::TempFile>(tmp_dir_, prefix, suffix);
 }
 
+std::unique_ptr<core::TempFile> FileStore::begin_unnamed_upload(const std::string& prefix) const {
+    return std::make_unique<core::TempFile>(tmp_dir_, prefix, core::TempFile::Unnamed{});
+}
+
 std::string FileStore::stage_dir(const std::string& prefix) const {
     core::make_dir(tmp_dir_);
     const std::string dir = core::random_name(tmp_dir_, prefix, ".d");

@@ -30,6 +30,9 @@ public:
     void make_dirs(const std::string& folder) const;
     // A file being received into tmp/, hashed as it is written; removed unless published.
     std::unique_ptr<core::TempFile> begin_upload(const std::string& prefix, const std::string& suffix = {}) const;
+    // The same with no name in tmp/ until it is linked to its final name (O_TMPFILE
+    // where the filesystem has it; core::TempFile::Unnamed).
+    std::unique_ptr<core::TempFile> begin_unnamed_upload(const std::string& prefix) const;
     // A fresh directory in tmp/ (the caller guards it with core::TempGuard).
     std::string stage_dir(const std::string& prefix) const;
     // Removes a file or tree of the store (rename into tmp/, then delete).

@@ -413,6 +413,61 @@ class Streaming(unittest.TestCase):
         self.assertLess(after - before, 64 * 1024)
 
 
+class WorkerKilled(unittest.TestCase):
+    """Issue 18: an upload is received into a file with no name (O_TMPFILE in tmp/),
+    linked to its content-hash name only once its bytes are durable. A worker killed
+    while receiving leaves nothing behind: no entry in tmp/ (no sweep needed), no
+    file, no row; the client's retry stores it."""
+
+    def test_killed_mid_upload_leaves_nothing_and_the_retry_stores_it(self):
+        data = os.urandom(48 << 20)  # the worker spends a while writing and hashing it
+        att = new_id("bin")
+        outcome = {}
+
+        def uploader():
+            try:
+                outcome["reply"] = put(att, data, ctype="application/octet-stream")
+            except Exception as e:  # the connection cut
+                outcome["reply"] = e
+
+        th = threading.Thread(target=uploader, daemon=True)
+        th.start()
+        victim, seen = None, None
+        deadline = time.time() + 60
+        while victim is None and time.time() < deadline and th.is_alive():
+            for pid in h.worker_pids():
+                try:
+                    fds = os.listdir(f"/proc/{pid}/fd")
+                except OSError:
+                    continue
+                for fd in fds:
+                    try:
+                        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    except OSError:
+                        continue
+                    # An O_TMPFILE file reads as "<dir>/#<inode> (deleted)": it has no name.
+                    if target.startswith(TMP + "/#") and target.endswith("(deleted)"):
+                        victim, seen = pid, target
+                        break
+                if victim:
+                    break
+        self.assertIsNotNone(victim, "never saw a worker writing the upload into an unnamed file in tmp/")
+        self.assertEqual(os.listdir(TMP), [], "the upload in progress has a name in tmp/")
+        os.kill(victim, 9)
+        th.join(60)
+        reply = outcome.get("reply")
+        if not isinstance(reply, Exception):
+            h.assert_problem(self, reply, 502, "unavailable")
+        self.assertEqual(os.listdir(TMP), [], (seen, "the killed upload left a file in tmp/"))
+        self.assertFalse(os.path.exists(os.path.join(FILES, sha(data)[:2], sha(data))))
+        self.assertEqual(h.sql(f"SELECT COUNT(*) FROM attachments WHERE attachment_id = '{att}'"), [["0"]])
+        h.wait_for_workers()
+        r = put(att, data, ctype="application/octet-stream")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(get(att).body, data)
+        self.assertEqual(os.listdir(TMP), [])
+
+
 class Concurrency(unittest.TestCase):
     """Uploads and deletions commit while manifest pullers follow their cursor.
     Every puller must see every change exactly once and end at the true state: a

@@ -1,11 +1,14 @@
 // core/files: what a crash or a full disk leaves, and how it is told apart.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -160,6 +163,135 @@ BOOST_AUTO_TEST_CASE(link_durably_names_the_file_keeps_an_existing_name_and_file
     BOOST_TEST(!core::file_id(dest).has_value());
     touch(dest);
     BOOST_TEST((core::file_id(dest) != first));
+}
+
+// Issue 18: an attachment upload is received into a file with no name (O_TMPFILE) and
+// linked to its content-hash name once it is durable. Nothing is named in tmp/ at
+// any moment, so nothing there is left to remove, even by a process that dies.
+namespace {
+std::string read_all(const std::string& p) {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+bool empty_dir(const std::string& p) { return fs::is_empty(p); }
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_unnamed_upload_names_nothing_in_tmp_and_links_its_bytes_durably) {
+    TmpDir d;
+    fs::create_directory(d.path + "/tmp");
+    const std::string dest = d.path + "/dest";
+    {
+        core::TempFile t(d.path + "/tmp", "up-", core::TempFile::Unnamed{});
+        BOOST_REQUIRE(t.unnamed());  // /tmp is ext4 or tmpfs here: both have O_TMPFILE
+        BOOST_TEST(t.path().empty());
+        t.write("hello ", 6);
+        t.write("world", 5);
+        BOOST_TEST(empty_dir(d.path + "/tmp"));
+        t.sync();
+        BOOST_TEST(t.sha256_hex() == core::sha256_hex("hello world"));
+        BOOST_CHECK_THROW(t.write("x", 1), std::logic_error);  // finished
+        bool existed = true;
+        auto id = t.link_durably(dest, &existed);
+        BOOST_REQUIRE(id.has_value());
+        BOOST_TEST(!existed);
+        BOOST_TEST((core::file_id(dest) == id));
+        // Another upload of the same bytes keeps the name as it is.
+        core::TempFile u(d.path + "/tmp", "up-", core::TempFile::Unnamed{});
+        u.write("hello world", 11);
+        u.sha256_hex();
+        BOOST_TEST((u.link_durably(dest, &existed) == id));
+        BOOST_TEST(existed);
+    }
+    BOOST_TEST(empty_dir(d.path + "/tmp"));
+    BOOST_TEST(read_all(dest) == "hello world");
+    struct stat st;
+    BOOST_REQUIRE(::stat(dest.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0644u);
+    BOOST_TEST(st.st_nlink == 1u);
+}
+
+// The path the upload takes when retention removed the name between the link and the
+// counter lock: the unnamed file has no name left and can not be linked again, so its
+// bytes are copied into a named file in tmp/ (fsynced) and that is linked.
+BOOST_AUTO_TEST_CASE(an_unnamed_upload_whose_name_was_removed_is_linked_again_with_its_bytes) {
+    TmpDir d;
+    fs::create_directory(d.path + "/tmp");
+    const std::string dest = d.path + "/dest";
+    {
+        core::TempFile t(d.path + "/tmp", "up-", core::TempFile::Unnamed{});
+        BOOST_REQUIRE(t.unnamed());
+        std::string big(200 * 1024, 'z');  // more than one copy buffer
+        big[0] = 'a';
+        t.write(big.data(), big.size());
+        t.sha256_hex();
+        auto first = t.link_durably(dest);
+        BOOST_REQUIRE(first.has_value());
+        fs::remove(dest);  // retention
+        auto again = t.link_durably(dest);
+        BOOST_REQUIRE(again.has_value());
+        BOOST_TEST((core::file_id(dest) == again));
+        BOOST_TEST(!t.unnamed());
+        BOOST_TEST(read_all(dest) == big);
+        BOOST_TEST(fs::exists(t.path()));  // the named copy, until the object goes
+    }
+    BOOST_TEST(empty_dir(d.path + "/tmp"));
+    BOOST_TEST(fs::file_size(dest) == 200u * 1024);
+}
+
+// A filesystem without hard links takes publish(): rename needs a name.
+BOOST_AUTO_TEST_CASE(an_unnamed_upload_can_be_published_by_rename) {
+    TmpDir d;
+    fs::create_directory(d.path + "/tmp");
+    const std::string dest = d.path + "/dest";
+    {
+        core::TempFile t(d.path + "/tmp", "up-", core::TempFile::Unnamed{});
+        t.write("abc", 3);
+        t.sha256_hex();
+        std::ofstream(dest) << "old";
+        t.publish(dest);
+    }
+    BOOST_TEST(empty_dir(d.path + "/tmp"));
+    BOOST_TEST(read_all(dest) == "abc");
+}
+
+// A process killed while receiving leaves nothing in tmp/ (a named upload leaves its
+// file until a sweep); the kill is after the bytes were written and fsynced.
+BOOST_AUTO_TEST_CASE(a_process_killed_mid_upload_leaves_nothing_in_tmp) {
+    TmpDir d;
+    fs::create_directory(d.path + "/tmp");
+    for (bool unnamed : {true, false}) {
+        int ready[2];
+        BOOST_REQUIRE(::pipe(ready) == 0);
+        pid_t p = ::fork();
+        if (p == 0) {
+            ::close(ready[0]);
+            std::unique_ptr<core::TempFile> t =
+                unnamed ? std::make_unique<core::TempFile>(d.path + "/tmp", "up-", core::TempFile::Unnamed{})
+                        : std::make_unique<core::TempFile>(d.path + "/tmp", "up-");
+            t->write("abc", 3);
+            t->sync();
+            if (::write(ready[1], "r", 1) != 1) ::_exit(2);
+            ::pause();
+            ::_exit(0);
+        }
+        ::close(ready[1]);
+        char c;
+        BOOST_REQUIRE(::read(ready[0], &c, 1) == 1);
+        ::close(ready[0]);
+        ::kill(p, SIGKILL);
+        ::waitpid(p, nullptr, 0);
+        BOOST_TEST(empty_dir(d.path + "/tmp") == unnamed);
+        fs::remove_all(d.path + "/tmp");
+        fs::create_directory(d.path + "/tmp");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(fchmod_only_when_the_umask_takes_a_bit_of_0644) {
+    BOOST_TEST(!core::umask_takes_from_0644(022));
+    BOOST_TEST(!core::umask_takes_from_0644(0133));
+    BOOST_TEST(core::umask_takes_from_0644(027));
+    BOOST_TEST(core::umask_takes_from_0644(077));
+    BOOST_TEST(core::umask_takes_from_0644(-1));  // unknown
 }
 
 BOOST_AUTO_TEST_SUITE_END()

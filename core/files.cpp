@@ -226,6 +226,16 @@ bool proc_fd_usable() {
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
+// An upload that cannot be unnamed still works, at the old price: said once per
+// process, so an admin (and the systemd test) sees that the hardening or the
+// filesystem took the cheaper path away.
+void warn_once_named(const std::string& why) {
+    static bool said = false;
+    if (said) return;
+    said = true;
+    log::warn("uploads use named temporary files (" + why + ")");
+}
+
 }  // namespace
 
 bool umask_takes_from_0644(int umask) { return umask < 0 || (umask & 0644) != 0; }
@@ -244,7 +254,11 @@ TempFile::TempFile(const std::string& tmp_dir, const std::string& prefix, Unname
             return;
         }
         // No O_TMPFILE on this filesystem (or kernel): a named file.
-        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) fail("creating a file in " + tmp_dir);
+        const int err = errno;
+        if (err != EOPNOTSUPP && err != EISDIR && err != EINVAL) fail("creating a file in " + tmp_dir);
+        warn_once_named("O_TMPFILE in " + tmp_dir + ": " + std::strerror(err));
+    } else {
+        warn_once_named("/proc/self/fd is not readable");
     }
     open_named(tmp_dir, prefix, {});
 }
@@ -362,8 +376,14 @@ std::optional<FileId> TempFile::link_durably(const std::string& dest, bool* exis
         rc = ::link(path_.c_str(), dest.c_str());
     }
     if (rc != 0) {
-        if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK || errno == EXDEV)
+        if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK || errno == EXDEV) {
+            const int err = errno;
+            static bool said = false;
+            if (!said) log::warn("uploads are renamed into place under the lock (linking " + dest + ": " +
+                                 std::strerror(err) + ")");
+            said = true;
             return std::nullopt;
+        }
         if (errno != EEXIST) fail("linking " + dest);
         if (existed) *existed = true;
     }

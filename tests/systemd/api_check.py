@@ -1,5 +1,6 @@
 """The installed server over HTTPS, as a client reaches it through nginx:
-/health, a login, a push, a pull of what was pushed, and /version's commit.
+/health, a login, a push, a pull of what was pushed, an attachment stored and read
+back, and /version's commit.
 Usage: api_check.py HOST PORT USERNAME PASSWORD COMMIT   (exit 1 on the first failure)
 """
 import http.client
@@ -58,6 +59,27 @@ status, doc, raw = call("POST", "/sync/pull", {"client_id": "systemd-test-2", "a
 pulled = [r for r in (doc or {}).get("records", []) if r.get("id") == record["id"]]
 expect("POST /sync/pull: the pushed record comes back",
        status == 200 and len(pulled) == 1 and pulled[0].get("data") == record["data"], f"{status} {raw[:300]!r}")
+
+# An attachment through the hardened unit: received into an unnamed file (O_TMPFILE) and
+# linked by /proc/self/fd (run.sh then checks the journal for the fallback warning).
+att_id = "systemd-" + uuid.uuid4().hex + ".bin"
+att = uuid.uuid4().bytes * 128
+boundary = "systemd-" + uuid.uuid4().hex
+form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{att_id}\"\r\n"
+        f"Content-Type: application/octet-stream\r\n\r\n").encode() + att + f"\r\n--{boundary}--\r\n".encode()
+conn = http.client.HTTPSConnection(host, port, context=context, timeout=30)
+conn.request("PUT", "/attachments/" + att_id, form, {"Host": "sync.example.org", "Authorization": "Bearer " + token,
+                                                     "Content-Type": "multipart/form-data; boundary=" + boundary})
+resp = conn.getresponse()
+raw = resp.read()
+conn.close()
+expect("PUT /attachments/{id}: 200", resp.status == 200, f"{resp.status} {raw[:300]!r}")
+conn = http.client.HTTPSConnection(host, port, context=context, timeout=30)
+conn.request("GET", "/attachments/" + att_id, headers={"Host": "sync.example.org", "Authorization": "Bearer " + token})
+resp = conn.getresponse()
+raw = resp.read()
+conn.close()
+expect("GET /attachments/{id}: the same bytes", resp.status == 200 and raw == att, f"{resp.status} {len(raw)} bytes")
 
 status, doc, raw = call("GET", "/version")
 got = ((doc or {}).get("build") or {}).get("commit")

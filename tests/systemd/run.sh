@@ -94,8 +94,12 @@ check "step 8: /health answered ok" grep -q '"status": *"ok"' "$LOG/readme.log"
 check "step 8: the login answered a refresh token" grep -q '"refreshToken"' "$LOG/readme.log"
 
 section "the API over HTTPS"
-check "health, login, push, pull and /version through nginx" \
+check "health, login, push, pull, an attachment and /version through nginx" \
     python3 "$HERE/api_check.py" 127.0.0.1 443 admin "$ADMIN_PW" "$COMMIT"
+# The unit's hardening (ProtectProc, SystemCallFilter, PrivateTmp) leaves uploads their
+# unnamed temporary file and its link by /proc/self/fd; a worker says once if it does not.
+no_upload_fallback() { ! in_ct journalctl -q --no-pager -u synkronus-fcgi.service | grep -E 'uploads use named|uploads are renamed'; }
+check "uploads under the unit: unnamed files, no fallback" no_upload_fallback
 default_site_gone() {  # http://127.0.0.1/ is this server: redirected to HTTPS, served there
     local got
     got=$(curl -s -o /dev/null --max-time 10 -w '%{http_code} %{redirect_url}' http://127.0.0.1/health)

@@ -123,7 +123,7 @@ def row(label, key, ceil_key=None, target=None, ceil_side="ceiling", side="ours"
 
 w("=" * W)
 w(f"synkronus-fcgi benchmark  {facts.get('started', '')}  nproc={facts.get('nproc')} workers={facts.get('workers')}  "
-  f"{facts.get('rounds')} x {facts.get('seconds')} s per side, medians")
+  f"sync rows: {facts.get('rounds')} x {facts.get('seconds')} s per side, medians")
 if facts.get("small_method") == "pairs":
     w(f"bundles and attachments: {facts.get('small_pairs')} groups of {facts.get('small_seconds')} s runs, one per side "
       f"back to back, order reversed every other group, at nice -10; ratio = median of the groups' ratios")

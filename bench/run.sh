@@ -3,8 +3,9 @@
 # HTTPS, each figure next to its ceiling measured in the same run on the same
 # machine (MariaDB directly, or a static nginx location with no auth), and printed
 # as a ratio. The machine is small and shared, so absolute numbers drift from run to
-# run; the ratios are what to read. Ours and the ceiling alternate in short runs
-# (BENCH_ROUNDS of each), and the median of each side is reported. For one client,
+# run; the ratios are what to read. For the sync rows, ours and the ceiling alternate
+# in short runs (BENCH_ROUNDS of each), and the median of each side is reported; the
+# bundle and attachment rows run in paired groups (paired(), below). For one client,
 # the server's own SQL statements are also replayed straight against MariaDB, which
 # splits the gap into the database's share and the HTTP/FastCGI/JSON share.
 #

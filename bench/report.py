@@ -329,7 +329,7 @@ if mem:
 w("-" * W)
 bad = [v for v in verdicts if not v[1]]
 w(f"targets met: {len(verdicts) - len(bad)} of {len(verdicts)}"
-  + ("" if not bad else "; below target: " + "; ".join(f"{v[0]} ({v[2]:.2f})" for v in bad)))
+  + ("" if not bad else "; below target: " + "; ".join(f"{v[0]} ({fmt(v[2], '{:.2f}')})" for v in bad)))
 def busiest(prefixes):
     """The highest client CPU of any run of ours under these keys, with its key."""
     return max(((num(r, "cpu_client"), k) for (k, side), rs in runs.items()

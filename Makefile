@@ -105,6 +105,7 @@ deps:
 check: $(UNIT)
 	tests/check_layers.sh
 	tests/check_layers_test.sh
+	/usr/bin/python3 tests/bench/report_test.py
 	$(UNIT) --report_level=short
 
 # Independent Parquet readers for the export tests (DuckDB, hyparquet), pinned in
@@ -123,6 +124,7 @@ $(JSREADERS)/.installed: tests/js/package.json tests/js/read_parquet.mjs
 test: deps
 	$(MAKE) -j$$(nproc) all $(UNIT) jsreaders
 	tests/check_layers.sh
+	/usr/bin/python3 tests/bench/report_test.py
 	$(UNIT) --report_level=short
 	tests/with_port_held.py 18080 tests/integration/run.sh
 

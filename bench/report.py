@@ -58,6 +58,12 @@ def round_ratios(key, ceil_key, ceil_side="ceiling", side="ours"):
     return [a / b for a, b in zip(o, c) if b and a == a and b == b]
 
 
+def is_paired(key, side):
+    """True when the runs came from bench/run.sh's paired() (numbered groups)."""
+    rs = runs.get((key, side), [])
+    return bool(rs) and all("pair" in r for r in rs)
+
+
 def fmt(v, spec="{:,.0f}"):
     return "-" if v is None else spec.format(v)
 
@@ -67,9 +73,17 @@ w = out.append
 W = 121
 
 
-def header(title):
+def header(title, paired=False):
     w("")
     w(title)
+    if paired:
+        # bench/run.sh's paired(): the ratio is the median of the groups' ratios.
+        w(f"{'':47} {'ours':>9} {'ceiling':>9} {'ratio':>6} {'target':>7} {'pairs: mid half':>15} {'range':>9}"
+          f"  {'srv CPU ms/1k':>13} {'client':>6} {'errs':>4}")
+        w(f"{'':47} {'median':>9} {'median':>9} {'median':>6} {'':>7} {'':>15} {'':>9}"
+          f"  {'ours / ceil':>13} {'CPU %':>6} {'':>4}")
+        w("-" * (W + 14))
+        return
     w(f"{'':47} {'ours':>9} {'ceiling':>9} {'ratio':>6} {'target':>7} {'rounds':>11}  {'srv CPU ms/1k':>13} {'client':>6} {'errs':>4}")
     w(f"{'':47} {'':>9} {'':>9} {'':>6} {'':>7} {'min-max':>11}  {'ours / ceil':>13} {'CPU %':>6} {'':>4}")
     w("-" * W)
@@ -83,6 +97,10 @@ def row(label, key, ceil_key=None, target=None, ceil_side="ceiling", side="ours"
     ours = med(key, side, "rate")
     ceil = med(ceil_key, ceil_side, "rate")
     ratio = ours / ceil if ours is not None and ceil else None
+    rr = round_ratios(key, ceil_key, ceil_side, side) if ceil_key == key else []
+    paired = ceil_key == key and is_paired(key, side) and is_paired(key, ceil_side) and rr
+    if paired:
+        ratio = statistics.median(rr)  # of the groups' ratios, each from runs back to back
     tgt = ""
     if target is not None:
         ok = ratio is not None and ratio >= target
@@ -91,7 +109,13 @@ def row(label, key, ceil_key=None, target=None, ceil_side="ceiling", side="ours"
     cpu = f"{fmt(srv_cpu_ms_per_1k(key, side), '{:.0f}')} / {fmt(srv_cpu_ms_per_1k(ceil_key, ceil_side), '{:.0f}')}"
     client = med(key, side, "cpu_client")
     errs = errors(key, side) + errors(ceil_key, ceil_side)
-    rr = round_ratios(key, ceil_key, ceil_side, side) if ceil_key == key else []
+    if paired:
+        q = statistics.quantiles(rr, n=4) if len(rr) >= 4 else None
+        mid = f"{q[0]:.2f}-{q[2]:.2f}" if q else ""
+        rng = f"{min(rr):.2f}-{max(rr):.2f}"
+        w(f"{label:47} {fmt(ours):>9} {fmt(ceil):>9} {fmt(ratio, '{:.2f}'):>6} {tgt:>7} {mid:>15} {rng:>9}"
+          f"  {cpu:>13} {fmt(client):>6} {errs:>4}")
+        return ours, ceil
     spread = f"{min(rr):.2f}-{max(rr):.2f}" if len(rr) > 1 else ""
     w(f"{label:47} {fmt(ours):>9} {fmt(ceil):>9} {fmt(ratio, '{:.2f}'):>6} {tgt:>7} {spread:>11}  {cpu:>13} {fmt(client):>6} {errs:>4}")
     return ours, ceil
@@ -99,7 +123,10 @@ def row(label, key, ceil_key=None, target=None, ceil_side="ceiling", side="ours"
 
 w("=" * W)
 w(f"synkronus-fcgi benchmark  {facts.get('started', '')}  nproc={facts.get('nproc')} workers={facts.get('workers')}  "
-  f"{facts.get('rounds')} x {facts.get('seconds')} s per side, medians")
+  f"sync rows: {facts.get('rounds')} x {facts.get('seconds')} s per side, medians")
+if facts.get("small_method") == "pairs":
+    w(f"bundles and attachments: {facts.get('small_pairs')} groups of {facts.get('small_seconds')} s runs, one per side "
+      f"back to back, order reversed every other group, at nice -10; ratio = median of the groups' ratios")
 w(f"load average before/after: {facts.get('loadavg_before')} / {facts.get('loadavg_after')}   "
   f"(a shared machine: read the ratios, not the absolute figures)")
 w("=" * W)
@@ -231,7 +258,7 @@ def section(skipped_fact, name, first_key, title):
         return False
     if (first_key, "ours") not in runs:
         return False
-    header(f"{name}: {title}")
+    header(f"{name}: {title}", paired=is_paired(first_key, "ours"))
     return True
 
 
@@ -302,7 +329,7 @@ if mem:
 w("-" * W)
 bad = [v for v in verdicts if not v[1]]
 w(f"targets met: {len(verdicts) - len(bad)} of {len(verdicts)}"
-  + ("" if not bad else "; below target: " + "; ".join(f"{v[0]} ({v[2]:.2f})" for v in bad)))
+  + ("" if not bad else "; below target: " + "; ".join(f"{v[0]} ({fmt(v[2], '{:.2f}')})" for v in bad)))
 def busiest(prefixes):
     """The highest client CPU of any run of ours under these keys, with its key."""
     return max(((num(r, "cpu_client"), k) for (k, side), rs in runs.items()

@@ -3,8 +3,9 @@
 # HTTPS, each figure next to its ceiling measured in the same run on the same
 # machine (MariaDB directly, or a static nginx location with no auth), and printed
 # as a ratio. The machine is small and shared, so absolute numbers drift from run to
-# run; the ratios are what to read. Ours and the ceiling alternate in short runs
-# (BENCH_ROUNDS of each), and the median of each side is reported. For one client,
+# run; the ratios are what to read. For the sync rows, ours and the ceiling alternate
+# in short runs (BENCH_ROUNDS of each), and the median of each side is reported; the
+# bundle and attachment rows run in paired groups (paired(), below). For one client,
 # the server's own SQL statements are also replayed straight against MariaDB, which
 # splits the gap into the database's share and the HTTP/FastCGI/JSON share.
 #
@@ -22,7 +23,9 @@
 # BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync, history, presence,
 # issue15 (history and presence), bundles or attachments; sync-rows: the pull and
 # push rows of sync without its history and presence pairs), BENCH_KEEP (keep the
-# database and bundle store under BENCH_STATE after the run).
+# database and bundle store under BENCH_STATE after the run), BENCH_SMALL_PAIRS (10),
+# BENCH_SMALL_SECONDS (1), BENCH_SMALL_METHOD (pairs; rounds: the bundle and attachment
+# rows as before issue 18's pairs, for comparing the two methods).
 # Output: the table on stdout and in build/bench/results.txt; every raw run in
 # build/bench/raw.txt; the clients' error messages in build/bench/bench.log.
 set -u
@@ -200,6 +203,45 @@ rounds() {
     done
 }
 
+# The bundle and attachment rows (issue 18): small requests, thousands a second, whose
+# ceiling (static nginx) swings 2x with other people's load on this shared machine, so
+# 3 rounds of 3 s gave the 4 KB download anything from 0.30 to 0.50 on the same code.
+# They take the method of issue 15's on/off rows (see pairs() below): BENCH_SMALL_PAIRS
+# groups of short runs (BENCH_SMALL_SECONDS after 0.5 s of warmup), one run of every side
+# per group, back to back, the order reversed every other group (so neither ours nor the
+# ceiling always runs first, right after the other's load); the stack and the client at
+# nice BENCH_PAIR_NICE while they run. report.py gives each row the median of its groups'
+# ratios, with their middle half and range (each ratio from two runs seconds apart, so a
+# shift in the machine's load between groups cancels out of it).
+SMALL_PAIRS=${BENCH_SMALL_PAIRS:-10}
+SMALL_SECONDS=${BENCH_SMALL_SECONDS:-1}
+SMALL_METHOD=${BENCH_SMALL_METHOD:-pairs}
+fact small_method "$SMALL_METHOD"
+fact small_pairs "$SMALL_PAIRS"
+fact small_seconds "$SMALL_SECONDS"
+# paired KEY SIDE "ARGS" [SIDE "ARGS"]...: as rounds(), in groups; empty ARGS are skipped.
+paired() {
+    [ "$SMALL_METHOD" = pairs ] || { rounds "$@"; return; }
+    local key=$1 i j side line order=()
+    shift
+    local args=("$@")
+    for ((j = 0; j < ${#args[@]}; j += 2)); do [ -z "${args[j + 1]}" ] || order+=("$j"); done
+    stack_renice "$PAIR_NICE"  # every call: workers restarted since run at 0 otherwise
+    for i in $(seq 1 "$SMALL_PAIRS"); do
+        for ((j = 0; j < ${#order[@]}; j++)); do
+            local at=${order[$([ $((i % 2)) = 1 ] && echo "$j" || echo $((${#order[@]} - 1 - j)))]}
+            side=${args[at]}
+            # shellcheck disable=SC2086
+            line=$(nice -n "$PAIR_NICE" "$CLIENT" ${args[at + 1]} --seconds "$SMALL_SECONDS" --warmup 0.5 \
+                --watch "$(watch_pids)" 2>>"$LOG")
+            [ -n "$line" ] || line="rate=0 errors=1"  # keeps the groups aligned in report.py
+            echo "$key $side $line pair=$i load1=$(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
+            printf '  %-16s %-7s %s\n' "$key" "$side" "$(echo "$line" | awk '{print $1, $6}')" >&2
+        done
+    done
+    stack_renice 0
+}
+
 bench_sync() {
     say "seeding $SEED_RECORDS records of ~1 KB straight into sync_records"
     "$CLIENT" seed --count "$SEED_RECORDS" "${DBARGS[@]}" >>"$LOG" 2>&1 || fail "seeding failed (see $LOG)"
@@ -315,16 +357,16 @@ bench_bundles() {
     say "bundles: $BUNDLE_CLIENTS clients; ceiling: the same files from a static nginx location, no auth"
     # With the 4 KB file: worker round trips with no auth, the floor of any route a worker
     # answers (an unknown route: no database; /health: one query).
-    rounds dl_4k ceiling "$G --path $small" ours "$G $A --path /app-bundle/download/app/assets/small-4k.bin" \
+    paired dl_4k ceiling "$G --path $small" ours "$G $A --path /app-bundle/download/app/assets/small-4k.bin" \
         worker_404 "$G --path /_bench/no-such-route --expect 404" health "$G --path /health" \
         worker_404_once "$G --path /_once/_bench/no-such-route --expect 404" \
         once "$G $A --path /_once/app-bundle/download/app/assets/small-4k.bin"
-    rounds dl_1m ceiling "$G --path $large" ours "$G $A --path /app-bundle/download/app/assets/large-1m.bin"
+    paired dl_1m ceiling "$G --path $large" ours "$G $A --path /app-bundle/download/app/assets/large-1m.bin"
     # If-None-Match with the ETag each side hands out (nginx's own for the static file).
-    rounds not_modified ceiling "$G --path $small --expect 304 --header If-None-Match:$static_etag" \
+    paired not_modified ceiling "$G --path $small --expect 304 --header If-None-Match:$static_etag" \
         ours "$G $A --path /app-bundle/download/app/assets/small-4k.bin --expect 304 --header If-None-Match:$etag" \
         once "$G $A --path /_once/app-bundle/download/app/assets/small-4k.bin --expect 304 --header If-None-Match:$etag"
-    rounds manifest ceiling "$G --path /_static_misc/manifest.json" ours "$G $A --path /app-bundle/manifest" \
+    paired manifest ceiling "$G --path /_static_misc/manifest.json" ours "$G $A --path /app-bundle/manifest" \
         once "$G $A --path /_once/app-bundle/manifest"
 }
 
@@ -357,13 +399,13 @@ bench_attachments() {
     local G="get --port $HTTPS_PORT --clients $BUNDLE_CLIENTS"
     local A="--token-file $STATE/token"
     say "attachments: downloads with $BUNDLE_CLIENTS clients; ceiling: the same files from a static location, no auth"
-    rounds att_dl_4k ceiling "$G --path $small" ours "$G $A --path /attachments/att-4k.bin" \
+    paired att_dl_4k ceiling "$G --path $small" ours "$G $A --path /attachments/att-4k.bin" \
         once "$G $A --path /_once/attachments/att-4k.bin"
-    rounds att_dl_1m ceiling "$G --path $large" ours "$G $A --path /attachments/att-1m.bin"
+    paired att_dl_1m ceiling "$G --path $large" ours "$G $A --path /attachments/att-1m.bin"
     local att_etag static_att_etag
     att_etag=$(header_of /attachments/att-4k.bin ETag "${auth[@]}")
     static_att_etag=$(header_of "$small" ETag)
-    rounds att_not_modified ceiling "$G --path $small --expect 304 --header If-None-Match:$static_att_etag" \
+    paired att_not_modified ceiling "$G --path $small --expect 304 --header If-None-Match:$static_att_etag" \
         ours "$G $A --path /attachments/att-4k.bin --expect 304 --header If-None-Match:$att_etag" \
         once "$G $A --path /_once/attachments/att-4k.bin --expect 304 --header If-None-Match:$att_etag"
     # Small uploads from 4 clients (issue 18): the ceiling is the same bytes written to a
@@ -375,7 +417,7 @@ bench_attachments() {
         fail "cannot create the upload ceiling table"
     say "attachments: 4 KB uploads, 4 clients; ceiling: write + fsync + rename + one-row INSERT, 4 clients"
     mem_watch_start
-    rounds att_up_4k ceiling "disk-write --size 4096 --dir $STATE/disk-write --clients 4 --db-row --table bench_upload_ceiling ${DBARGS[*]}" \
+    paired att_up_4k ceiling "disk-write --size 4096 --dir $STATE/disk-write --clients 4 --db-row --table bench_upload_ceiling ${DBARGS[*]}" \
         ours "upload --port $HTTPS_PORT $A --size 4096 --clients 4 --distinct"
     mem_watch_stop mem_load_upload
     say "attachments: 5 MB uploads, 1 client; ceiling: the same bytes written, fsynced and renamed on the same disk"
@@ -383,7 +425,7 @@ bench_attachments() {
     # What a worker holds anyway (a login's Argon2 memory stays in glibc's heap),
     # so the figure after the uploads can be read against it.
     fact peak_rss_before_upload_kib "$(worker_peak_kib)"
-    rounds att_up_5m ceiling "disk-write --size 5242880 --dir $STATE/disk-write --clients 1" \
+    paired att_up_5m ceiling "disk-write --size 5242880 --dir $STATE/disk-write --clients 1" \
         ours "upload --port $HTTPS_PORT $A --size 5242880 --clients 1"
     fact peak_rss_upload_kib "$(worker_peak_kib)"
 }
@@ -404,7 +446,7 @@ PAIRS=${BENCH_PAIRS:-15}
 PAIR_NICE=${BENCH_PAIR_NICE:--10}
 stack_renice() {  # NICENESS: MariaDB, nginx and every worker pool's processes, every thread
     local p pid pids=()  # (a nice value is per thread; threads made later inherit their maker's)
-    for p in "$STATE/mariadb.pid" "$STATE/nginx.pid" "$STATE"/pool-*.pid; do
+    for p in "$STATE/mariadb.pid" "$STATE/nginx.pid" "$STATE/workers.pid" "$STATE"/pool-*.pid; do
         [ -f "$p" ] || continue
         for pid in "$(cat "$p")" $(pgrep -P "$(cat "$p")"); do
             # shellcheck disable=SC2207  # thread ids: digits only

@@ -200,6 +200,29 @@ def worker_pids():
     return [int(p) for p in out.split() if not _zombie(int(p))]
 
 
+def worker_with_open_file(match, timeout=60, going=lambda: True, pause=0.0):
+    """The first worker seen holding a file whose /proc/PID/fd link `match` accepts, as
+    (pid, link), looked for until `timeout` s pass or `going()` is false; (None, None) if
+    none was seen. For tests that kill a worker in the middle of writing something."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and going():
+        for pid in worker_pids():
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                except OSError:
+                    continue
+                if match(target):
+                    return pid, target
+        if pause:
+            time.sleep(pause)
+    return None, None
+
+
 def expected_workers():
     """The pool size of the test stack (WORKERS of tests/integration/run.sh)."""
     return int(os.environ.get("WORKERS", "3"))

@@ -432,25 +432,9 @@ class WorkerKilled(unittest.TestCase):
 
         th = threading.Thread(target=uploader, daemon=True)
         th.start()
-        victim, seen = None, None
-        deadline = time.time() + 60
-        while victim is None and time.time() < deadline and th.is_alive():
-            for pid in h.worker_pids():
-                try:
-                    fds = os.listdir(f"/proc/{pid}/fd")
-                except OSError:
-                    continue
-                for fd in fds:
-                    try:
-                        target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                    except OSError:
-                        continue
-                    # An O_TMPFILE file reads as "<dir>/#<inode> (deleted)": it has no name.
-                    if target.startswith(TMP + "/#") and target.endswith("(deleted)"):
-                        victim, seen = pid, target
-                        break
-                if victim:
-                    break
+        # An O_TMPFILE file reads as "<dir>/#<inode> (deleted)": it has no name.
+        victim, seen = h.worker_with_open_file(lambda t: t.startswith(TMP + "/#") and t.endswith("(deleted)"),
+                                               going=th.is_alive)
         self.assertIsNotNone(victim, "never saw a worker writing the upload into an unnamed file in tmp/")
         self.assertEqual(os.listdir(TMP), [], "the upload in progress has a name in tmp/")
         os.kill(victim, 9)

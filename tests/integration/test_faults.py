@@ -470,25 +470,7 @@ class WorkerKilled(unittest.TestCase):
 
         th = threading.Thread(target=pusher, daemon=True)
         th.start()
-        victim, seen = None, None
-        deadline = time.time() + 60
-        while victim is None and time.time() < deadline:
-            for pid in h.worker_pids():
-                try:
-                    fds = os.listdir(f"/proc/{pid}/fd")
-                except OSError:
-                    continue
-                for fd in fds:
-                    try:
-                        target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                    except OSError:
-                        continue
-                    if target.startswith(TMP + "/push-"):
-                        victim, seen = pid, target
-                        break
-                if victim:
-                    break
-            time.sleep(0.001)
+        victim, seen = h.worker_with_open_file(lambda t: t.startswith(TMP + "/push-"), pause=0.001)
         self.assertIsNotNone(victim, "never saw a worker writing the upload")
         sigkill_and_wait(victim)
         th.join(60)

@@ -109,15 +109,14 @@ def row(label, key, ceil_key=None, target=None, ceil_side="ceiling", side="ours"
     cpu = f"{fmt(srv_cpu_ms_per_1k(key, side), '{:.0f}')} / {fmt(srv_cpu_ms_per_1k(ceil_key, ceil_side), '{:.0f}')}"
     client = med(key, side, "cpu_client")
     errs = errors(key, side) + errors(ceil_key, ceil_side)
-    if paired:
+    rng = f"{min(rr):.2f}-{max(rr):.2f}" if len(rr) > 1 else ""
+    if paired:  # the groups' middle half and range (header's two columns)
         q = statistics.quantiles(rr, n=4) if len(rr) >= 4 else None
-        mid = f"{q[0]:.2f}-{q[2]:.2f}" if q else ""
-        rng = f"{min(rr):.2f}-{max(rr):.2f}"
-        w(f"{label:47} {fmt(ours):>9} {fmt(ceil):>9} {fmt(ratio, '{:.2f}'):>6} {tgt:>7} {mid:>15} {rng:>9}"
-          f"  {cpu:>13} {fmt(client):>6} {errs:>4}")
-        return ours, ceil
-    spread = f"{min(rr):.2f}-{max(rr):.2f}" if len(rr) > 1 else ""
-    w(f"{label:47} {fmt(ours):>9} {fmt(ceil):>9} {fmt(ratio, '{:.2f}'):>6} {tgt:>7} {spread:>11}  {cpu:>13} {fmt(client):>6} {errs:>4}")
+        spread = f"{(f'{q[0]:.2f}-{q[2]:.2f}' if q else ''):>15} {rng:>9}"
+    else:  # the rounds' min-max
+        spread = f"{rng:>11}"
+    w(f"{label:47} {fmt(ours):>9} {fmt(ceil):>9} {fmt(ratio, '{:.2f}'):>6} {tgt:>7} {spread}"
+      f"  {cpu:>13} {fmt(client):>6} {errs:>4}")
     return ours, ceil
 
 

@@ -312,14 +312,16 @@ bool put_stdout(FCGX_Request& fr, std::string_view bytes) {
 // fastcgi_cache with cache_bypass and no_cache does not change any of this:
 // ngx_http_upstream_send_response ends a header_only request right after the
 // no_cache predicate has cleared u->cacheable (`if (r->header_only &&
-// !u->cacheable && !u->store)`), also measured. `protocol` is SERVER_PROTOCOL as
-// nginx's fastcgi_params pass it; an unknown one counts as dropped.
-bool nginx_drops_connection(const Request& req, const Response& resp, std::string_view protocol) {
+// !u->cacheable && !u->store)`), also measured. The protocol is SERVER_PROTOCOL as
+// nginx's fastcgi_params pass it, looked up only for a 304 or 204; an unknown one
+// counts as dropped.
+bool nginx_drops_connection(const FCGX_Request& fr, const Request& req, const Response& resp) {
     for (const auto& h : resp.headers)
         if (h.first == "X-Accel-Redirect") return true;
     if (req.method == "HEAD") return true;
-    if (resp.status == 304 || resp.status == 204) return protocol.substr(0, 7) != "HTTP/1.";
-    return false;
+    if (resp.status != 304 && resp.status != 204) return false;
+    const char* protocol = FCGX_GetParam("SERVER_PROTOCOL", fr.envp);
+    return !protocol || std::string_view(protocol).substr(0, 7) != "HTTP/1.";
 }
 
 // Serves the request FCGX_Accept_r has just read into `fr`, and ends it. Returns
@@ -331,8 +333,7 @@ bool serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks)
     Response resp = dispatch(router, hooks, req);
     drain_body(req);
     const bool complete = write_response(req, resp, [&fr](std::string_view bytes) { return put_stdout(fr, bytes); });
-    const char* protocol = FCGX_GetParam("SERVER_PROTOCOL", fr.envp);
-    const bool dropped = complete && nginx_drops_connection(req, resp, protocol ? protocol : "");
+    const bool dropped = complete && nginx_drops_connection(fr, req, resp);
     if (complete) FCGX_Finish_r(&fr);
     else abort_request(fr);
     if (log::enabled(log::Level::debug)) {

@@ -226,15 +226,15 @@ bool proc_fd_usable() {
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-// An upload that cannot be unnamed still works, at the old price: said once per
-// process, so an admin (and the systemd test) sees that the hardening or the
-// filesystem took the cheaper path away.
-void warn_once_named(const std::string& why) {
-    static bool said = false;
+// An upload that loses the unnamed file's path still works, at the old price: each
+// such fallback is said once per process (`said` is its own flag), so an admin (and
+// the systemd test) sees that the hardening or the filesystem took it away.
+void warn_once(bool& said, const std::string& what) {
     if (said) return;
     said = true;
-    log::warn("uploads use named temporary files (" + why + ")");
+    log::warn(what);
 }
+bool g_said_named = false, g_said_renamed = false;
 
 }  // namespace
 
@@ -256,9 +256,10 @@ TempFile::TempFile(const std::string& tmp_dir, const std::string& prefix, Unname
         // No O_TMPFILE on this filesystem (or kernel): a named file.
         const int err = errno;
         if (err != EOPNOTSUPP && err != EISDIR && err != EINVAL) fail("creating a file in " + tmp_dir);
-        warn_once_named("O_TMPFILE in " + tmp_dir + ": " + std::strerror(err));
+        warn_once(g_said_named, "uploads use named temporary files (O_TMPFILE in " + tmp_dir + ": " +
+                                    std::strerror(err) + ")");
     } else {
-        warn_once_named("/proc/self/fd is not readable");
+        warn_once(g_said_named, "uploads use named temporary files (/proc/self/fd is not readable)");
     }
     open_named(tmp_dir, prefix, {});
 }
@@ -378,10 +379,8 @@ std::optional<FileId> TempFile::link_durably(const std::string& dest, bool* exis
     if (rc != 0) {
         if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK || errno == EXDEV) {
             const int err = errno;
-            static bool said = false;
-            if (!said) log::warn("uploads are renamed into place under the lock (linking " + dest + ": " +
-                                 std::strerror(err) + ")");
-            said = true;
+            warn_once(g_said_renamed, "uploads are renamed into place under the lock (linking " + dest + ": " +
+                                          std::strerror(err) + ")");
             return std::nullopt;
         }
         if (errno != EEXIST) fail("linking " + dest);

@@ -50,8 +50,9 @@
 // between, and maybe another upload of the same bytes put a new one there), it links
 // and fsyncs again, under the lock, as every upload used to: the rare case pays the
 // old price (an unnamed file whose only name was removed can not be linked again:
-// its bytes are first copied into a named file in tmp/ and fsynced, link_durably). Placing after COMMIT would let a manifest list an attachment whose file
-// is not there yet. A 200 therefore still means: the bytes and their name are on
+// its bytes are first copied into a named file in tmp/ and fsynced, link_durably).
+// Placing after COMMIT would let a manifest list an attachment whose file is not
+// there yet. A 200 therefore still means: the bytes and their name are on
 // disk, the row is committed. Bytes placed for an upload that is then not stored (a
 // 409, or a concurrent upload of the same id won) are retired like a deleted
 // attachment's, so retention removes them unless a live row names the same bytes.

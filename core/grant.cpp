@@ -29,13 +29,13 @@ std::string base_name(const std::string& p) {
     return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-void remove_old_generations(const std::string& dir, const std::string& keep) {
+void remove_old_generations(const std::string& dir, const std::string& prefix, const std::string& keep) {
     DIR* d = ::opendir(dir.c_str());
     if (!d) return;
     const time_t now = ::time(nullptr);
     while (dirent* e = ::readdir(d)) {
         const std::string name = e->d_name;
-        if (name == "." || name == ".." || name == keep) continue;
+        if (name.compare(0, prefix.size(), prefix) != 0 || name == keep) continue;
         const std::string p = dir + "/" + name;
         struct stat st {};
         if (::lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
@@ -87,25 +87,28 @@ void set_generation_link(const std::string& path) { link_path() = path; }
 void new_generation() {
     const std::string& link = link_path();
     if (link.empty()) return;
-    const std::string dir = link + ".d";
-    const std::string name = hex_encode(random_bytes(8));
+    // The generations are directories beside the link, named after it: nginx's realpath
+    // of the link then reads four names (/run, the directory, the link, its target).
+    const auto slash = link.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : link.substr(0, slash);
+    const std::string prefix = base_name(link) + "-";
+    const std::string name = prefix + hex_encode(random_bytes(8));
     const std::string tmp = link + ".new-" + name;
     auto fail = [&](const char* what) {
         log::warn(std::string("grant generation: ") + what + " failed (" + std::strerror(errno) +
                   "); nginx may keep answers given before the last change for up to grant_seconds + 1 s");
     };
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return fail("mkdir of the generation directory");
     if (::mkdir((dir + "/" + name).c_str(), 0755) != 0) return fail("mkdir of a generation");
     // A relative target, so the link keeps working when its directory is moved or
     // bind-mounted elsewhere; rename() replaces the link in one step.
-    if (::symlink((base_name(dir) + "/" + name).c_str(), tmp.c_str()) != 0) return fail("symlink");
+    if (::symlink(name.c_str(), tmp.c_str()) != 0) return fail("symlink");
     if (::rename(tmp.c_str(), link.c_str()) != 0) {
         const int e = errno;
         ::unlink(tmp.c_str());
         errno = e;
         return fail("rename over the generation link");
     }
-    remove_old_generations(dir, name);
+    remove_old_generations(dir, prefix, name);
 }
 
 }  // namespace core::grant

@@ -163,7 +163,8 @@ BOOST_AUTO_TEST_CASE(each_generation_is_a_new_target_and_old_ones_go_after_a_min
     BOOST_TEST(!fs::exists(first));
     BOOST_TEST(!fs::exists(second));
     BOOST_TEST(fs::is_directory(fs::canonical(link)));
-    BOOST_TEST(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 2);  // the link and its .d
+    BOOST_TEST(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 2);  // the link and its target
+    BOOST_TEST(fs::read_symlink(link).string().rfind("generation-", 0) == 0);
     core::grant::set_generation_link("");
     core::grant::new_generation();  // no link: nothing happens
     fs::remove_all(dir);

@@ -297,6 +297,7 @@ install: all
 	install -D -m 0644 -t $(DESTDIR)$(UNITDIR) packaging/synkronus-fcgi.socket packaging/synkronus-fcgi.service
 	install -D -m 0644 nginx/synkronus-http.conf $(DESTDIR)$(SYSCONFDIR)/nginx/conf.d/synkronus.conf
 	install -D -m 0644 nginx/synkronus-locations.conf $(DESTDIR)$(SYSCONFDIR)/nginx/snippets/synkronus.conf
+	install -D -m 0644 nginx/synkronus-types.conf $(DESTDIR)$(SYSCONFDIR)/nginx/snippets/synkronus-types.conf
 	install -D -m 0644 nginx/synkronus-site.conf $(DESTDIR)$(PREFIX)/share/synkronus/templates/nginx-site
 	install -D -m 0644 packaging/synkronus.conf $(DESTDIR)$(PREFIX)/share/synkronus/templates/synkronus.conf
 	$(SERVER) --print-default-config >$(BUILD)/synkronus.conf.defaults

@@ -23,6 +23,8 @@
 #include <thread>
 
 #include "core/crypto.h"
+#include "core/grant.h"
+#include "core/time_util.h"
 #include "core/log.h"
 #include "core/problem.h"
 #include "core/sanitizer.h"
@@ -94,7 +96,54 @@ bool write_response(const Request& req, const Response& resp, const std::functio
     return false;
 }
 
+namespace {
+
+// The token question (core/grant.h): "yes" for as long as the token and the grant
+// setting allow; "no" is kept as long, except when the database could not be asked
+// (the worker path then answers 503, and the next request asks again).
+Response token_grant(const ServerHooks& hooks, const Request& req) {
+    std::optional<int64_t> exp;
+    try {
+        if (hooks.token_granted) exp = hooks.token_granted(req);
+    } catch (const std::exception& e) {
+        log::warn(std::string("token grant not given: ") + e.what());
+        return grant::token_answer(false, 0);
+    }
+    if (!exp) return grant::token_answer(false, hooks.token_grant_seconds);
+    // Kept until at most exp: nginx may use it one second past what it is told.
+    const int64_t left = *exp - unix_now() - 1;
+    return grant::token_answer(true, static_cast<int>(std::min<int64_t>(hooks.token_grant_seconds, left)));
+}
+
+// The file question: the route's handler answers it (handlers/file_reply.cpp) without a
+// principal, since the token was granted and the route needs no more than any valid
+// token has. Whatever else it answers, and every other route, is left to a worker.
+Response file_grant(const Router& router, const ServerHooks& hooks, Request& req) {
+    Response r;
+    int keep = hooks.file_grant_seconds;
+    try {
+        check_api_version(req);
+        RouteMatch m = router.match(req.method, req.path);
+        if (m.route->grantable && (m.route->method == "GET")) {
+            req.params = std::move(m.params);
+            r = m.route->handler(req);
+        }
+    } catch (const ApiError&) {
+        // a worker answers it (404, 400 ...) as it would without grants
+    } catch (const std::exception& e) {
+        log::warn(std::string("file grant not given: ") + e.what());
+        keep = 0;
+    }
+    if (!grant::is_file_answer(r)) r = grant::worker_answer();
+    grant::keep_for(r, keep);
+    return r;
+}
+
+}  // namespace
+
 Response dispatch(const Router& router, const ServerHooks& hooks, Request& req) {
+    if (req.grant == Grant::token) return token_grant(hooks, req);
+    if (req.grant == Grant::file) return file_grant(router, hooks, req);
     Response resp;
     try {
         try {
@@ -138,6 +187,10 @@ Response dispatch(const Router& router, const ServerHooks& hooks, Request& req) 
         resp = problem_response(ApiError::internal());
     }
     resp.add_header("x-api-version-used", kApiVersion);
+    // A 304 nginx may give again for the same URI and validator to any granted token
+    // (the revalidate location of the snippet keys it so).
+    if (req.grant == Grant::revalidate && resp.status == 304 && req.method != "HEAD")
+        grant::keep_for(resp, hooks.file_grant_seconds);
     return resp;
 }
 
@@ -169,6 +222,8 @@ Request build_request(FCGX_Request& fr) {
         } else if (name == "REMOTE_ADDR") req.remote_addr = value;
         else if (name == "REQUEST_ID") req.request_id = value;
         else if (name == "REQUEST_HOST") req.host = value;
+        else if (name == "SYNKRONUS_GRANT")
+            req.grant = value == "token" ? Grant::token : value == "file" ? Grant::file : value == "revalidate" ? Grant::revalidate : Grant::none;
         else if (name == "CONTENT_LENGTH") req.content_length = value.empty() ? 0 : std::atoll(value.data());
         else if (name == "CONTENT_TYPE") req.headers["content-type"] = value;
     }

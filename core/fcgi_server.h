@@ -6,6 +6,7 @@
 #pragma once
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <string>
 
@@ -22,6 +23,12 @@ struct ServerHooks {
     // Maps an exception from a lower layer (database, I/O) to the ApiError the client
     // sees; the hook logs the details, the client only sees a neutral detail.
     std::function<ApiError(std::exception_ptr)> translate;
+    // Grants (core/grant.h): the exp of a request's bearer token when it is valid, its
+    // user read afresh from the database (nullopt: not valid; unset: never granted); how
+    // long nginx may keep a token answer and a file or 304 answer (0: not at all).
+    std::function<std::optional<int64_t>(const Request&)> token_granted;
+    int token_grant_seconds = 0;
+    int file_grant_seconds = 0;
     // Runs in each worker right after fork (open per-process resources lazily there).
     std::function<void()> worker_init;
 };

@@ -22,6 +22,11 @@ struct Principal {
     int64_t token_exp = 0;   // and its exp (unix seconds): how long a revocation must last
 };
 
+// A question from nginx's grant cache (core/grant.h) rather than a request to answer:
+// the FastCGI param SYNKRONUS_GRANT, which nginx sets only in the snippet's internal
+// grant locations (a client's headers arrive as HTTP_*, so no client can set it).
+enum class Grant { none, token, file, revalidate };
+
 struct Request {
     std::string method;
     std::string path;         // raw (still percent-encoded) path, no query
@@ -39,6 +44,7 @@ struct Request {
     int64_t content_length = 0;
     std::map<std::string, std::string> params;   // decoded path parameters
     std::optional<Principal> principal;
+    Grant grant = Grant::none;
 
     const std::string* header(const std::string& lower_name) const;
     // First value of a query parameter, percent-decoded ('+' as space). Throws ApiError

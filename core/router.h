@@ -24,6 +24,9 @@ struct Route {
     std::optional<Role> role;  // nullopt: public
     BodyMode body = BodyMode::none;
     int64_t body_limit = 0;    // bytes, for buffered and streamed bodies
+    // nginx may keep this GET route's file answer for any granted token (core/grant.h):
+    // it needs only read_only, and neither its handler nor its answer depends on who asks.
+    bool grantable = false;
 };
 
 struct RouteMatch {

@@ -27,7 +27,7 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-std::string mime_type_for(std::string_view path) {
+const std::map<std::string, std::string, std::less<>>& mime_types() {
     static const std::map<std::string, std::string, std::less<>> types = {
         {"html", "text/html"},
         {"htm", "text/html"},
@@ -58,6 +58,18 @@ std::string mime_type_for(std::string_view path) {
         {"webm", "video/webm"},
         {"wasm", "application/wasm"},
     };
+    return types;
+}
+
+std::optional<std::string> extension_for_type(std::string_view type) {
+    // The first extension in the table's order (alphabetical) that has the type.
+    for (const auto& [ext, t] : mime_types())
+        if (t == type) return ext;
+    return std::nullopt;
+}
+
+std::string mime_type_for(std::string_view path) {
+    const auto& types = mime_types();
     std::string_view leaf = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
     size_t dot = leaf.rfind('.');
     if (dot == std::string_view::npos || dot == 0) return "application/octet-stream";

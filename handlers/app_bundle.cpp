@@ -115,12 +115,14 @@ core::Response bundle_download(Context& ctx, core::Request& req) {
         throw ApiError::validation({{"path", "path must be a relative file path without empty, '.' or '..' segments"}},
                                    "The file path is not valid");
     const bool preview = preview_requested(req);
-    return send(ctx, req, answer([&] { return ctx.bundle_store().served_file(path, preview); }), preview);
+    const bool fresh = req.grant != core::Grant::none;  // nginx keeps that answer (core/grant.h)
+    return send(ctx, req, answer([&] { return ctx.bundle_store().served_file(path, preview, fresh); }), preview);
 }
 
 core::Response bundle_download_zip(Context& ctx, core::Request& req) {
     const bool preview = preview_requested(req);
-    return send(ctx, req, answer([&] { return ctx.bundle_store().served_zip(preview); }), preview);
+    const bool fresh = req.grant != core::Grant::none;
+    return send(ctx, req, answer([&] { return ctx.bundle_store().served_zip(preview, fresh); }), preview);
 }
 
 core::Response bundle_changes(Context& ctx, core::Request& req) {

@@ -76,10 +76,12 @@ core::Response attachment_put(Context& ctx, core::Request& req) {
 // disk (X-Accel-Redirect), for GET and HEAD alike.
 core::Response attachment_get(Context& ctx, core::Request& req) {
     const std::string& id = attachment_id(req);
-    auto row = ctx.attachment_store().find(id);
+    // A grant is kept by nginx for grant_seconds: it is made from the row as it is now.
+    auto row = ctx.attachment_store().find(id, req.grant != core::Grant::none);
     if (!row) throw ApiError::not_found("No attachment '" + id + "'");
     return file_reply(req, ctx.cfg.str("attachment_accel_prefix"),
-                      services::AttachmentStore::relative_path(row->sha256), row->content_type, row->sha256);
+                      services::AttachmentStore::relative_path(row->sha256), row->content_type, row->sha256, false,
+                      true);
 }
 
 core::Response attachment_delete(Context& ctx, core::Request& req) {

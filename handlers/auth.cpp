@@ -63,12 +63,12 @@ core::Response auth_refresh(Context& ctx, core::Request& req) {
     return core::Response::json(o.take());
 }
 
-core::Principal authenticate(Context& ctx, const core::Request& req) {
+core::Principal authenticate(Context& ctx, const core::Request& req, bool fresh) {
     const std::string* h = req.header("authorization");
     if (!h) throw ApiError::unauthorized("Missing bearer token");
     if (h->size() < 8 || strncasecmp(h->c_str(), "Bearer ", 7) != 0)
         throw ApiError::unauthorized("The Authorization header must be 'Bearer <token>'");
-    auto check = ctx.auth().check_access_token(h->substr(7));
+    auto check = ctx.auth().check_access_token(h->substr(7), fresh);
     if (!check.ok) throw ApiError::unauthorized(check.problem);
     return core::Principal{check.username, check.role, check.jti, check.exp};
 }

@@ -21,6 +21,7 @@ void write_session(core::JsonOut& o, const services::Session& s);
 void throw_unless_ok(const services::GuessOutcome& out, const char* wrong_message);
 // The authenticate hook of the server: verifies the JWT and that the user still
 // exists with the token's version (services::AuthService::check_access_token).
-core::Principal authenticate(Context& ctx, const core::Request& req);
+// `fresh`: the user read from the database whatever the worker's cache holds.
+core::Principal authenticate(Context& ctx, const core::Request& req, bool fresh = false);
 
 }  // namespace handlers

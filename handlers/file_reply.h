@@ -13,7 +13,11 @@ namespace handlers {
 // conditional request itself. The internal location copies X-Synkronus-Etag (and
 // X-Synkronus-Preview) into ETag (and x-is-preview), since the headers of an
 // X-Accel-Redirect answer are otherwise dropped.
+// Asked as a file grant (core/grant.h), it answers which internal URI nginx may send
+// for this request from now on; `type_suffix`: the internal location takes a `.ext`
+// that types the file (the attachment store, whose file names have no extension).
 core::Response file_reply(const core::Request& req, std::string accel_prefix, const std::string& accel_path,
-                          const std::string& content_type, const std::string& sha256, bool preview = false);
+                          const std::string& content_type, const std::string& sha256, bool preview = false,
+                          bool type_suffix = false);
 
 }  // namespace handlers

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "core/fcgi_server.h"
+#include "core/grant.h"
 #include "core/log.h"
 #include "handlers/context.h"
 #include "handlers/routes.h"
@@ -62,6 +63,10 @@ int main(int argc, char** argv) {
         core::log::Level level;
         if (core::log::parse_level(cfg.str("log_level"), level)) core::log::set_level(level);
         handlers::Context ctx(std::move(cfg));
+        // A new generation at every start: nginx forgets what it kept from before (a
+        // changed jwt_secret or store, a database restored while the pool was down).
+        core::grant::set_generation_link(ctx.cfg.str("grant_generation_link"));
+        core::grant::new_generation();
         bootstrap_admin(ctx);
         ctx.auth().dummy_hash();  // made once before fork, so no worker's first unknown-user login is slower
         ctx.drop_connections();  // never share a connection across fork

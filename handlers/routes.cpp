@@ -1,5 +1,7 @@
 #include "handlers/routes.h"
 
+#include <algorithm>
+
 #include "core/files.h"
 #include "core/log.h"
 #include "domain/invalid_input.h"
@@ -30,7 +32,7 @@ core::Router build_router(Context& ctx) {
     };
     const std::optional<Role> pub;
     core::Router r;
-    // method, path, handler, role (none: public), body, body limit
+    // method, path, handler, role (none: public), body, body limit, grantable
     r.add({"GET", "/health", h(health), pub});
     r.add({"GET", "/version", h(version), pub});
     r.add({"GET", "/openapi.yaml", h(openapi), pub});
@@ -49,8 +51,9 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/app-bundle/versions", h(bundle_versions), Role::read_only});
     r.add({"POST", "/app-bundle/switch/{version}", h(bundle_switch), Role::admin});
     r.add({"GET", "/app-bundle/manifest", h(bundle_manifest), Role::read_only});
-    r.add({"GET", "/app-bundle/download/{path+}", h(bundle_download), Role::read_only});
-    r.add({"GET", "/app-bundle/download-zip", h(bundle_download_zip), Role::read_only});
+    // Grantable (core/grant.h): nginx sends these files on a kept answer, no worker asked.
+    r.add({"GET", "/app-bundle/download/{path+}", h(bundle_download), Role::read_only, BodyMode::none, 0, true});
+    r.add({"GET", "/app-bundle/download-zip", h(bundle_download_zip), Role::read_only, BodyMode::none, 0, true});
     r.add({"GET", "/app-bundle/changes", h(bundle_changes), Role::read_only});
     r.add({"GET", "/dataexport/csv", h(dataexport_csv), Role::admin});
     r.add({"GET", "/dataexport/parquet", h(dataexport_parquet), Role::admin});
@@ -59,7 +62,7 @@ core::Router build_router(Context& ctx) {
     r.add({"GET", "/dataexport/download", h(dataexport_download), pub});
     r.add({"POST", "/attachments/manifest", h(attachment_manifest), Role::read_only, BodyMode::buffered, json});
     r.add({"PUT", "/attachments/{attachment_id}", h(attachment_put), Role::read_write, BodyMode::streamed, attachment});
-    r.add({"GET", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});
+    r.add({"GET", "/attachments/{attachment_id}", h(attachment_get), Role::read_only, BodyMode::none, 0, true});
     r.add({"HEAD", "/attachments/{attachment_id}", h(attachment_get), Role::read_only});
     r.add({"DELETE", "/attachments/{attachment_id}", h(attachment_delete), Role::admin});
     // Records, their history and attachment references for admins (CONTRACT §8).
@@ -79,6 +82,20 @@ core::Router build_router(Context& ctx) {
 core::ServerHooks build_hooks(Context& ctx) {
     core::ServerHooks hooks;
     hooks.authenticate = [&ctx](const core::Request& r) { return authenticate(ctx, r); };
+    // Grants (core/grant.h). A token answer is kept at most revocation_cache_seconds - 1
+    // (nginx may use it a second longer), so a revocation on another host still shows
+    // within revocation_cache_seconds; changes on this host show at once.
+    hooks.token_granted = [&ctx](const core::Request& r) -> std::optional<int64_t> {
+        try {
+            return authenticate(ctx, r, true).token_exp;
+        } catch (const core::ApiError&) {
+            return std::nullopt;
+        }
+    };
+    const int grant_s = static_cast<int>(ctx.cfg.integer("grant_seconds"));
+    hooks.file_grant_seconds = grant_s;
+    hooks.token_grant_seconds =
+        std::max(0, std::min(grant_s, static_cast<int>(ctx.cfg.integer("revocation_cache_seconds")) - 1));
     hooks.translate = [](std::exception_ptr ep) -> core::ApiError {
         try {
             std::rethrow_exception(ep);

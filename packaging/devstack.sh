@@ -14,6 +14,7 @@ BIN=${BIN:-$REPO/build}
 SQL_DIR=${SQL_DIR:-$REPO/sql}
 LOCATIONS_CONF=${LOCATIONS_CONF:-$REPO/nginx/synkronus-locations.conf}
 HTTP_CONF=${HTTP_CONF:-$REPO/nginx/synkronus-http.conf}
+TYPES_CONF=${TYPES_CONF:-$REPO/nginx/synkronus-types.conf}
 WORKERS=${WORKERS:-$((2 * $(nproc)))}
 DB_NAME=${DB_NAME:-synkronus}
 DB_USER=${DB_USER:-synkronus}
@@ -162,6 +163,7 @@ db_name = $DB_NAME
 jwt_secret_file = $STATE/jwt-secret
 bundle_dir = $(stack_bundle_dir)
 attachment_dir = $(stack_attachment_dir)
+grant_generation_link = $STATE/generation
 sql_dir = $SQL_DIR
 argon2_memory_kib = ${ARGON2_MEMORY_KIB:-19456}
 argon2_time_cost = ${ARGON2_TIME_COST:-2}
@@ -236,8 +238,12 @@ stack_nginx_conf() {
         -e "s#/var/log/nginx/access.log#$STATE/logs/nginx-access.log#g" \
         ${FASTCGI_READ_TIMEOUT:+-e "s#^fastcgi_read_timeout .*#fastcgi_read_timeout $FASTCGI_READ_TIMEOUT;#"} \
         -e "s#/usr/share/synkronus/console#$(stack_console_dir)#g" \
+        -e "s#/run/synkronus-fcgi/generation#$STATE/generation#g" \
+        -e "s#/etc/nginx/snippets/synkronus-types.conf#$STATE/nginx/synkronus-types.conf#g" \
         "$LOCATIONS_CONF" >"$STATE/nginx/synkronus-locations.conf"
-    sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" "$HTTP_CONF" >"$STATE/nginx/synkronus-http.conf"
+    sed -e "s#/run/synkronus/fcgi.sock#$STATE/fcgi.sock#g" -e "s#/run/synkronus-grants#$STATE/nginx/grants#g" \
+        "$HTTP_CONF" >"$STATE/nginx/synkronus-http.conf"
+    cp "$TYPES_CONF" "$STATE/nginx/synkronus-types.conf"
     cp /etc/nginx/fastcgi_params "$STATE/nginx/fastcgi_params"
     sed -e "s#@STATE@#$STATE#g" -e "s#@HTTPS_PORT@#$HTTPS_PORT#g" -e "s#@HTTP_PORT@#$HTTP_PORT#g" \
         "$REPO/nginx/dev.conf.in" >"$STATE/nginx/nginx.conf"

@@ -75,6 +75,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/grant.h"
 #include "core/log.h"
 #include "core/time_util.h"
 #include "db/attachment_repository.h"
@@ -233,6 +234,7 @@ void AttachmentStore::follow_generation() {
 
 void AttachmentStore::changed() {
     if (generation_) generation_->fetch_add(1, std::memory_order_acq_rel);
+    core::grant::new_generation();  // and what nginx keeps (core/grant.h)
 }
 
 std::optional<db::AttachmentRow> AttachmentStore::cached(const std::string& id, int64_t now_ms) {
@@ -240,11 +242,11 @@ std::optional<db::AttachmentRow> AttachmentStore::cached(const std::string& id, 
     return meta_cache_.find(id, now_ms);
 }
 
-std::optional<db::AttachmentRow> AttachmentStore::find(const std::string& id) {
+std::optional<db::AttachmentRow> AttachmentStore::find(const std::string& id, bool fresh) {
     // The generation is read (by cached) before the row: a deletion committed after
     // this read raises it again, so the row stored below is dropped before the next lookup.
     const int64_t now = core::unix_now_ms();
-    if (auto hit = cached(id, now)) return hit;
+    if (auto hit = cached(id, now); hit && !fresh) return hit;
     auto row = run_with<Repo>(db_, [&](Repo& r) { return r.find(id); });
     if (!row || row->deleted) return std::nullopt;
     meta_cache_.put(id, *row, now);

@@ -67,7 +67,9 @@ public:
     PutResult put(const std::string& id, std::unique_ptr<AttachmentUpload> upload, const std::string& content_type,
                   const std::string& by);
     // The live attachment `id`, or nullopt (never uploaded, or deleted).
-    std::optional<db::AttachmentRow> find(const std::string& id);
+    // `fresh`: read from the database even when the cache holds the row (for an answer
+    // nginx keeps, core/grant.h, whose own delay must not add to the cache's).
+    std::optional<db::AttachmentRow> find(const std::string& id, bool fresh = false);
     // False when there is no live attachment `id`.
     // With an attachment.delete audit event in the same transaction.
     bool remove(const std::string& id, const Actor& by);

@@ -194,7 +194,7 @@ RefreshOutcome AuthService::refresh(const std::string& refresh_token, const Acto
     return out;
 }
 
-TokenCheck AuthService::check_access_token(const std::string& token) {
+TokenCheck AuthService::check_access_token(const std::string& token, bool fresh_read) {
     TokenCheck out;
     core::AccessClaims c;
     // Signature and claims from the worker's cache of verified tokens (exp is checked
@@ -222,7 +222,7 @@ TokenCheck AuthService::check_access_token(const std::string& token) {
         it = cache_.insert_or_assign(c.sub, e).first;
         fresh = true;
     };
-    if (it == cache_.end() || now_ms - it->second.read_at_ms >= ttl_ms) read();
+    if (fresh_read || it == cache_.end() || now_ms - it->second.read_at_ms >= ttl_ms) read();
     // A token ended by logout() is named by its jti; the list is read with the token
     // version, so it reaches every worker and host within the same delay.
     auto revoked = [&] {

@@ -86,7 +86,9 @@ public:
 
     // Verifies the access token and that the user still exists with the token's
     // version (cached in this worker for revocation_cache_s).
-    TokenCheck check_access_token(const std::string& token);
+    // `fresh`: the user read from the database whatever the cache holds (for an answer
+    // nginx keeps, core/grant.h, whose own delay must not add to the cache's).
+    TokenCheck check_access_token(const std::string& token, bool fresh = false);
     // Forgets this worker's cached token version of `username` (after changing it).
     void forget(const std::string& username) { cache_.erase(username); }
 

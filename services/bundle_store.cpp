@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "core/grant.h"
 #include "core/files.h"
 #include "core/log.h"
 #include "core/time_util.h"
@@ -197,9 +198,9 @@ BundlePushResult BundleStore::push(std::unique_ptr<BundleUpload> upload, const A
     return out;
 }
 
-db::BundleHeads BundleStore::heads() {
+db::BundleHeads BundleStore::heads(bool fresh) {
     int64_t now = core::unix_now_ms();
-    if (heads_cache_ms_ > 0) {
+    if (heads_cache_ms_ > 0 && !fresh) {
         uint64_t gen = generation_->load(std::memory_order_acquire);
         if (cached_heads_.valid && cached_heads_.generation == gen && now - cached_heads_.read_at_ms < heads_cache_ms_)
             return cached_heads_.heads;
@@ -253,6 +254,7 @@ bool BundleStore::deactivate(int64_t version) {
 void BundleStore::changed() {
     cached_heads_.valid = false;
     if (generation_) generation_->fetch_add(1, std::memory_order_acq_rel);
+    core::grant::new_generation();  // and what nginx keeps (core/grant.h)
 }
 
 void BundleStore::apply_retention() {
@@ -334,9 +336,9 @@ void BundleStore::files_missing(const BundleVersionInfo& info) {
                                 "'synkronus-admin check --repair'");
 }
 
-std::shared_ptr<const BundleVersionInfo> BundleStore::serving_version(bool preview) {
+std::shared_ptr<const BundleVersionInfo> BundleStore::serving_version(bool preview, bool fresh) {
     using K = BundleUnavailable::Kind;
-    const db::BundleHeads h = heads();
+    const db::BundleHeads h = heads(fresh);
     std::optional<int64_t> v = preview ? h.newest : h.active;
     if (!v) throw BundleUnavailable(K::not_found, preview ? "No app bundle version is stored" : "No app bundle version is active");
     auto info = version_info(*v, preview ? h.newest_manifest_hash : h.active_manifest_hash);
@@ -366,8 +368,8 @@ BundleManifestReply BundleStore::active_manifest() {
     return {info->manifest_json, h.active_manifest_hash};
 }
 
-BundleServedFile BundleStore::served_file(const std::string& path, bool preview) {
-    auto info = serving_version(preview);
+BundleServedFile BundleStore::served_file(const std::string& path, bool preview, bool fresh) {
+    auto info = serving_version(preview, fresh);
     auto it = info->files.find(path);
     if (it == info->files.end())
         throw BundleUnavailable(BundleUnavailable::Kind::not_found, "No such file in app bundle version " + info->name);
@@ -375,8 +377,8 @@ BundleServedFile BundleStore::served_file(const std::string& path, bool preview)
     return {info->name + "/" + domain::accel_encode_path(path), it->second.mime_type, it->second.sha256};
 }
 
-BundleServedFile BundleStore::served_zip(bool preview) {
-    auto info = serving_version(preview);
+BundleServedFile BundleStore::served_zip(bool preview, bool fresh) {
+    auto info = serving_version(preview, fresh);
     return {info->name + ".zip", "application/zip", info->zip_sha256};
 }
 

@@ -151,7 +151,9 @@ public:
 
     // The active and newest versions: read from the database, or from a cache no
     // older than heads_cache_ms that no push or switch on this host has invalidated.
-    db::BundleHeads heads();
+    // `fresh`: from the database, whatever the cache holds (for an answer nginx keeps,
+    // core/grant.h, whose own delay must not add to the cache's).
+    db::BundleHeads heads(bool fresh = false);
     std::vector<db::BundleListEntry> list();
     // Makes `version` the active one: one row update under the state row lock, with
     // a bundle.switch audit event in the same transaction.
@@ -164,9 +166,9 @@ public:
     BundleManifestReply active_manifest();
     // A file (a manifest path, already checked by domain::valid_bundle_file_path) of the
     // active version, or of the newest with `preview`.
-    BundleServedFile served_file(const std::string& path, bool preview);
+    BundleServedFile served_file(const std::string& path, bool preview, bool fresh = false);
     // The version's archive as pushed.
-    BundleServedFile served_zip(bool preview);
+    BundleServedFile served_zip(bool preview, bool fresh = false);
     // Compares two versions' forms: `current` defaults to the active version, `target`
     // to the version before `current`.
     domain::BundleChanges changes(std::optional<int64_t> current, std::optional<int64_t> target);
@@ -220,7 +222,7 @@ private:
     db::BundleHeads read_heads();
     // The version a download reads: the active one, or the newest with `preview`; its
     // files checked to be on disk.
-    std::shared_ptr<const BundleVersionInfo> serving_version(bool preview);
+    std::shared_ptr<const BundleVersionInfo> serving_version(bool preview, bool fresh = false);
     [[noreturn]] void files_missing(const BundleVersionInfo& info);
 
     db::Database& db_;

@@ -126,6 +126,20 @@ std::vector<core::SettingDecl> setting_decls() {
         {"revocation_cache_seconds", "2",
          "How long a worker trusts a user's token version before reading it again (revocation delay).",
          check_int(0, 5)},
+        {"grant_seconds", "1",
+         "How long nginx may reuse a worker's answer for downloads of bundle files and attachments\n"
+         "(that a token is valid, at most revocation_cache_seconds - 1; which file a URI sends; that a\n"
+         "client's copy is current), so that repeated downloads and 304s need no worker. Changes on this\n"
+         "host (a switch, push, deletion, logout or password change) show at once; on other hosts\n"
+         "within this + 1 s (or the worker's own cache time, whichever is longer). 0: nginx asks a\n"
+         "worker for every download.",
+         check_int(0, 5)},
+        {"grant_generation_link", "/run/synkronus-fcgi/generation",
+         "Symbolic link the workers point at a new directory after every change on this host that an\n"
+         "answer nginx keeps could contradict; nginx puts its target into those answers' keys. Must\n"
+         "match `root` of the grant locations in the nginx snippet, on a local filesystem. Empty: none\n"
+         "(then changes on this host, too, show within grant_seconds + 1 s).",
+         check_any()},
         {"presence_interval", "60",
          "Seconds between two writes of one device's presence (GET /admin/devices). Requests in between\n"
          "are counted in the worker and written with the next write, so a pull is not a write.",

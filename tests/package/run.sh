@@ -122,9 +122,10 @@ check "Recommends or Suggests nginx and a MySQL/MariaDB server" optional_ok
 # are made by postinst from templates (no upgrade asks about them).
 cat >"$WORK/conffiles.expected" <<'EOF'
 /etc/nginx/conf.d/synkronus.conf
+/etc/nginx/snippets/synkronus-types.conf
 /etc/nginx/snippets/synkronus.conf
 EOF
-check "conffiles: the two nginx files the package owns, nothing the admin edits" \
+check "conffiles: the three nginx files the package owns, nothing the admin edits" \
     diff -u "$WORK/conffiles.expected" <(sort "$WORK/control/conffiles")
 {
     grep -v '^#' "$HERE/expected-files" | grep -vx '@SQL@'
@@ -224,6 +225,7 @@ pattern='test_service*.py'
 ls "$REPO"/tests/integration/$pattern >/dev/null 2>&1 || pattern='test_*.py'
 if BIN=$ROOT/usr/sbin SQL_DIR=$ROOT/usr/share/synkronus/sql \
     LOCATIONS_CONF=$ROOT/etc/nginx/snippets/synkronus.conf HTTP_CONF=$ROOT/etc/nginx/conf.d/synkronus.conf \
+    TYPES_CONF=$ROOT/etc/nginx/snippets/synkronus-types.conf \
     CONSOLE_DIR=$ROOT/usr/share/synkronus/console \
     STATE=/tmp/pkgstack HTTPS_PORT=24443 HTTP_PORT=24080 DB_PORT=24407 \
     "$REPO/tests/integration/run.sh" "$pattern" >"$WORK/integration.log" 2>&1; then

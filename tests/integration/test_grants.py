@@ -1,0 +1,223 @@
+"""Grants (issue 18): downloads and 304s of bundle files and attachments that nginx
+serves on worker answers it keeps (nginx/synkronus-locations.conf, core/grant.h).
+
+What must hold: a repeated download or 304 needs no worker; every answer is the one
+a worker gives (status, bytes, ETag, Content-Type, headers); changes on this host
+show at once (a switch, a deletion); a revocation shows within
+revocation_cache_seconds (2 s here) as before; a change nginx cannot be told of (made
+in the database, as another host would) within grant_seconds + 1 s (2 s here)."""
+import hashlib
+import os
+import signal
+import time
+import unittest
+import uuid
+
+import harness as h
+import test_app_bundle as tb
+from test_attachments import put, new_id
+
+# grant_seconds is 1 (the default): an answer lasts 1 to 2 s. Every "no worker"
+# check below runs within a second of the request that made the answer.
+KEPT_AT_LEAST = 1.0
+KEPT_AT_MOST = 2.0
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+class StoppedWorkers:
+    """Every worker stopped (SIGSTOP) inside the block: a request that needs one hangs."""
+
+    def __enter__(self):
+        self.pids = h.wait_for_workers()
+        for pid in self.pids:
+            os.kill(pid, signal.SIGSTOP)
+        return self
+
+    def __exit__(self, *exc):
+        for pid in self.pids:
+            os.kill(pid, signal.SIGCONT)
+
+
+def quick(method, path, token, headers=None):
+    """A request that fails (socket timeout) rather than wait for a stopped worker."""
+    c = h.connection(timeout=3)
+    return h.request(method, path, token=token, headers=headers, conn=c)
+
+
+class Base(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.token = h.token_for("read-only")
+
+
+class NoWorkerForRepeats(Base):
+    def test_bundle_file_download_and_304_served_with_every_worker_stopped(self):
+        body = os.urandom(4096)
+        m = tb.push_ok(tb.bundle_files("grant", {"app/assets/logo.png": body}))
+        self.assertEqual(tb.switch(m["version"]).status, 200)
+        url = tb.download_url("app/assets/logo.png")
+        etag = '"%s"' % sha(body)
+        first = h.request("GET", url, token=self.token)
+        first304 = h.request("GET", url, token=self.token, headers={"If-None-Match": etag})
+        start = time.time()
+        with StoppedWorkers():
+            again = quick("GET", url, self.token)
+            again304 = quick("GET", url, self.token, headers={"If-None-Match": etag})
+        self.assertLess(time.time() - start, KEPT_AT_LEAST, "too slow to prove anything")
+        for r in (first, again):
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.body, body)
+            self.assertEqual(r.header("etag"), etag)
+            self.assertEqual(r.header("content-type"), "image/png")
+            self.assertEqual(r.header("cache-control"), "no-cache")
+            self.assertEqual(r.header("x-api-version-used"), "1.0.0")
+            self.assertIsNone(r.header("last-modified"))
+        # The 304 nginx keeps is the worker's: same headers, no body, no type or length,
+        # and each its own request id.
+        for r in (first304, again304):
+            self.assertEqual(r.status, 304, r)
+            self.assertEqual(r.body, b"")
+            self.assertEqual(r.header("etag"), etag)
+            self.assertEqual(r.header("cache-control"), "no-cache")
+            self.assertEqual(r.header("x-api-version-used"), "1.0.0")
+            self.assertIsNone(r.header("content-type"))
+            self.assertIsNone(r.header("content-length"))
+        self.assertTrue(first304.header("x-request-id"))
+        self.assertNotEqual(first304.header("x-request-id"), again304.header("x-request-id"))
+
+    def test_attachment_download_and_304_served_with_every_worker_stopped(self):
+        data = os.urandom(4000)
+        att = new_id("bin")
+        self.assertEqual(put(att, data, ctype="audio/mpeg").status, 200)
+        etag = '"%s"' % sha(data)
+        h.request("GET", "/attachments/" + att, token=self.token)
+        h.request("GET", "/attachments/" + att, token=self.token, headers={"If-None-Match": etag})
+        with StoppedWorkers():
+            r = quick("GET", "/attachments/" + att, self.token)
+            r304 = quick("GET", "/attachments/" + att, self.token, headers={"If-None-Match": etag})
+        self.assertEqual((r.status, r.body, r.header("etag")), (200, data, etag))
+        # The stored type (not the id's extension), given to nginx as a suffix.
+        self.assertEqual(r.header("content-type"), "audio/mpeg")
+        self.assertEqual((r304.status, r304.header("etag")), (304, etag))
+
+    def test_range_requests_on_a_kept_answer(self):
+        data = os.urandom(5000)
+        att = new_id("png")
+        self.assertEqual(put(att, data, ctype="image/png").status, 200)
+        h.request("GET", "/attachments/" + att, token=self.token)
+        with StoppedWorkers():
+            r = quick("GET", "/attachments/" + att, self.token, headers={"Range": "bytes=100-199"})
+        self.assertEqual(r.status, 206, r)
+        self.assertEqual(r.body, data[100:200])
+        self.assertEqual(r.header("content-type"), "image/png")
+
+
+class AnswersAsAWorkerGives(Base):
+    def test_attachment_types_with_and_without_a_suffix(self):
+        # image/jpeg by a suffix; octet-stream by default; a type no extension names
+        # stays with a worker, which sends it after X-Accel-Redirect.
+        for ctype in ("image/jpeg", "application/octet-stream", "audio/x-unheard-of", "text/plain"):
+            data = os.urandom(300)
+            att = new_id("dat")
+            self.assertEqual(put(att, data, ctype=ctype).status, 200)
+            for _ in range(2):  # the answer made, then the answer kept
+                r = h.request("GET", "/attachments/" + att, token=self.token)
+                self.assertEqual((r.status, r.body, r.header("content-type")), (200, data, ctype), ctype)
+
+    def test_bad_and_missing_tokens_and_unknown_files_are_the_workers_answers(self):
+        r = h.request("GET", tb.download_url("app/index.html"))
+        h.assert_problem(self, r, 401, "unauthorized")
+        r = h.request("GET", tb.download_url("app/index.html"), token="not-a-token")
+        h.assert_problem(self, r, 401, "unauthorized")
+        for _ in range(2):
+            h.assert_problem(self, h.request("GET", "/attachments/" + new_id(), token=self.token), 404, "not-found")
+            h.assert_problem(self, h.request("GET", tb.download_url("app/none.js"), token=self.token), 404,
+                             "not-found")
+        # A version header the server does not speak is refused, kept answer or not.
+        r = h.request("GET", tb.download_url("app/index.html"), token=self.token, headers={"x-api-version": "9.0.0"})
+        h.assert_problem(self, r, 406, "unsupported-api-version")
+
+    def test_the_pool_down_is_still_a_502_problem(self):
+        # A token nginx has never seen: its grant needs a worker, and none answers.
+        token = h.token_for("read-only")
+        h.stack("stack_stop_workers")
+        try:
+            r = h.request("GET", tb.download_url("app/index.html"), token=token)
+            h.assert_problem(self, r, 502, "unavailable")
+        finally:
+            h.stack("stack_start_workers")
+            h.wait_for_workers()
+
+
+class ChangesOnThisHostShowAtOnce(Base):
+    def test_a_switch(self):
+        old, new = os.urandom(2000), os.urandom(2000)
+        m1 = tb.push_ok(tb.bundle_files("g1", {"app/assets/x.bin": old}))
+        self.assertEqual(tb.switch(m1["version"]).status, 200)
+        url = tb.download_url("app/assets/x.bin")
+        old_tag = '"%s"' % sha(old)
+        self.assertEqual(h.request("GET", url, token=self.token).body, old)
+        self.assertEqual(h.request("GET", url, token=self.token, headers={"If-None-Match": old_tag}).status, 304)
+        m2 = tb.push_ok(tb.bundle_files("g2", {"app/assets/x.bin": new}))
+        self.assertEqual(tb.switch(m2["version"]).status, 200)
+        r = h.request("GET", url, token=self.token)
+        self.assertEqual((r.status, r.body, r.header("etag")), (200, new, '"%s"' % sha(new)))
+        r = h.request("GET", url, token=self.token, headers={"If-None-Match": old_tag})
+        self.assertEqual((r.status, r.body), (200, new))
+
+    def test_a_deletion_and_a_new_upload_under_the_same_id(self):
+        data = os.urandom(3000)
+        att = new_id("jpg")
+        self.assertEqual(put(att, data).status, 200)
+        tag = '"%s"' % sha(data)
+        self.assertEqual(h.request("GET", "/attachments/" + att, token=self.token).body, data)
+        self.assertEqual(h.request("GET", "/attachments/" + att, token=self.token,
+                                   headers={"If-None-Match": tag}).status, 304)
+        self.assertEqual(h.request("DELETE", "/attachments/" + att, token=h.admin_token()).status, 200)
+        h.assert_problem(self, h.request("GET", "/attachments/" + att, token=self.token), 404, "not-found")
+        h.assert_problem(self, h.request("GET", "/attachments/" + att, token=self.token,
+                                         headers={"If-None-Match": tag}), 404, "not-found")
+        other = os.urandom(3000)
+        self.assertEqual(put(att, other).status, 200)
+        self.assertEqual(h.request("GET", "/attachments/" + att, token=self.token).body, other)
+
+
+class Bounds(Base):
+    def test_a_revocation_shows_within_revocation_cache_seconds(self):
+        name, pw = h.make_user("read-only")
+        tokens = h.login(name, pw)
+        att = new_id("jpg")
+        self.assertEqual(put(att, b"abc").status, 200)
+        url = "/attachments/" + att
+        self.assertEqual(h.request("GET", url, token=tokens["token"]).status, 200)  # granted and kept
+        r = h.request("POST", "/auth/logout", {"refreshToken": tokens["refreshToken"]}, token=tokens["token"])
+        self.assertEqual(r.status, 204, r)
+        since = time.time()
+        while True:
+            r = h.request("GET", url, token=tokens["token"])
+            if r.status == 401:
+                break
+            self.assertEqual(r.status, 200, r)
+            self.assertLess(time.time() - since, 2.0 + 0.3, "a revoked token still downloads")
+            time.sleep(0.05)
+
+    def test_a_deletion_nginx_is_not_told_of_shows_within_two_seconds(self):
+        # As on another host: the row goes in the database, no worker of this host knows.
+        data = os.urandom(1000)
+        att = new_id("jpg")
+        self.assertEqual(put(att, data).status, 200)
+        self.assertEqual(h.request("GET", "/attachments/" + att, token=self.token).status, 200)
+        h.sql("UPDATE attachments SET deleted = 1 WHERE attachment_id = '%s'" % att)
+        since = time.time()
+        still = h.request("GET", "/attachments/" + att, token=self.token)
+        self.assertEqual(still.status, 200, "the kept answer was not used")
+        while h.request("GET", "/attachments/" + att, token=self.token).status == 200:
+            self.assertLess(time.time() - since, KEPT_AT_MOST + 0.3, "a deleted attachment still downloads")
+            time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    unittest.main()

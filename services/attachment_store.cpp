@@ -85,6 +85,7 @@ namespace services {
 
 namespace {
 using Repo = db::AttachmentRepository;
+constexpr int kNoSuchProcedure = 1305;  // ER_SP_DOES_NOT_EXIST
 
 // The one rule for an upload to an id that already names a live file.
 std::optional<AttachmentStore::PutResult> outcome_for_existing(const std::optional<db::AttachmentRow>& existing,
@@ -157,15 +158,22 @@ AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::uniq
         std::optional<core::FileId> made = upload->link_durably(dest, &existed);  // nullopt: no hard links here
         linked = made.has_value();
         bool placed = false;
-        db_.transaction([&](db::Tx& tx) {
+        bool by_procedure = put_procedure_;
+        const db::Work unit = [&](db::Tx& tx) {
             Repo repo(tx);
             // The counter row is locked by the first statement, until COMMIT.
-            if (!repo.raise_counter_and_totals(1, row.size)) {  // no totals row yet: as before issue 18
-                const int64_t version = db::lock_change_counter(tx) + 1;
-                repo.add_to_totals(1, row.size);
-                db::set_change_counter(tx, version);
+            bool inserted;
+            if (by_procedure) {  // START TRANSACTION, the UPDATE and the INSERT below, in one CALL
+                inserted = repo.put_if_not_live(row, by, tx.must_begin());
+            } else {
+                if (!repo.raise_counter_and_totals(1, row.size)) {  // no totals row yet: as before issue 18
+                    const int64_t version = db::lock_change_counter(tx) + 1;
+                    repo.add_to_totals(1, row.size);
+                    db::set_change_counter(tx, version);
+                }
+                inserted = repo.insert_if_not_live(row, by);
             }
-            if (!repo.insert_if_not_live(row, by)) {
+            if (!inserted) {
                 // Live: the counter and totals just raised are rolled back with IdIsLive.
                 result = outcome_for_existing(repo.find(id), row.sha256).value_or(PutResult::conflict);
                 throw IdIsLive{};
@@ -187,7 +195,19 @@ AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::uniq
             // is harmless: retention removes nothing a live row names.
             if (existed) repo.forget_retired_file(row.sha256);
             result = PutResult::stored;
-        });
+        };
+        try {
+            if (by_procedure) db_.transaction_opened_by_work(unit);
+            else db_.transaction(unit);
+        } catch (const db::Error& e) {
+            if (!by_procedure || e.code() != kNoSuchProcedure) throw;
+            // Nothing ran: the CALL failed before its START TRANSACTION.
+            core::log::warn(std::string("attachment uploads: ") + e.what() +
+                            "; running its statements one by one (restore the routines: mariadb-dump --routines, "
+                            "or apply sql/013_attachment_put.sql again)");
+            put_procedure_ = by_procedure = false;
+            db_.transaction(unit);
+        }
     } catch (const IdIsLive&) {
         // result says which; nothing was written.
     } catch (...) {

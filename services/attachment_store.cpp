@@ -66,7 +66,14 @@
 // (only such a name can have a pending removal; a retired row that outlived its
 // file is harmless, since retention removes nothing a live row names, and forgets
 // it); COMMIT. No SELECT before the lock, and retention's query at most once a
-// second per worker.
+// second per worker. The first three go in one round trip: CALL attachment_put
+// (sql/013_attachment_put.sql) runs them in this order on the server, so an upload
+// of a new id waits for the database twice (the CALL, the COMMIT), not four times;
+// nothing about the lock changes (the counter row is locked by the CALL's UPDATE and
+// held to the COMMIT, which still follows the name check), and a rerun after a
+// deadlock or a Galera conflict runs the CALL again from the start of a new
+// transaction. Where the procedure is missing (a dump restored without its
+// routines), the worker says so once and sends the statements one by one.
 #include "services/attachment_store.h"
 
 #include <unistd.h>

@@ -67,6 +67,28 @@ bool AttachmentRepository::insert_if_not_live(const AttachmentRow& row, const st
     return ps.executeUpdate() > 0;
 }
 
+bool AttachmentRepository::put_if_not_live(const AttachmentRow& row, const std::string& by, bool begin) {
+    auto& ps = tx_.stmt(Stmt::ATT_PUT);
+    ps.setInt(1, begin ? 1 : 0);
+    ps.setString(2, row.attachment_id);
+    ps.setString(3, row.sha256);
+    ps.setInt64(4, row.size);
+    ps.setString(5, row.content_type);
+    ps.setString(6, by);
+    // The INSERT's affected rows, counted as in insert_if_not_live (the CALL's own
+    // count would add the UPDATE's).
+    RS rs(ps.executeQuery());
+    if (!rs->next()) throw Error(ErrorKind::other, 0, "attachment_put answered no row");
+    const bool changed = rs->getInt(1) > 0;
+    // A CALL ends with a status result after its rows: read here (getMoreResults
+    // answers false once it has), or the connection's next statement fails with
+    // "Commands out of sync" (2014).
+    rs.reset();
+    while (ps.getMoreResults()) {
+    }
+    return changed;
+}
+
 bool AttachmentRepository::sha_is_live(const std::string& sha256) {
     auto& ps = tx_.stmt(Stmt::ATT_COUNT_LIVE_BY_SHA);
     ps.setString(1, sha256);

@@ -30,6 +30,11 @@ public:
     // Writes `row` as live with the counter's current value as its version, unless the
     // id is live: then false and nothing written. Run after raise_counter_and_totals.
     bool insert_if_not_live(const AttachmentRow& row, const std::string& by);
+    // raise_counter_and_totals then insert_if_not_live (with add_to_totals when there
+    // is no totals row), in one statement: the procedure of sql/013_attachment_put.sql.
+    // With `begin` it first opens the transaction (Tx::must_begin). Throws db::Error
+    // with code 1305 when the procedure is missing (a dump restored without routines).
+    bool put_if_not_live(const AttachmentRow& row, const std::string& by, bool begin);
     // Adds to the live attachments' count and bytes (attachment_totals).
     void add_to_totals(int64_t attachments, int64_t bytes);
     // True when some live attachment has these bytes.

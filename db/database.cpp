@@ -320,9 +320,13 @@ void Database::run_causal(const Work& fn) {
 
 int Database::transaction(const Work& fn, int attempts) { return with_retries(fn, attempts, true); }
 
+int Database::transaction_opened_by_work(const Work& fn, int attempts) {
+    return with_retries(fn, attempts, true, true);
+}
+
 // The one retry loop of run() and transaction(). Only the outermost unit of work
 // (depth 1) is rerun: a nested one's failure belongs to its caller's unit.
-int Database::with_retries(const Work& fn, int attempts, bool as_transaction) {
+int Database::with_retries(const Work& fn, int attempts, bool as_transaction, bool opened_by_work) {
     recheck_node(false);
     Depth depth(depth_);
     int failovers = 0;
@@ -340,13 +344,20 @@ int Database::with_retries(const Work& fn, int attempts, bool as_transaction) {
         } open_tx{in_transaction_, in_transaction_};
         try {
             try {
-                if (outermost) {
+                // transaction_opened_by_work: fn's first statement is the START TRANSACTION.
+                // Until it runs no transaction is open, so a failure before it has
+                // nothing to roll back (the ROLLBACK below is then a no-op).
+                const bool work_begins = outermost && opened_by_work;
+                if (work_begins) {
+                    conn();  // connects and prepares here, so a lost connection is rerun as before
+                    in_transaction_ = true;
+                } else if (outermost) {
                     std::unique_ptr<sql::Statement>(conn().createStatement())->execute("START TRANSACTION");
                     in_transaction_ = true;
                 } else if (as_transaction) {
                     conn().setAutoCommit(false);
                 }
-                Tx tx(*this);
+                Tx tx(*this, work_begins);
                 fn(tx);
                 if (as_transaction) {
                     committing = true;

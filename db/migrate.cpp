@@ -63,14 +63,27 @@ std::vector<std::string> split_sql(const std::string& text) {
     std::vector<std::string> out;
     std::istringstream in(text);
     std::string line, cur;
+    // A `DELIMITER x` line changes what ends a statement, as in the mariadb client, so a
+    // stored procedure's body (whose statements end in `;`) is sent as one statement.
+    std::string delimiter = ";";
     while (std::getline(in, line)) {
         std::string t = line;
         t.erase(0, t.find_first_not_of(" \t"));
         if (t.rfind("--", 0) == 0) continue;
+        if (cur.find_first_not_of(" \t\r\n") == std::string::npos && t.size() > 10 &&
+            (t.compare(0, 10, "DELIMITER ") == 0 || t.compare(0, 10, "delimiter ") == 0)) {
+            delimiter = t.substr(10);
+            delimiter.erase(delimiter.find_last_not_of(" \t\r") + 1);
+            delimiter.erase(0, delimiter.find_first_not_of(" \t"));
+            if (delimiter.empty()) throw Error(ErrorKind::other, 0, "DELIMITER without a delimiter");
+            cur.clear();
+            continue;
+        }
         cur += line + "\n";
         auto last = line.find_last_not_of(" \t\r");
-        if (last != std::string::npos && line[last] == ';') {
-            cur.erase(cur.find_last_of(';'));
+        if (last != std::string::npos && last + 1 >= delimiter.size() &&
+            line.compare(last + 1 - delimiter.size(), delimiter.size(), delimiter) == 0) {
+            cur.erase(cur.rfind(delimiter));
             if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
             cur.clear();
         }

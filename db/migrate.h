@@ -30,7 +30,9 @@ size_t rebuild_attachment_refs(sql::Connection& c, const std::function<void()>& 
 // for uploads and deletions those hosts made (012's fill, read from the same place).
 // Returns the number of records counted.
 int64_t recount_records(sql::Connection& c, const std::string& sql_dir);
-// Splits a migration file into statements (on `;` at end of line, `--` comments dropped).
+// Splits a migration file into statements (on `;` at end of line, `--` comments dropped;
+// a `DELIMITER x` line makes `x` at end of line end a statement instead, as in the
+// mariadb client, for a stored procedure's body).
 std::vector<std::string> split_sql(const std::string& text);
 
 // migrate() refuses (db::Error naming them, before applying anything) when

@@ -298,6 +298,11 @@ const Entry kStatements[] = {
      "content_type = IF(deleted, VALUES(content_type), content_type), version = IF(deleted, VALUES(version), version), "
      "changed_at = IF(deleted, VALUES(changed_at), changed_at), changed_by = IF(deleted, VALUES(changed_by), changed_by), "
      "deleted = 0"},
+    // The two statements above and the START TRANSACTION before them in one round trip
+    // (issue 18): the procedure of sql/013_attachment_put.sql. Parameters: begin (1: the
+    // procedure opens the transaction), id, sha256, size, content_type, changed_by.
+    // Answers one row: the INSERT's affected rows (as ATT_INSERT_IF_NOT_LIVE's).
+    {Stmt::ATT_PUT, "ATT_PUT", "CALL attachment_put(?, ?, ?, ?, ?, ?)"},
     {Stmt::HIST_INS_1, "HIST_INS_1", history_ins_sql<1>()},
     {Stmt::HIST_INS_20, "HIST_INS_20", history_ins_sql<20>()},
     {Stmt::HIST_INS_100, "HIST_INS_100", history_ins_sql<100>()},

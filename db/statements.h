@@ -90,6 +90,7 @@ enum class Stmt {
     ATT_RETIRED_DEL,
     ATT_RAISE_COUNTER_AND_TOTALS,
     ATT_INSERT_IF_NOT_LIVE,
+    ATT_PUT,
     // Record history, attachment references and the admin record/attachment lists
     // (CONTRACT section 8; db/record_admin_repository.h).
     HIST_INS_1,

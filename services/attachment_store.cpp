@@ -66,7 +66,14 @@
 // (only such a name can have a pending removal; a retired row that outlived its
 // file is harmless, since retention removes nothing a live row names, and forgets
 // it); COMMIT. No SELECT before the lock, and retention's query at most once a
-// second per worker.
+// second per worker. The first three go in one round trip: CALL attachment_put
+// (sql/013_attachment_put.sql) runs them in this order on the server, so an upload
+// of a new id waits for the database twice (the CALL, the COMMIT), not four times;
+// nothing about the lock changes (the counter row is locked by the CALL's UPDATE and
+// held to the COMMIT, which still follows the name check), and a rerun after a
+// deadlock or a Galera conflict runs the CALL again from the start of a new
+// transaction. Where the procedure is missing (a dump restored without its
+// routines), the worker says so once and sends the statements one by one.
 #include "services/attachment_store.h"
 
 #include <unistd.h>
@@ -86,6 +93,7 @@ namespace services {
 
 namespace {
 using Repo = db::AttachmentRepository;
+constexpr int kNoSuchProcedure = 1305;  // ER_SP_DOES_NOT_EXIST
 
 // The one rule for an upload to an id that already names a live file.
 std::optional<AttachmentStore::PutResult> outcome_for_existing(const std::optional<db::AttachmentRow>& existing,
@@ -158,15 +166,22 @@ AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::uniq
         std::optional<core::FileId> made = upload->link_durably(dest, &existed);  // nullopt: no hard links here
         linked = made.has_value();
         bool placed = false;
-        db_.transaction([&](db::Tx& tx) {
+        bool by_procedure = put_procedure_;
+        const db::Work unit = [&](db::Tx& tx) {
             Repo repo(tx);
             // The counter row is locked by the first statement, until COMMIT.
-            if (!repo.raise_counter_and_totals(1, row.size)) {  // no totals row yet: as before issue 18
-                const int64_t version = db::lock_change_counter(tx) + 1;
-                repo.add_to_totals(1, row.size);
-                db::set_change_counter(tx, version);
+            bool inserted;
+            if (by_procedure) {  // START TRANSACTION, the UPDATE and the INSERT below, in one CALL
+                inserted = repo.put_if_not_live(row, by, tx.must_begin());
+            } else {
+                if (!repo.raise_counter_and_totals(1, row.size)) {  // no totals row yet: as before issue 18
+                    const int64_t version = db::lock_change_counter(tx) + 1;
+                    repo.add_to_totals(1, row.size);
+                    db::set_change_counter(tx, version);
+                }
+                inserted = repo.insert_if_not_live(row, by);
             }
-            if (!repo.insert_if_not_live(row, by)) {
+            if (!inserted) {
                 // Live: the counter and totals just raised are rolled back with IdIsLive.
                 result = outcome_for_existing(repo.find(id), row.sha256).value_or(PutResult::conflict);
                 throw IdIsLive{};
@@ -188,7 +203,19 @@ AttachmentStore::PutResult AttachmentStore::put(const std::string& id, std::uniq
             // is harmless: retention removes nothing a live row names.
             if (existed) repo.forget_retired_file(row.sha256);
             result = PutResult::stored;
-        });
+        };
+        try {
+            if (by_procedure) db_.transaction_opened_by_work(unit);
+            else db_.transaction(unit);
+        } catch (const db::Error& e) {
+            if (!by_procedure || e.code() != kNoSuchProcedure) throw;
+            // Nothing ran: the CALL failed before its START TRANSACTION.
+            core::log::warn(std::string("attachment uploads: ") + e.what() +
+                            "; running its statements one by one (restore the routines: mariadb-dump --routines, "
+                            "or apply sql/013_attachment_put.sql again)");
+            put_procedure_ = by_procedure = false;
+            db_.transaction(unit);
+        }
     } catch (const IdIsLive&) {
         // result says which; nothing was written.
     } catch (...) {

@@ -106,6 +106,10 @@ private:
     int64_t next_retention_ms_ = 0;
     bool dirs_made_ = false;
     std::set<std::string> prefix_dirs_made_;  // files/ab/, at most 256
+    // put() runs the procedure attachment_put (sql/013) until it is found missing (a
+    // database restored from a dump made without --routines): then, for the rest of
+    // this worker's life, the statements it stands for, with a warning once.
+    bool put_procedure_ = true;
     void make_dirs_once(const std::string& prefix);
     void forget_made_dirs();
     // The live row of `id` if this worker's metadata cache holds it (no query); find()

@@ -180,13 +180,23 @@ check "nginx (www-data) may connect to the socket" socket_for_nginx
 # and the unit makes that store one of its state directories.
 store_agrees() {
     local dir; dir=$(conf_key "$1")
-    grep -q "alias $dir/$2/;" "$ROOT/etc/nginx/snippets/synkronus.conf" &&
+    grep -qE "alias $dir/$2/(\\\$1)?;" "$ROOT/etc/nginx/snippets/synkronus.conf" &&
         unit_key "$svc" StateDirectory | tr ' ' '\n' | sed 's|^|/var/lib/|' | grep -qx "$dir"
 }
 check "the snippet serves bundles from bundle_dir ($(conf_key bundle_dir)), a state directory of the unit" \
     store_agrees bundle_dir versions
 check "the snippet serves attachments from attachment_dir ($(conf_key attachment_dir)), a state directory of the unit" \
     store_agrees attachment_dir files
+# The grant chain's keys hold the generation link the workers move (grant_generation_link):
+# the snippet resolves that path, and the unit makes its directory (RuntimeDirectory).
+generation_agrees() {
+    local link; link=$(conf_key grant_generation_link)
+    [ -n "$link" ] && grep -q "root $link;" "$ROOT/etc/nginx/snippets/synkronus.conf" &&
+        ! grep -E '^\s*root /run/' "$ROOT/etc/nginx/snippets/synkronus.conf" | grep -vq "root $link;" &&
+        [ "/run/$(unit_key "$svc" RuntimeDirectory)" = "$(dirname "$link")" ]
+}
+check "the snippet's grant keys resolve grant_generation_link ($(conf_key grant_generation_link)), in the unit's RuntimeDirectory" \
+    generation_agrees
 site_ok() {
     grep -q 'include snippets/synkronus.conf;' "$ROOT/usr/share/synkronus/templates/nginx-site" &&
         ! grep -q fastcgi_pass "$ROOT/usr/share/synkronus/templates/nginx-site"

@@ -100,6 +100,18 @@ check "health, login, push, pull, an attachment and /version through nginx" \
 # unnamed temporary file and its link by /proc/self/fd; a worker says once if it does not.
 no_upload_fallback() { ! in_ct journalctl -q --no-pager -u synkronus-fcgi.service | grep -E 'uploads use named|uploads are renamed'; }
 check "uploads under the unit: unnamed files, no fallback" no_upload_fallback
+# Grants (issue 18): the hardened pool makes the generation link in its RuntimeDirectory,
+# nginx's user resolves it (its grant keys hold the target), and the downloads above left
+# kept answers in nginx's cache directory, which only nginx's user may read.
+grants_ok() {
+    in_ct runuser -u www-data -- realpath -e /run/synkronus-fcgi/generation >/dev/null ||
+        { echo "  www-data cannot resolve /run/synkronus-fcgi/generation"; return 1; }
+    ! in_ct grep -q 'realpath()' /var/log/nginx/error.log || { echo "  nginx: realpath() failed"; return 1; }
+    [ "$(in_ct stat -c '%U %a' /run/synkronus-grants)" = "www-data 700" ] ||
+        { echo "  /run/synkronus-grants: $(in_ct stat -c '%U %a' /run/synkronus-grants)"; return 1; }
+    in_ct find /run/synkronus-grants -type f | grep -q . || { echo "  no kept answers"; return 1; }
+}
+check "grants under the unit: the generation link resolves for www-data, nginx keeps answers (0700)" grants_ok
 default_site_gone() {  # http://127.0.0.1/ is this server: redirected to HTTPS, served there
     local got
     got=$(curl -s -o /dev/null --max-time 10 -w '%{http_code} %{redirect_url}' http://127.0.0.1/health)

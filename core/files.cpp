@@ -361,35 +361,49 @@ std::optional<FileId> file_id(const std::string& path) {
 
 std::optional<FileId> TempFile::link_durably(const std::string& dest, bool* existed) {
     sync();
-    if (existed) *existed = false;
-    int rc;
-    if (unnamed_) {
-        rc = ::linkat(AT_FDCWD, fd_path(fd_).c_str(), AT_FDCWD, dest.c_str(), AT_SYMLINK_FOLLOW);
-        // Linked before, and that name removed since (retention): an inode that had a
-        // name and has none can not be linked again (ENOENT). Its bytes are still
-        // here: into a named file, and that is linked.
-        struct stat st;
-        if (rc != 0 && errno == ENOENT && ::fstat(fd_, &st) == 0 && st.st_nlink == 0) {
-            take_a_name();
+    // The name may be gone by the time it is read: retention removed it (a retired file
+    // past its grace period, whether the name was there before, EEXIST, or just made by
+    // this link) between the link and the stat; it does so under the counter lock, which
+    // this upload does not hold yet. This upload's bytes are still here (its descriptor),
+    // so it links again; retention removes a name once per retirement, which needs the
+    // lock and 30 s of grace, so a few tries always do.
+    for (int attempt = 1;; ++attempt) {
+        if (existed) *existed = false;
+        int rc;
+        if (unnamed_) {
+            rc = ::linkat(AT_FDCWD, fd_path(fd_).c_str(), AT_FDCWD, dest.c_str(), AT_SYMLINK_FOLLOW);
+            // Linked before, and that name removed since (retention): an inode that had a
+            // name and has none can not be linked again (ENOENT). Its bytes are still
+            // here: into a named file, and that is linked.
+            struct stat st;
+            if (rc != 0 && errno == ENOENT && ::fstat(fd_, &st) == 0 && st.st_nlink == 0) {
+                take_a_name();
+                rc = ::link(path_.c_str(), dest.c_str());
+            }
+        } else {
             rc = ::link(path_.c_str(), dest.c_str());
         }
-    } else {
-        rc = ::link(path_.c_str(), dest.c_str());
-    }
-    if (rc != 0) {
-        if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK || errno == EXDEV) {
-            const int err = errno;
-            warn_once(g_said_renamed, "uploads are renamed into place under the lock (linking " + dest + ": " +
-                                          std::strerror(err) + ")");
-            return std::nullopt;
+        if (rc != 0) {
+            if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK || errno == EXDEV) {
+                const int err = errno;
+                warn_once(g_said_renamed, "uploads are renamed into place under the lock (linking " + dest + ": " +
+                                              std::strerror(err) + ")");
+                return std::nullopt;
+            }
+            if (errno != EEXIST) fail("linking " + dest);
+            if (existed) *existed = true;
         }
-        if (errno != EEXIST) fail("linking " + dest);
-        if (existed) *existed = true;
+        // Read at once, then made durable: a name removed after this read is the
+        // caller's to notice (AttachmentStore::put compares it under the lock).
+        if (auto id = file_id(dest)) {
+            fsync_dir(parent_of(dest));
+            return id;
+        }
+        if (attempt == 5) {
+            errno = ENOENT;
+            fail("linking " + dest + ": gone at once");
+        }
     }
-    fsync_dir(parent_of(dest));
-    auto id = file_id(dest);
-    if (!id) fail("linking " + dest + ": gone at once");
-    return id;
 }
 
 void TempFile::publish(const std::string& dest) {

@@ -124,7 +124,7 @@ Response file_grant(const Router& router, const ServerHooks& hooks, Request& req
     try {
         check_api_version(req);
         RouteMatch m = router.match(req.method, req.path);
-        if (m.route->grantable && (m.route->method == "GET")) {
+        if (m.route->grantable) {  // GET routes only (HEAD is served by them)
             req.params = std::move(m.params);
             r = m.route->handler(req);
         }

@@ -8,16 +8,6 @@ namespace handlers {
 
 namespace {
 
-// Paths nginx can take from a grant as they are: a try_files fallback is not decoded,
-// unlike an X-Accel-Redirect, so anything that would need an escape stays with a worker.
-bool plain_path(const std::string& p) {
-    for (unsigned char c : p)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '.' ||
-              c == '-' || c == '_'))
-            return false;
-    return !p.empty();
-}
-
 // The file answer of a grant (core/grant.h): the internal URI nginx sends the file
 // from, typed as the worker would type it. nginx types a file by its URI's extension
 // (the snippet's `types`, the same table as domain::mime_types), so a file whose
@@ -27,7 +17,9 @@ bool plain_path(const std::string& p) {
 core::Response grant_answer(const std::string& accel_prefix, const std::string& accel_path,
                             const std::string& content_type, const std::string& sha256, bool preview,
                             bool type_suffix) {
-    if (preview || !plain_path(accel_path)) return core::grant::worker_answer();
+    // The accel path is already percent-encoded (domain::accel_encode_path): one with no
+    // escape is its own file name, and nginx takes a try_files fallback as it is.
+    if (preview || accel_path.find('%') != std::string::npos) return core::grant::worker_answer();
     std::string uri = accel_prefix + accel_path;
     if (domain::mime_type_for(accel_path) != content_type) {
         if (!type_suffix) return core::grant::worker_answer();

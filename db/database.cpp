@@ -330,6 +330,10 @@ int Database::with_retries(const Work& fn, int attempts, bool as_transaction, bo
     recheck_node(false);
     Depth depth(depth_);
     int failovers = 0;
+    const auto started = std::chrono::steady_clock::now();
+    auto within_budget = [&] {
+        return std::chrono::steady_clock::now() - started < std::chrono::milliseconds(kConflictBudgetMs);
+    };
     for (int attempt = 1;; ++attempt) {
         bool committing = false;
         // The outermost transaction opens with START TRANSACTION and leaves autocommit
@@ -388,7 +392,7 @@ int Database::with_retries(const Work& fn, int attempts, bool as_transaction, bo
             if (as_transaction) rollback_quietly();
             // Galera retries a conflicting autocommit statement only wsrep_retry_autocommit
             // times; a transaction's conflict is only seen here.
-            if (e.kind() == ErrorKind::deadlock && depth_ == 1 && attempt < attempts) {
+            if (e.kind() == ErrorKind::deadlock && depth_ == 1 && (attempt < attempts || within_budget())) {
                 conflict_pause(attempt);
                 continue;
             }

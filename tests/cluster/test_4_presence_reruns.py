@@ -66,27 +66,38 @@ class Loop(threading.Thread):
         conn.close()
 
 
+def pusher(host, token, cid, ids):
+    """A loop pushing `ids` through `host` flat out, every push answered 200."""
+    def step(conn):
+        # Updates the same records every time (after the first push inserts them):
+        # each push writes history, attachment references and record counts too.
+        body = {"transmission_id": str(uuid.uuid4()), "client_id": cid,
+                "records": [{"id": i, "schemaType": "p4rerun", "schemaVersion": "1",
+                             "data": {"n": time.time(), "photo": f"{uuid.uuid4()}.jpg"}} for i in ids]}
+        r = h.request("POST", "/sync/push", body=body, token=token, conn=conn)
+        assert r.status == 200, r
+    return Loop(host, step)
+
+
+def debug_workers():
+    """Restarts both hosts' workers logging every rerun (and writing presence on every request)."""
+    for n in (1, 2):
+        c.do(f"host_do {n} 'stack_stop_workers; {WORKER_ENV} stack_start_workers'")
+
+
+def default_workers():
+    for n in (1, 2):
+        c.do(f"host_do {n} 'stack_stop_workers; stack_start_workers'")
+
+
 class PresenceAndAuditNeverRerunPushes(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        for n in (1, 2):
-            c.do(f"host_do {n} 'stack_stop_workers; {WORKER_ENV} stack_start_workers'")
+        debug_workers()
 
     @classmethod
     def tearDownClass(cls):
-        for n in (1, 2):
-            c.do(f"host_do {n} 'stack_stop_workers; stack_start_workers'")
-
-    def pusher(self, host, token, cid, ids):
-        def step(conn):
-            # Updates the same records every time (after the first push inserts them):
-            # each push writes history, attachment references and record counts too.
-            body = {"transmission_id": str(uuid.uuid4()), "client_id": cid,
-                    "records": [{"id": i, "schemaType": "p4rerun", "schemaVersion": "1",
-                                 "data": {"n": time.time(), "photo": f"{uuid.uuid4()}.jpg"}} for i in ids]}
-            r = h.request("POST", "/sync/push", body=body, token=token, conn=conn)
-            assert r.status == 200, r
-        return Loop(host, step)
+        default_workers()
 
     def test_no_push_reruns_under_presence_and_audit_writes_from_both_hosts(self):
         pusher_name, pw = h.make_user("read-write")
@@ -122,7 +133,7 @@ class PresenceAndAuditNeverRerunPushes(unittest.TestCase):
         writers = [Loop(host, step) for host in ("host1", "host2")
                    for step in (presence_step, role_steps(h.make_user("read-write")[0]))]
         writers.append(Loop("host2", presence_step))
-        push = self.pusher("host1", push_token, cid, ids)
+        push = pusher("host1", push_token, cid, ids)
         for t in writers + [push]:
             t.start()
         time.sleep(SECONDS)
@@ -151,9 +162,9 @@ class PresenceAndAuditNeverRerunPushes(unittest.TestCase):
         # counter, and those reruns are seen by the same count.
         sizes = log_sizes()
         other_name, other_pw = h.make_user("read-write")
-        other = self.pusher("host2", h.login(other_name, other_pw)["token"], "p4-other-" + uuid.uuid4().hex[:8],
+        other = pusher("host2", h.login(other_name, other_pw)["token"], "p4-other-" + uuid.uuid4().hex[:8],
                             [f"p4-{uuid.uuid4().hex}" for _ in range(10)])
-        push = self.pusher("host1", push_token, cid, ids)
+        push = pusher("host1", push_token, cid, ids)
         push.start(), other.start()
         self.assertTrue(h.wait_until(lambda: log_lines_since(sizes, "push reran"), timeout=30, interval=0.5),
                         "two pushers on two hosts never collided: is the rerun count live?")

@@ -8,7 +8,9 @@ revocation_cache_seconds (2 s here) as before; a change nginx cannot be told of 
 in the database, as another host would) within grant_seconds + 1 s (2 s here)."""
 import hashlib
 import os
+import shutil
 import signal
+import subprocess
 import time
 import unittest
 import uuid
@@ -316,6 +318,31 @@ class KeptManifest(Base):
         self.assertEqual((r.status, r.json, r.header("etag")), (200, m2, '"%s"' % m2["hash"]))
         r = manifest(self.token, {"If-None-Match": old_tag})
         self.assertEqual((r.status, r.json), (200, m2))
+
+    def test_a_repair_by_synkronus_admin_shows_at_once(self):
+        # check --repair deactivates the active version whose files are gone: a change on
+        # this host made by another process than the workers.
+        m = self.active("kept-repair")
+        d = os.path.join(tb.VERSIONS, m["version"])
+        aside = os.path.join(h.STATE, "aside-" + m["version"])
+        os.makedirs(aside)
+        try:
+            start = time.time()
+            self.assertEqual(manifest(self.token).json, m)  # kept now
+            shutil.move(d, os.path.join(aside, "dir"))
+            shutil.move(d + ".zip", os.path.join(aside, "zip"))
+            c = subprocess.run([os.path.join(h.BIN, "synkronus-admin"), "--config", os.path.join(h.STATE, "synkronus.conf"),
+                                "check", "--repair"], capture_output=True, text=True, timeout=60)
+            self.assertIn("deactivated", c.stdout, c)
+            r = manifest(self.token)
+            self.assertLess(time.time() - start, KEPT_AT_LEAST, "too slow to prove anything")
+            self.assertEqual((r.status, r.json["files"], r.json["version"]), (200, [], ""))
+        finally:
+            if os.path.isdir(os.path.join(aside, "dir")):
+                shutil.move(os.path.join(aside, "dir"), d)
+                shutil.move(os.path.join(aside, "zip"), d + ".zip")
+            shutil.rmtree(aside)
+            self.assertEqual(tb.switch(m["version"]).status, 200)
 
     def test_a_switch_nginx_is_not_told_of_shows_within_two_seconds(self):
         # As on another host: the active version set in the database, no worker told.

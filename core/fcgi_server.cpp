@@ -231,9 +231,11 @@ Request build_request(FCGX_Request& fr) {
         else if (name == "REQUEST_ID") req.request_id = value;
         else if (name == "REQUEST_HOST") req.host = value;
         else if (name == "SYNKRONUS_GRANT")
-            req.grant = value == "token" ? Grant::token : value == "file" ? Grant::file : value == "revalidate" ? Grant::revalidate
-                        : value == "answer"   ? Grant::answer
-                                              : Grant::none;
+            req.grant = value == "token"        ? Grant::token
+                        : value == "file"       ? Grant::file
+                        : value == "revalidate" ? Grant::revalidate
+                        : value == "answer"     ? Grant::answer
+                                                : Grant::none;
         else if (name == "CONTENT_LENGTH") req.content_length = value.empty() ? 0 : std::atoll(value.data());
         else if (name == "CONTENT_TYPE") req.headers["content-type"] = value;
     }

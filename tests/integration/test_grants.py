@@ -319,6 +319,22 @@ class KeptManifest(Base):
         r = manifest(self.token, {"If-None-Match": old_tag})
         self.assertEqual((r.status, r.json), (200, m2))
 
+    def test_grant_seconds_0_keeps_nothing(self):
+        h.stack("stack_stop_workers", "stack_start_workers", env={"SYNKRONUS_GRANT_SECONDS": "0"})
+        try:
+            h.wait_for_workers()
+            m1 = self.active("kept-off1")
+            m2 = tb.push_ok(tb.bundle_files("kept-off2"))
+            self.assertEqual(manifest(self.token).json, m1)
+            self.assertEqual(manifest(self.token, {"If-None-Match": '"%s"' % m1["hash"]}).status, 304)
+            # Nothing kept: a switch nginx is not told of shows at once.
+            h.sql("UPDATE bundle_state SET active_version = %d WHERE id = 1" % int(m2["version"]))
+            self.assertEqual(manifest(self.token).json, m2)
+            self.assertEqual(manifest(self.token, {"If-None-Match": '"%s"' % m1["hash"]}).json, m2)
+        finally:
+            h.stack("stack_stop_workers", "stack_start_workers")
+            h.wait_for_workers()
+
     def test_a_repair_by_synkronus_admin_shows_at_once(self):
         # check --repair deactivates the active version whose files are gone: a change on
         # this host made by another process than the workers.

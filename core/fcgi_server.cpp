@@ -145,12 +145,14 @@ Response dispatch(const Router& router, const ServerHooks& hooks, Request& req) 
     if (req.grant == Grant::token) return token_grant(hooks, req);
     if (req.grant == Grant::file) return file_grant(router, hooks, req);
     Response resp;
+    bool keepable = false;
     try {
         try {
             check_api_version(req);
             RouteMatch m = router.match(req.method, req.path);
             req.params = std::move(m.params);
             const Route& route = *m.route;
+            keepable = route.keepable;
             if (route.role) {
                 Principal p = hooks.authenticate(req);
                 if (static_cast<int>(p.role) < static_cast<int>(*route.role)) throw ApiError::forbidden();
@@ -191,6 +193,12 @@ Response dispatch(const Router& router, const ServerHooks& hooks, Request& req) 
     // (the revalidate location of the snippet keys it so).
     if (req.grant == Grant::revalidate && resp.status == 304 && req.method != "HEAD")
         grant::keep_for(resp, hooks.file_grant_seconds);
+    // A keepable route's whole answer, kept per URI, validator and API version (the
+    // snippet's key): its success only (200, or 304 to the validator), and only for GET,
+    // so that a HEAD's bodiless answer is never kept (the key holds the method too).
+    // Errors (401, 406, 503 ...) get no X-Accel-Expires: nginx keeps nothing without it.
+    if (req.grant == Grant::answer && keepable && req.method == "GET" && (resp.status == 200 || resp.status == 304))
+        grant::keep_for(resp, hooks.file_grant_seconds);
     return resp;
 }
 
@@ -223,7 +231,11 @@ Request build_request(FCGX_Request& fr) {
         else if (name == "REQUEST_ID") req.request_id = value;
         else if (name == "REQUEST_HOST") req.host = value;
         else if (name == "SYNKRONUS_GRANT")
-            req.grant = value == "token" ? Grant::token : value == "file" ? Grant::file : value == "revalidate" ? Grant::revalidate : Grant::none;
+            req.grant = value == "token"        ? Grant::token
+                        : value == "file"       ? Grant::file
+                        : value == "revalidate" ? Grant::revalidate
+                        : value == "answer"     ? Grant::answer
+                                                : Grant::none;
         else if (name == "CONTENT_LENGTH") req.content_length = value.empty() ? 0 : std::atoll(value.data());
         else if (name == "CONTENT_TYPE") req.headers["content-type"] = value;
     }

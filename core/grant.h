@@ -11,6 +11,9 @@
 //                depend on who asks.
 //   revalidate   the request itself (with If-None-Match), whose 304 nginx may keep per
 //                URI and validator.
+//   answer       the request itself to a Route::keepable route (the manifest), whose
+//                whole answer to a GET, a 200 or a 304, nginx may keep per method, URI,
+//                validator and API version; the handler reads afresh (no worker cache).
 //
 // Every answer says how long nginx may keep it (X-Accel-Expires, whole seconds). nginx
 // treats an answer stored at second t as fresh through second t + n, so an answer may
@@ -18,11 +21,12 @@
 // from its own caches, for that reason):
 // - a token answer lasts at most revocation_cache_seconds - 1, so a logout, password
 //   change or deleted user shows within revocation_cache_seconds, as without grants;
-// - file answers and 304s last grant_seconds, and their keys hold the target of the
-//   generation link, which the workers point at a new directory after every change on
-//   this host that such an answer could contradict (a bundle push, switch or repair, an
-//   attachment deletion): those show at once; the same changes made on another host
-//   (or in the database by hand) within grant_seconds + 1 s.
+// - file answers, 304s and kept answers last grant_seconds, and their keys hold the
+//   target of the generation link, which the workers (and synkronus-admin, where its
+//   user may) point at a new directory after every change on this host that such an
+//   answer could contradict (a bundle push, switch or repair, an attachment deletion):
+//   those show at once; the same changes made on another host (or in the database by
+//   hand) within grant_seconds + 1 s.
 //
 // Why a change on this host is never contradicted by an answer kept from before it:
 // nginx resolves the link into the key before it asks a worker (the key is made

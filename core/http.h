@@ -25,7 +25,9 @@ struct Principal {
 // A question from nginx's grant cache (core/grant.h) rather than a request to answer:
 // the FastCGI param SYNKRONUS_GRANT, which nginx sets only in the snippet's internal
 // grant locations (a client's headers arrive as HTTP_*, so no client can set it).
-enum class Grant { none, token, file, revalidate };
+// `answer`: the request itself, whose whole answer (200 or 304) nginx may keep when
+// its route is Route::keepable.
+enum class Grant { none, token, file, revalidate, answer };
 
 struct Request {
     std::string method;

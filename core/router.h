@@ -27,6 +27,11 @@ struct Route {
     // nginx may keep this GET route's file answer for any granted token (core/grant.h):
     // it needs only read_only, and neither its handler nor its answer depends on who asks.
     bool grantable = false;
+    // nginx may keep this GET route's whole answer (a 200 or a 304) for grant_seconds,
+    // per URI, validator and API version, for any granted token (core/grant.h, asked
+    // with Grant::answer): it needs only read_only, its answer does not depend on who
+    // asks, and its handler reads afresh when asked under a grant.
+    bool keepable = false;
 };
 
 struct RouteMatch {

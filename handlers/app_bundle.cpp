@@ -101,7 +101,10 @@ core::Response bundle_switch(Context& ctx, core::Request& req) {
 }
 
 core::Response bundle_manifest(Context& ctx, core::Request& req) {
-    const auto m = answer([&] { return ctx.bundle_store().active_manifest(); });
+    // Under a grant nginx keeps this answer (core/grant.h): read from the database, so
+    // that the worker's own heads cache adds nothing to grant_seconds + 1 s.
+    const bool fresh = req.grant != core::Grant::none;
+    const auto m = answer([&] { return ctx.bundle_store().active_manifest(fresh); });
     if (auto r = core::not_modified(req, m.hash)) return *r;
     auto r = core::Response::json(m.json);
     r.add_header("ETag", core::strong_etag(m.hash));

@@ -50,7 +50,8 @@ core::Router build_router(Context& ctx) {
     r.add({"POST", "/app-bundle/push", h(bundle_push), Role::admin, BodyMode::streamed, bundle});
     r.add({"GET", "/app-bundle/versions", h(bundle_versions), Role::read_only});
     r.add({"POST", "/app-bundle/switch/{version}", h(bundle_switch), Role::admin});
-    r.add({"GET", "/app-bundle/manifest", h(bundle_manifest), Role::read_only});
+    // Keepable (core/grant.h): nginx keeps its whole answer, 200 or 304, for grant_seconds.
+    r.add({"GET", "/app-bundle/manifest", h(bundle_manifest), Role::read_only, BodyMode::none, 0, false, true});
     // Grantable (core/grant.h): nginx sends these files on a kept answer, no worker asked.
     r.add({"GET", "/app-bundle/download/{path+}", h(bundle_download), Role::read_only, BodyMode::none, 0, true});
     r.add({"GET", "/app-bundle/download-zip", h(bundle_download_zip), Role::read_only, BodyMode::none, 0, true});

@@ -348,8 +348,8 @@ std::shared_ptr<const BundleVersionInfo> BundleStore::serving_version(bool previ
     return info;
 }
 
-BundleManifestReply BundleStore::active_manifest() {
-    const db::BundleHeads h = heads();
+BundleManifestReply BundleStore::active_manifest(bool fresh) {
+    const db::BundleHeads h = heads(fresh);
     if (!h.active) {
         // No active version: no files, and a hash by the same rule (over nothing and
         // the empty version name). generatedAt is the epoch, a valid time that never

@@ -163,7 +163,8 @@ public:
     // What the handlers ask, one call each; BundleUnavailable when it cannot be answered.
     // The manifest is read before any 304, so a client told its manifest is current
     // never fetches files that are not there.
-    BundleManifestReply active_manifest();
+    // `fresh` as for heads().
+    BundleManifestReply active_manifest(bool fresh = false);
     // A file (a manifest path, already checked by domain::valid_bundle_file_path) of the
     // active version, or of the newest with `preview`.
     BundleServedFile served_file(const std::string& path, bool preview, bool fresh = false);

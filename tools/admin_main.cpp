@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/grant.h"
 #include "core/log.h"
 #include "core/qr.h"
 #include "domain/audit_event.h"
@@ -268,6 +269,12 @@ int main(int argc, char** argv) {
     try {
         core::Config cfg = services::load_config(config_path, access(config_path.c_str(), F_OK) == 0, false);
         core::log::set_level(core::log::Level::warn);
+        // Changes made here on the server's host (check --repair deactivating or
+        // re-publishing a version, attachments delete) move the grant generation link as
+        // the workers' do, so that what nginx keeps (core/grant.h; the manifest too)
+        // shows them at once. Where this user cannot, a warning says that they show
+        // within grant_seconds + 1 s, as from another host.
+        core::grant::set_generation_link(cfg.str("grant_generation_link"));
         db::Database database(services::db_settings_from(cfg));
         const std::string& cmd = args[0];
         if (cmd == "migrate" && args.size() == 1) {

@@ -8,7 +8,9 @@ revocation_cache_seconds (2 s here) as before; a change nginx cannot be told of 
 in the database, as another host would) within grant_seconds + 1 s (2 s here)."""
 import hashlib
 import os
+import shutil
 import signal
+import subprocess
 import time
 import unittest
 import uuid
@@ -221,6 +223,173 @@ class Bounds(Base):
                 time.sleep(0.05)
         finally:
             h.sql("UPDATE attachments SET deleted = 0 WHERE attachment_id = '%s'" % att)
+
+
+def manifest(token, headers=None, query=""):
+    return h.request("GET", "/app-bundle/manifest" + query, token=token, headers=headers)
+
+
+class KeptManifest(Base):
+    """GET /app-bundle/manifest: the worker's whole answer (200 or 304) kept by nginx per
+    generation target, method, URI, validator and API version, behind the token grant."""
+
+    def active(self, tag):
+        m = tb.push_ok(tb.bundle_files(tag))
+        self.assertEqual(tb.switch(m["version"]).status, 200)
+        return m
+
+    def test_manifest_and_its_304_served_with_every_worker_stopped(self):
+        m = self.active("kept-manifest")
+        tag = '"%s"' % m["hash"]
+        first = manifest(self.token, {"Accept-Encoding": "gzip"})
+        first304 = manifest(self.token, {"If-None-Match": tag})
+        start = time.time()
+        with StoppedWorkers():
+            again = quick("GET", "/app-bundle/manifest", self.token, headers={"Accept-Encoding": "gzip"})
+            again304 = quick("GET", "/app-bundle/manifest", self.token, headers={"If-None-Match": tag})
+        self.assertLess(time.time() - start, KEPT_AT_LEAST, "too slow to prove anything")
+        for r in (first, again):
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json, m)
+            self.assertEqual(r.header("etag"), tag)  # strong: not gzipped
+            self.assertIsNone(r.header("content-encoding"))
+            self.assertEqual(r.header("content-type"), "application/json")
+            self.assertEqual(r.header("cache-control"), "no-cache")
+            self.assertEqual(r.header("x-api-version-used"), "1.0.0")
+        self.assertEqual(again.body, first.body)
+        for r in (first304, again304):
+            self.assertEqual(r.status, 304, r)
+            self.assertEqual(r.body, b"")
+            self.assertEqual(r.header("etag"), tag)
+            self.assertEqual(r.header("x-api-version-used"), "1.0.0")
+        # Each answer its own request id, not the one of the request that made it.
+        for a, b in ((first, again), (first304, again304)):
+            self.assertTrue(a.header("x-request-id"))
+            self.assertTrue(b.header("x-request-id"))
+            self.assertNotEqual(a.header("x-request-id"), b.header("x-request-id"))
+            self.assertEqual(len(h.request("GET", "/health").header("x-request-id")), len(b.header("x-request-id")))
+
+    def test_head_then_get_gets_the_full_body(self):
+        m = self.active("kept-head")
+        query = "?n=" + uuid.uuid4().hex  # a URI no earlier request has made an answer for
+        head = h.request("HEAD", "/app-bundle/manifest" + query, token=self.token)
+        self.assertEqual((head.status, head.body), (200, b""))
+        for _ in range(2):
+            r = manifest(self.token, query=query)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json, m)
+        head = h.request("HEAD", "/app-bundle/manifest" + query, token=self.token)
+        self.assertEqual((head.status, head.body, head.header("etag")), (200, b"", '"%s"' % m["hash"]))
+        self.assertEqual(manifest(self.token, query=query).json, m)
+
+    def test_bad_and_missing_tokens_and_bad_versions_are_the_workers_answers(self):
+        self.active("kept-tokens")
+        self.assertEqual(manifest(self.token).status, 200)  # kept now, for any granted token
+        for _ in range(2):
+            h.assert_problem(self, manifest(None), 401, "unauthorized")
+            h.assert_problem(self, manifest("not-a-token"), 401, "unauthorized")
+            h.assert_problem(self, manifest(self.token, {"x-api-version": "9.0.0"}), 406, "unsupported-api-version")
+            h.assert_problem(self, manifest(self.token, {"x-api-version": "1.x"}), 400, "bad-request")
+            r = manifest(self.token, {"x-api-version": "1.4.0"})
+            self.assertEqual((r.status, r.header("x-api-version-used")), (200, "1.0.0"))
+        # Even with every worker stopped, a bad token gets no kept manifest: its request
+        # waits for a worker (and fails here on the socket timeout).
+        with StoppedWorkers():
+            with self.assertRaises(OSError):
+                quick("GET", "/app-bundle/manifest", "not-a-token")
+
+    def test_the_pool_down_is_still_a_502_problem(self):
+        token = h.token_for("read-only")
+        h.stack("stack_stop_workers")
+        try:
+            h.assert_problem(self, manifest(token), 502, "unavailable")
+        finally:
+            h.stack("stack_start_workers")
+            h.wait_for_workers()
+
+    def test_a_switch_on_this_host_shows_at_once(self):
+        m1 = self.active("kept-s1")
+        m2 = tb.push_ok(tb.bundle_files("kept-s2"))
+        old_tag = '"%s"' % m1["hash"]
+        self.assertEqual(manifest(self.token).json, m1)
+        self.assertEqual(manifest(self.token, {"If-None-Match": old_tag}).status, 304)
+        self.assertEqual(tb.switch(m2["version"]).status, 200)
+        r = manifest(self.token)
+        self.assertEqual((r.status, r.json, r.header("etag")), (200, m2, '"%s"' % m2["hash"]))
+        r = manifest(self.token, {"If-None-Match": old_tag})
+        self.assertEqual((r.status, r.json), (200, m2))
+
+    def test_grant_seconds_0_keeps_nothing(self):
+        h.stack("stack_stop_workers", "stack_start_workers", env={"SYNKRONUS_GRANT_SECONDS": "0"})
+        try:
+            h.wait_for_workers()
+            m1 = self.active("kept-off1")
+            m2 = tb.push_ok(tb.bundle_files("kept-off2"))
+            self.assertEqual(manifest(self.token).json, m1)
+            self.assertEqual(manifest(self.token, {"If-None-Match": '"%s"' % m1["hash"]}).status, 304)
+            # Nothing kept: a switch nginx is not told of shows at once.
+            h.sql("UPDATE bundle_state SET active_version = %d WHERE id = 1" % int(m2["version"]))
+            self.assertEqual(manifest(self.token).json, m2)
+            self.assertEqual(manifest(self.token, {"If-None-Match": '"%s"' % m1["hash"]}).json, m2)
+        finally:
+            h.stack("stack_stop_workers", "stack_start_workers")
+            h.wait_for_workers()
+
+    def test_a_repair_by_synkronus_admin_shows_at_once(self):
+        # check --repair deactivates the active version whose files are gone: a change on
+        # this host made by another process than the workers.
+        m = self.active("kept-repair")
+        d = os.path.join(tb.VERSIONS, m["version"])
+        aside = os.path.join(h.STATE, "aside-" + m["version"])
+        os.makedirs(aside)
+        try:
+            start = time.time()
+            self.assertEqual(manifest(self.token).json, m)  # kept now
+            shutil.move(d, os.path.join(aside, "dir"))
+            shutil.move(d + ".zip", os.path.join(aside, "zip"))
+            c = subprocess.run([os.path.join(h.BIN, "synkronus-admin"), "--config", os.path.join(h.STATE, "synkronus.conf"),
+                                "check", "--repair"], capture_output=True, text=True, timeout=60)
+            self.assertIn("deactivated", c.stdout, c)
+            r = manifest(self.token)
+            self.assertLess(time.time() - start, KEPT_AT_LEAST, "too slow to prove anything")
+            self.assertEqual((r.status, r.json["files"], r.json["version"]), (200, [], ""))
+        finally:
+            if os.path.isdir(os.path.join(aside, "dir")):
+                shutil.move(os.path.join(aside, "dir"), d)
+                shutil.move(os.path.join(aside, "zip"), d + ".zip")
+            shutil.rmtree(aside)
+            self.assertEqual(tb.switch(m["version"]).status, 200)
+
+    def test_a_switch_nginx_is_not_told_of_shows_within_two_seconds(self):
+        # As on another host: the active version set in the database, no worker told.
+        # The workers' own cache of the active version lasts 10 s here: an answer nginx
+        # keeps must be read afresh, or that cache would add to its bound.
+        h.stack("stack_stop_workers", "stack_start_workers", env={"SYNKRONUS_BUNDLE_CACHE_MS": "10000"})
+        h.wait_for_workers()
+        m1 = self.active("kept-d1")
+        m2 = tb.push_ok(tb.bundle_files("kept-d2"))
+        old_tag = '"%s"' % m1["hash"]
+        try:
+            self.assertEqual(manifest(self.token).json, m1)
+            self.assertEqual(manifest(self.token, {"If-None-Match": old_tag}).status, 304)
+            h.sql("UPDATE bundle_state SET active_version = %d WHERE id = 1" % int(m2["version"]))
+            since = time.time()
+            with StoppedWorkers():  # the kept answers, no worker asked
+                self.assertEqual(quick("GET", "/app-bundle/manifest", self.token).json, m1)
+                self.assertEqual(quick("GET", "/app-bundle/manifest", self.token,
+                                       headers={"If-None-Match": old_tag}).status, 304)
+            while True:
+                r = manifest(self.token)
+                r304 = manifest(self.token, {"If-None-Match": old_tag})
+                if r.json == m2 and r304.status == 200:
+                    break
+                self.assertLess(time.time() - since, KEPT_AT_MOST + 0.3, "the switch does not show")
+                time.sleep(0.05)
+            self.assertEqual(r304.json, m2)
+        finally:
+            self.assertEqual(tb.switch(m1["version"]).status, 200)
+            h.stack("stack_stop_workers", "stack_start_workers")
+            h.wait_for_workers()
 
 
 if __name__ == "__main__":

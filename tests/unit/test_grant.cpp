@@ -16,6 +16,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/api_error.h"
+#include "core/etag.h"
 #include "core/fcgi_server.h"
 #include "core/grant.h"
 #include "core/time_util.h"
@@ -137,6 +138,70 @@ BOOST_AUTO_TEST_CASE(a_revalidation_keeps_its_304_only) {
     BOOST_TEST(r.status == 200);
     BOOST_TEST(header(r, "X-Accel-Redirect") == "/_synkronus_attachment/ab/abcd");
     BOOST_TEST(header(r, "X-Accel-Expires") == "<none>");
+}
+
+// A keepable route (the manifest) asked with Grant::answer: its whole success is kept
+// for grant_seconds (a 200 and a 304), nothing else is: errors, HEAD, routes that are
+// not keepable, and the same route asked without a grant.
+BOOST_AUTO_TEST_CASE(an_answer_keeps_a_keepable_routes_success_only) {
+    bool valid = true;
+    hooks.authenticate = [&](const core::Request&) {
+        if (!valid) throw core::ApiError::unauthorized("bad token");
+        return core::Principal{"u", core::Role::read_only, "", 0};
+    };
+    int fresh_reads = 0;
+    auto manifest = [&](core::Request& r) {
+        if (r.grant != core::Grant::none) ++fresh_reads;
+        if (auto nm = core::not_modified(r, "h1")) return *nm;
+        auto resp = core::Response::json("{}");
+        resp.add_header("ETag", core::strong_etag("h1"));
+        return resp;
+    };
+    router.add({"GET", "/kept", manifest, core::Role::read_only, core::BodyMode::none, 0, false, true});
+    router.add({"GET", "/not-kept", manifest, core::Role::read_only});
+    router.add({"GET", "/kept-fails", [](core::Request&) -> core::Response { throw core::ApiError::not_found("no"); },
+                core::Role::read_only, core::BodyMode::none, 0, false, true});
+    auto asked = [&](const std::string& path, const std::string& method = "GET", const char* inm = nullptr,
+                     core::Grant g = core::Grant::answer) {
+        core::Request req;
+        req.method = method;
+        req.path = path;
+        req.grant = g;
+        if (inm) req.headers["if-none-match"] = inm;
+        return core::dispatch(router, hooks, req);
+    };
+    auto r = asked("/kept");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.body == "{}");
+    BOOST_TEST(header(r, "X-Accel-Expires") == "3");
+    BOOST_TEST(header(r, "x-api-version-used") == "1.0.0");
+    r = asked("/kept", "GET", "\"h1\"");
+    BOOST_TEST(r.status == 304);
+    BOOST_TEST(header(r, "X-Accel-Expires") == "3");
+    BOOST_TEST(fresh_reads == 2);  // the handler is told it is asked under a grant
+    // HEAD (its answer has no body), other routes, no grant, errors: nothing kept.
+    BOOST_TEST(header(asked("/kept", "HEAD"), "X-Accel-Expires") == "<none>");
+    BOOST_TEST(header(asked("/not-kept"), "X-Accel-Expires") == "<none>");
+    BOOST_TEST(header(asked("/kept", "GET", nullptr, core::Grant::none), "X-Accel-Expires") == "<none>");
+    r = asked("/kept-fails");
+    BOOST_TEST(r.status == 404);
+    BOOST_TEST(header(r, "X-Accel-Expires") == "<none>");
+    core::Request unsupported;
+    unsupported.method = "GET";
+    unsupported.path = "/kept";
+    unsupported.grant = core::Grant::answer;
+    unsupported.headers["x-api-version"] = "9.0.0";
+    r = core::dispatch(router, hooks, unsupported);
+    BOOST_TEST(r.status == 406);
+    BOOST_TEST(header(r, "X-Accel-Expires") == "<none>");
+    valid = false;
+    r = asked("/kept");
+    BOOST_TEST(r.status == 401);
+    BOOST_TEST(header(r, "X-Accel-Expires") == "<none>");
+    // grant_seconds = 0: kept for nothing (nginx keeps no answer that says 0).
+    valid = true;
+    hooks.file_grant_seconds = 0;
+    BOOST_TEST(header(asked("/kept"), "X-Accel-Expires") == "0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -47,6 +47,10 @@ struct Request {
     std::map<std::string, std::string> params;   // decoded path parameters
     std::optional<Principal> principal;
     Grant grant = Grant::none;
+    // Asked by nginx's grant cache, which may keep the answer (core/grant.h): what the
+    // handler reads must come from the database, not from a worker's own caches, so
+    // that a kept answer is never older than grant_seconds + 1 s.
+    bool answer_kept() const { return grant != Grant::none; }
 
     const std::string* header(const std::string& lower_name) const;
     // First value of a query parameter, percent-decoded ('+' as space). Throws ApiError

@@ -122,9 +122,9 @@ public:
     sql::Connection& raw_conn();
     void reset();
 
-    // Runs `fn` as one transaction. Deadlocks, lock timeouts and Galera certification
-    // conflicts rerun it (at least `attempts` times and for kConflictBudgetMs, after a
-    // jittered, growing pause); a
+    // Runs `fn` as one transaction. Deadlocks and Galera certification conflicts rerun
+    // it (at least `attempts` times and for kConflictBudgetMs, after a jittered, growing
+    // pause; a lock wait timeout is not rerun, it already waited lock_wait_timeout_s); a
     // connection lost before COMMIT, or a node that is not ready, moves to the next
     // usable node and reruns it (once per configured node). A connection lost during
     // COMMIT is not rerun: whether it committed is unknown, so the caller gets

@@ -101,10 +101,7 @@ core::Response bundle_switch(Context& ctx, core::Request& req) {
 }
 
 core::Response bundle_manifest(Context& ctx, core::Request& req) {
-    // Under a grant nginx keeps this answer (core/grant.h): read from the database, so
-    // that the worker's own heads cache adds nothing to grant_seconds + 1 s.
-    const bool fresh = req.grant != core::Grant::none;
-    const auto m = answer([&] { return ctx.bundle_store().active_manifest(fresh); });
+    const auto m = answer([&] { return ctx.bundle_store().active_manifest(req.answer_kept()); });
     if (auto r = core::not_modified(req, m.hash)) return *r;
     auto r = core::Response::json(m.json);
     r.add_header("ETag", core::strong_etag(m.hash));
@@ -118,14 +115,13 @@ core::Response bundle_download(Context& ctx, core::Request& req) {
         throw ApiError::validation({{"path", "path must be a relative file path without empty, '.' or '..' segments"}},
                                    "The file path is not valid");
     const bool preview = preview_requested(req);
-    const bool fresh = req.grant != core::Grant::none;  // nginx keeps that answer (core/grant.h)
-    return send(ctx, req, answer([&] { return ctx.bundle_store().served_file(path, preview, fresh); }), preview);
+    return send(ctx, req, answer([&] { return ctx.bundle_store().served_file(path, preview, req.answer_kept()); }),
+                preview);
 }
 
 core::Response bundle_download_zip(Context& ctx, core::Request& req) {
     const bool preview = preview_requested(req);
-    const bool fresh = req.grant != core::Grant::none;
-    return send(ctx, req, answer([&] { return ctx.bundle_store().served_zip(preview, fresh); }), preview);
+    return send(ctx, req, answer([&] { return ctx.bundle_store().served_zip(preview, req.answer_kept()); }), preview);
 }
 
 core::Response bundle_changes(Context& ctx, core::Request& req) {

@@ -77,7 +77,7 @@ core::Response attachment_put(Context& ctx, core::Request& req) {
 core::Response attachment_get(Context& ctx, core::Request& req) {
     const std::string& id = attachment_id(req);
     // A grant is kept by nginx for grant_seconds: it is made from the row as it is now.
-    auto row = ctx.attachment_store().find(id, req.grant != core::Grant::none);
+    auto row = ctx.attachment_store().find(id, req.answer_kept());
     if (!row) throw ApiError::not_found("No attachment '" + id + "'");
     return file_reply(req, ctx.cfg.str("attachment_accel_prefix"),
                       services::AttachmentStore::relative_path(row->sha256), row->content_type, row->sha256, false,

@@ -439,7 +439,8 @@ bool serve_one(FCGX_Request& fr, const Router& router, const ServerHooks& hooks)
 //    the connection fail before any answer and, the connection being a cached one,
 //    sends the request again on another (ngx_http_upstream_next counts a failed
 //    cached connection as a free try). nginx repeats only idempotent requests once
-//    sent, which is why only GET uses kept connections (the snippets).
+//    sent (all but POST, LOCK and PATCH), which is why only GET and an attachment
+//    upload (a PUT, idempotent by content) use kept connections (the snippets).
 // 3. When a wake-up reports both a new connection and a request on a held one,
 //    the new connection is served: the wake-up for it went to this worker alone.
 // 4. A worker holds at most kMaxHeld connections (the least recently used is

@@ -1,5 +1,6 @@
-"""nginx keeps FastCGI connections to the workers for GET (issue 18): they
-are reused from request to request, other methods still get a connection each, a
+"""nginx keeps FastCGI connections to the workers for GET and for attachment
+uploads (PUT; issue 18): they are reused from request to request, other methods
+still get a connection each, a
 mixed load of both through the same workers answers everything, and workers that
 die while nginx holds connections to them cost no GET a 502 (nginx sends a request
 that meets a dead cached connection again on a new one). A 304 over HTTP/1.1 keeps
@@ -109,6 +110,81 @@ class KeptConnections(unittest.TestCase):
         statuses = [h.request("GET", "/users", token=token, conn=conn).status for _ in range(20)]
         self.assertEqual(statuses, [200] * 20)
         conn.close()
+
+    def test_attachment_uploads_reuse_a_kept_connection(self):
+        # With every worker killed first, no connection is held; through the upstream
+        # that closes each connection, the worker has closed an upload's connection by
+        # the time its answer arrives, so none is ever held after one. Kept, the
+        # connection an upload came back on is held for the next, which nginx sends
+        # on it: one connection (two if nginx first tried one it had cached before
+        # the kill) for 20 uploads.
+        token = ta.rw_token()
+        h.kill_every_worker()
+        self.assertEqual(held_connections(), set())
+        conn = h.connection()
+        seen = set()
+        for _ in range(20):
+            r = ta.put(ta.new_id("bin"), os.urandom(4096), ctype="application/octet-stream", token=token, conn=conn)
+            self.assertEqual(r.status, 200, r.body)
+            seen |= held_connections()
+        conn.close()
+        self.assertTrue(1 <= len(seen) <= 2, f"{len(seen)} FastCGI connections held for 20 uploads: {seen}")
+        # The manifest (a POST under the same location) still gets a connection of its
+        # own, which nginx closes after the answer: none is left behind.
+        before = held_connections()
+        for _ in range(5):
+            ta.manifest(0, token=token)
+        self.assertTrue(h.wait_until(lambda: not (held_connections() - before), timeout=5),
+                        (before, held_connections()))
+
+    def test_concurrent_uploads_on_kept_connections_lose_none_when_workers_die(self):
+        # Uploads from more clients than workers: a worker that begins a request closes
+        # the other connections it holds, on which nginx may already have sent an
+        # upload (core/fcgi_server.cpp, step 2); nginx must send it again on another.
+        # Between two such loads every worker is killed while nginx holds connections
+        # to it. No upload may fail (no 502), and every one answered 200 is stored
+        # with its bytes: it downloads as sent, and the manifest lists it once.
+        token = ta.rw_token()
+        sent, failures = {}, []
+        lock = threading.Lock()
+
+        def run(count):
+            conn = h.connection(timeout=30)
+            for _ in range(count):
+                att, data = ta.new_id("bin"), os.urandom(4096 + len(sent) % 7)
+                try:
+                    r = ta.put(att, data, ctype="application/octet-stream", token=token, conn=conn)
+                    status = r.status
+                except Exception as e:  # noqa: BLE001 - a dropped connection is a failure
+                    status = repr(e)
+                    conn.close()
+                    conn = h.connection(timeout=30)
+                with lock:
+                    if status == 200:
+                        sent[att] = data
+                    else:
+                        failures.append((att, status))
+            conn.close()
+
+        def load():
+            threads = [threading.Thread(target=run, args=(15,)) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+
+        since = ta.manifest(0, token=token)["current_version"]
+        load()
+        self.assertTrue(held_connections())
+        h.kill_every_worker()
+        load()
+        self.assertEqual(failures, [])
+        self.assertEqual(len(sent), 240)
+        for att, data in sent.items():
+            r = ta.get(att, token=token)
+            self.assertEqual((r.status, ta.sha(r.body)), (200, ta.sha(data)), att)
+        listed = [o["attachment_id"] for o in ta.manifest(since, token=token)["operations"]]
+        self.assertEqual(sorted(a for a in listed if a in sent), sorted(sent))
 
     def test_a_304_over_http1_leaves_the_connection_open_for_the_next_get(self):
         # Socket inodes only grow: a connection made during the test has an inode

@@ -164,12 +164,15 @@ packaged_commit() {  # GET /version's build.commit; the package is built from a 
 check "the packaged binary carries the commit it was built from" packaged_commit
 socket_path=$(unit_key "$sock" ListenStream)
 # The snippet passes every request to $synkronus_fcgi, which names one of the
-# http-level conf's upstreams (kept connections for GET, one per request else); each
-# upstream's servers are that one socket.
+# http-level conf's upstreams (kept connections for GET, one per request else), or
+# (an attachment upload, issue 18) to the kept one by name; each upstream's servers
+# are that one socket.
 one_socket() {
     local http="$ROOT/etc/nginx/conf.d/synkronus.conf"
     [ "$(conf_key listen)" = "$socket_path" ] &&
-        ! grep -o 'fastcgi_pass [^;]*' "$ROOT/etc/nginx/snippets/synkronus.conf" | grep -vqx 'fastcgi_pass $synkronus_fcgi' &&
+        ! grep -o 'fastcgi_pass [^;]*' "$ROOT/etc/nginx/snippets/synkronus.conf" |
+            grep -vqxE 'fastcgi_pass (\$synkronus_fcgi|synkronus_fcgi_keep)' &&
+        grep -qx 'upstream synkronus_fcgi_keep {' "$http" &&
         grep -q 'server unix:' "$http" &&
         ! grep -o 'server unix:[^;]*' "$http" | grep -vqx "server unix:$socket_path"
 }

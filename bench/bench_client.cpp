@@ -754,8 +754,14 @@ void mode_pull(const Options& o) {
             // An observation's change_id is its "version" ("form_version" and
             // "current_version" do not match the quoted key).
             const std::string kCid = o.observations ? "\"version\":" : "\"change_id\":";
-            for (size_t p = json->find(kCid); p != std::string::npos; p = json->find(kCid, p + kCid.size())) {
-                int64_t cid = strtoll(json->c_str() + p + kCid.size(), nullptr, 10);
+            // memmem, not std::string::find: find() stops at every '"' of the page (a
+            // memchr for the first byte, then a compare), about 60,000 times a page,
+            // which made the client a noticeable share of one client's page time.
+            const char* const end = json->data() + json->size();
+            for (const char* p = json->data();
+                 (p = static_cast<const char*>(memmem(p, static_cast<size_t>(end - p), kCid.data(), kCid.size())));
+                 p += kCid.size()) {
+                int64_t cid = strtoll(p + kCid.size(), nullptr, 10);
                 if (cid <= *last_seen) tally.error("pull: change_id went backwards");  // pages must continue exactly
                 *last_seen = cid;
                 ++n;

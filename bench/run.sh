@@ -22,7 +22,7 @@
 # per run, 3), BENCH_WARMUP (1), BENCH_ROUNDS (3), BENCH_SEED_RECORDS (100000),
 # BENCH_BUNDLE_CLIENTS (4), BENCH_ONLY (sync, history, presence,
 # issue15 (history and presence), bundles or attachments; sync-rows: the pull and
-# push rows of sync without its history and presence pairs), BENCH_KEEP (keep the
+# push rows of sync without its history and presence pairs; pulls: its pull rows only), BENCH_KEEP (keep the
 # database and bundle store under BENCH_STATE after the run), BENCH_SMALL_PAIRS (10),
 # BENCH_SMALL_SECONDS (1), BENCH_SMALL_METHOD (pairs; rounds: the bundle and attachment
 # rows as before issue 18's pairs, for comparing the two methods).
@@ -267,6 +267,7 @@ bench_sync() {
     # What a mobile client really asks for (OkHttp adds Accept-Encoding: gzip); informative.
     run pull_gzip_c1 ours pull "${API[@]}" "${DBARGS[@]}" --limit 500 --clients 1 --gzip
 
+    [ "$ONLY" = pulls ] && return  # the pull rows alone (comparing pull changes in alternating runs)
     say "push: batches of 100 and 500 fresh records and observations (ceiling: multi-row INSERT of the same rows)"
     reset_worker_peaks
     mem_watch_start
@@ -545,7 +546,7 @@ seed_if_alone() {  # BENCH_ONLY=history|presence|issue15: the records bench_sync
 
 sleep 1
 mem_fact mem_rest_start  # the pool at rest: started, one login served
-case "$ONLY" in "" | sync | sync-rows) bench_sync ;; esac
+case "$ONLY" in "" | sync | sync-rows | pulls) bench_sync ;; esac
 case "$ONLY" in history | presence | issue15) seed_if_alone ;; esac
 case "$ONLY" in "" | sync | history | issue15) bench_history ;; esac
 case "$ONLY" in "" | sync | presence | issue15) bench_presence ;; esac

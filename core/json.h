@@ -55,6 +55,12 @@ public:
         return *this;
     }
     std::string take() { return std::string(buf_.GetString(), buf_.GetSize()); }
+    // For answers sent while they are made (a pulled page): the bytes written since
+    // the last drop(), then drop() empties the buffer (keeping its room) while the
+    // writer goes on where it was in the document.
+    std::string_view pending() const { return {buf_.GetString(), buf_.GetSize()}; }
+    size_t pending_size() const { return buf_.GetSize(); }
+    void drop() { buf_.Clear(); }
 
 private:
     rapidjson::StringBuffer buf_;

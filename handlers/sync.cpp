@@ -1,5 +1,7 @@
 #include "handlers/sync.h"
 
+#include <memory>
+
 #include "core/api_error.h"
 #include "core/crypto.h"
 #include "core/json.h"
@@ -62,32 +64,52 @@ core::Response sync_push(Context& ctx, core::Request& req) {
     return resp;
 }
 
-core::Response sync_pull(Context& ctx, core::Request& req) {
-    auto doc = core::parse_json_object(req.body);
-    auto pull = domain::parse_pull_request(doc);
-    const auto first = domain::first_page_cursor(pull, req.query_param("limit"), req.query_param("schemaType"));
-    const auto page = ctx.sync().pull(first, req.query_param("page_token"), pull.client_id, req.principal->username);
-
-    // Room for the whole answer at once: each record's stored text plus its other
-    // fields and names (about 400 bytes in the longest shape, more when escaped).
-    size_t size = 512 + page.next_page_token.size();
-    for (const auto& r : page.records)
-        size += r.data.size() + r.id.size() + r.hash.size() + r.last_modified_by.size() + r.origin_client_id.size() +
-                (r.fields.geolocation ? r.fields.geolocation->size() : 0) + 448;
-    core::JsonOut o(size);
+// Pulls with one client (issue 18, 0.7.0): the page is sent while it is rendered.
+// Everything that can fail for a reason the client should hear (the request, the
+// page token, the database) is done before the first byte: sync().pull() reads the
+// whole page, and an error there is a problem+json as before. What is left cannot
+// fail on its own (rendering records already in memory), so a piece of JSON goes
+// out as soon as kPullPiece bytes of it are made, and nginx encrypts and sends the
+// first records while the worker renders the rest, where it used to wait for the
+// whole page (about 600 KiB for 500 records). The bytes are the same as a held
+// answer's; only the framing differs (no Content-Length: chunked over HTTP/1.1, as
+// for the export). If a piece cannot be written (nginx or the client gone), or
+// anything throws after the headers (bad_alloc), the response is a streamed one and
+// core/fcgi_server.cpp aborts it: the client sees a cut-off body, never a complete-
+// looking page (tests/unit/test_streamed_response.cpp, test_sync_stream.cpp).
+// A piece of 64 KiB is one FastCGI record of the direct path (put_stdout) and fills
+// one of the 64 KiB buffers nginx keeps for /sync/.
+void render_pull_page(const services::PullPage& page, size_t piece, const core::BodySink& sink) {
+    core::JsonOut o(piece + 16 * 1024);
     o.begin_object();
     o.key("server_time").str(core::rfc3339_ms(core::unix_now_ms()));
     // The snapshot's counter: the cursor to store after the last page (CONTRACT §7).
     o.key("current_version").num(page.snapshot_cutoff);
     o.key("records").begin_array();
-    for (const auto& r : page.records) render_record(o, r, page.shape);
+    for (const auto& r : page.records) {
+        render_record(o, r, page.shape);
+        if (o.pending_size() >= piece) {
+            sink(o.pending());
+            o.drop();
+        }
+    }
     o.end_array();
     o.key("change_cutoff").num(page.change_cutoff);
     o.key("has_more").boolean(page.has_more);
     if (page.has_more) o.key("next_page_token").str(page.next_page_token);
     o.key("sync_format_version").str("1.0");
     o.end_object();
-    auto resp = core::Response::json(o.take());
+    sink(o.pending());
+}
+
+core::Response sync_pull(Context& ctx, core::Request& req) {
+    auto doc = core::parse_json_object(req.body);
+    auto pull = domain::parse_pull_request(doc);
+    const auto first = domain::first_page_cursor(pull, req.query_param("limit"), req.query_param("schemaType"));
+    auto page = std::make_shared<const services::PullPage>(
+        ctx.sync().pull(first, req.query_param("page_token"), pull.client_id, req.principal->username));
+    core::Response resp;
+    resp.body_writer = [page](const core::BodySink& sink) { render_pull_page(*page, kPullPiece, sink); };
     resp.add_header("Cache-Control", "no-store");
     return resp;
 }

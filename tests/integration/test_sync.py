@@ -808,6 +808,40 @@ class PullTests(SyncBase):
         # The genuine token still works.
         self.assertEqual(len(self.ok_pull({"client_id": "d"}, query + "&page_token=" + token)["records"]), 1)
 
+    def test_large_pull_is_sent_while_it_is_made(self):
+        # issue 18, 0.7.0: a page is sent in pieces as it is rendered (handlers/sync.cpp),
+        # so it has no Content-Length and comes chunked over HTTP/1.1; the bytes are a
+        # held page's: whole JSON, every record, in change_id order, ending as always.
+        t = utype()
+        ids = self.push_n(t, 300, data={"blob": "y" * 1000, "q": "a\"b"})
+        r = pull(self.token, {"client_id": "d"}, f"?limit=500&schemaType={t}")
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.header("content-length"), r.headers)
+        self.assertEqual(r.header("transfer-encoding"), "chunked", r.headers)
+        self.assertEqual(r.header("content-type"), "application/json")
+        self.assertEqual(r.header("cache-control"), "no-store")
+        self.assertGreater(len(r.body), 300 * 1000)
+        self.assertTrue(r.body.endswith(b',"has_more":false,"sync_format_version":"1.0"}'), r.body[-100:])
+        body = json.loads(r.body)
+        self.assertEqual([x["id"] for x in body["records"]], ids)
+        self.assertEqual(body["records"][0]["data"], {"blob": "y" * 1000, "q": "a\"b"})
+        changes = [x["change_id"] for x in body["records"]]
+        self.assertEqual(changes, sorted(changes))
+        # Paged: the pieces end with the token and the cursor, as a held page does.
+        r = pull(self.token, {"client_id": "d"}, f"?limit=200&schemaType={t}")
+        page = json.loads(r.body)
+        self.assertEqual(len(page["records"]), 200)
+        self.assertTrue(page["has_more"])
+        self.assertEqual(page["change_cutoff"], changes[199])
+        rest = self.ok_pull({"client_id": "d"}, f"?limit=200&schemaType={t}&page_token=" + page["next_page_token"])
+        self.assertEqual([x["id"] for x in rest["records"]], ids[200:])
+        # A refused pull is still a problem+json with its length: the page is read
+        # before the first byte goes out.
+        bad = pull(self.token, {"client_id": "d"}, f"?limit=500&schemaType={t}&page_token=garbage")
+        self.assertEqual(bad.status, 400)
+        self.assertEqual(bad.header("content-type"), "application/problem+json")
+        self.assertIsNotNone(bad.header("content-length"))
+
     def test_gzip_for_large_pull(self):
         t = utype()
         blob = "x" * 1000

@@ -40,6 +40,38 @@ def push(token, n=1):
     return h.request("POST", "/sync/push", body, token=token)
 
 
+def load_on_connections(jobs):
+    """Runs each job (kind, count, request) in a thread of its own: `count` calls of
+    request(conn, i) on one HTTPS connection (a new one after a dropped connection).
+    request answers (what, status). Returns the `what` of every 200 by kind, and the
+    failures: (kind, status) for each other status or dropped connection."""
+    done, failures = {}, []
+    lock = threading.Lock()
+
+    def run(kind, count, request):
+        conn = h.connection(timeout=30)
+        for i in range(count):
+            try:
+                what, status = request(conn, i)
+            except Exception as e:  # noqa: BLE001 - a dropped connection is a failure
+                what, status = None, repr(e)
+                conn.close()
+                conn = h.connection(timeout=30)
+            with lock:
+                if status == 200:
+                    done.setdefault(kind, []).append(what)
+                else:
+                    failures.append((kind, status))
+        conn.close()
+
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return done, failures
+
+
 class KeptConnections(unittest.TestCase):
     def test_gets_reuse_the_same_fastcgi_connection(self):
         token = h.admin_token()
@@ -68,37 +100,16 @@ class KeptConnections(unittest.TestCase):
 
     def test_mixed_load_through_kept_and_single_connections_answers_everything(self):
         token = h.admin_token()
-        failures, done = [], {"get": 0, "push": 0}
-        lock = threading.Lock()
 
-        def run(kind, count):
-            conn = h.connection(timeout=30)
-            for i in range(count):
-                try:
-                    if kind == "get":
-                        r = h.request("HEAD" if i % 5 == 4 else "GET", "/users", token=token, conn=conn)
-                    else:
-                        r = push(token, 20)
-                    status = r.status
-                except Exception as e:  # noqa: BLE001 - a dropped connection is a failure
-                    status = repr(e)
-                    conn.close()
-                    conn = h.connection(timeout=30)
-                with lock:
-                    if status == 200:
-                        done[kind] += 1
-                    else:
-                        failures.append((kind, status))
-            conn.close()
+        def get(conn, i):
+            return None, h.request("HEAD" if i % 5 == 4 else "GET", "/users", token=token, conn=conn).status
 
-        threads = [threading.Thread(target=run, args=("get", 60)) for _ in range(6)]
-        threads += [threading.Thread(target=run, args=("push", 15)) for _ in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
+        def pushes(conn, i):
+            return None, push(token, 20).status
+
+        done, failures = load_on_connections([("get", 60, get)] * 6 + [("push", 15, pushes)] * 3)
         self.assertEqual(failures, [])
-        self.assertEqual(done, {"get": 360, "push": 45})
+        self.assertEqual({kind: len(v) for kind, v in done.items()}, {"get": 360, "push": 45})
 
     def test_workers_killed_under_kept_connections_cost_no_get_an_error(self):
         token = h.admin_token()
@@ -146,32 +157,15 @@ class KeptConnections(unittest.TestCase):
         # with its bytes: it downloads as sent, and the manifest lists it once.
         token = ta.rw_token()
         sent, failures = {}, []
-        lock = threading.Lock()
 
-        def run(count):
-            conn = h.connection(timeout=30)
-            for _ in range(count):
-                att, data = ta.new_id("bin"), os.urandom(4096 + len(sent) % 7)
-                try:
-                    r = ta.put(att, data, ctype="application/octet-stream", token=token, conn=conn)
-                    status = r.status
-                except Exception as e:  # noqa: BLE001 - a dropped connection is a failure
-                    status = repr(e)
-                    conn.close()
-                    conn = h.connection(timeout=30)
-                with lock:
-                    if status == 200:
-                        sent[att] = data
-                    else:
-                        failures.append((att, status))
-            conn.close()
+        def upload(conn, i):
+            att, data = ta.new_id("bin"), os.urandom(4096 + i % 7)
+            return (att, data), ta.put(att, data, ctype="application/octet-stream", token=token, conn=conn).status
 
         def load():
-            threads = [threading.Thread(target=run, args=(15,)) for _ in range(8)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(120)
+            done, failed = load_on_connections([("upload", 15, upload)] * 8)
+            sent.update(done.get("upload", []))
+            failures.extend(failed)
 
         since = ta.manifest(0, token=token)["current_version"]
         load()

@@ -72,7 +72,8 @@ struct Response {
     std::string content_type = "application/json";
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
-    // A body made while it is sent, for bodies too big to hold (the data export):
+    // A body made while it is sent (the data export, too big to hold; a pulled page,
+    // sent while the rest is rendered):
     // when set, `body` is ignored, no Content-Length is sent and the server calls
     // this with a sink after the headers. Once a byte is out an error cannot become
     // a problem+json: an exception from the writer makes the server abort the

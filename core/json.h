@@ -59,7 +59,6 @@ public:
     // the last drop(), then drop() empties the buffer (keeping its room) while the
     // writer goes on where it was in the document.
     std::string_view pending() const { return {buf_.GetString(), buf_.GetSize()}; }
-    size_t pending_size() const { return buf_.GetSize(); }
     void drop() { buf_.Clear(); }
 
 private:

@@ -88,7 +88,7 @@ void render_pull_page(const services::PullPage& page, size_t piece, const core::
     o.key("records").begin_array();
     for (const auto& r : page.records) {
         render_record(o, r, page.shape);
-        if (o.pending_size() >= piece) {
+        if (o.pending().size() >= piece) {
             sink(o.pending());
             o.drop();
         }

@@ -1,9 +1,9 @@
 """nginx keeps FastCGI connections to the workers for GET and for attachment
 uploads (PUT; issue 18): they are reused from request to request, other methods
-still get a connection each, a
-mixed load of both through the same workers answers everything, and workers that
-die while nginx holds connections to them cost no GET a 502 (nginx sends a request
-that meets a dead cached connection again on a new one). A 304 over HTTP/1.1 keeps
+still get a connection each, a mixed load of both through the same workers answers
+everything, and workers that die while nginx holds connections to them cost no GET
+or upload a 502 (nginx sends a request that meets a dead cached connection again
+on a new one). A 304 over HTTP/1.1 keeps
 its connection like any GET; over HTTP/2 (where nginx drops it) it is answered just
 the same."""
 import os

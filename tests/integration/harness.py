@@ -291,6 +291,41 @@ def wait_until(fn, timeout=20.0, interval=0.1):
     return False
 
 
+class TooLate(Exception):
+    """A try's window closed before its request was sent: the try proves nothing."""
+
+
+class Window:
+    """The time something a test relies on is sure to last (an answer nginx keeps, a
+    worker's cache entry), counted from just before the requests that make it. A
+    request that must be answered from it proves something only if it is sent within
+    `lasts` seconds; a loaded machine may take longer to get there (a mariadb client, a
+    subprocess, stopping the workers). `lasts` holds a margin for the request's own way."""
+
+    def __init__(self, lasts):
+        self.lasts = lasts
+        self.opened = time.time()
+
+    def check(self):
+        """Raises TooLate once the window has closed: call it just before the request."""
+        if time.time() - self.opened >= self.lasts:
+            raise TooLate()
+
+
+def within_window(testcase, attempt, lasts, pause=0.0, tries=4):
+    """attempt(window) tried until one try sends, within its window, every request that
+    needs what the window covers (it calls window.check() before each, which raises
+    TooLate past the window, before sending); returns what that try returns. A try that
+    fails for any other reason fails the test. A try undoes what it changed before it
+    raises TooLate; `pause` seconds pass before the next (for what it made to expire)."""
+    for _ in range(tries):
+        try:
+            return attempt(Window(lasts))
+        except TooLate:
+            time.sleep(pause)
+    testcase.fail("too slow to prove anything: %d tries, none within %.1f s" % (tries, lasts))
+
+
 def assert_problem(testcase, reply, status, slug):
     testcase.assertEqual(reply.status, status, reply)
     testcase.assertEqual(reply.header("content-type"), "application/problem+json", reply)

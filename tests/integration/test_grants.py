@@ -49,44 +49,17 @@ def quick(method, path, token, headers=None):
     return h.request(method, path, token=token, headers=headers, conn=c)
 
 
-class TooLate(Exception):
-    """A try's window closed before its request was sent: the try proves nothing."""
+def within_kept(test, attempt):
+    """h.within_window over the time a kept answer surely lasts, less 0.2 s for the
+    request's way to nginx; before another try every answer the last one made has
+    expired."""
+    return h.within_window(test, attempt, KEPT_AT_LEAST - 0.2, pause=KEPT_AT_MOST + 0.1)
 
 
-class Window:
-    """The time an answer nginx keeps is sure to last, counted from just before the
-    requests that make it. A request that must be answered from what nginx keeps (every
-    worker stopped, or a change nginx is not told of) proves something only if it is sent
-    within it; a loaded machine may take longer to get there (a mariadb client, a
-    subprocess, stopping the workers). KEPT_AT_LEAST less a margin for the request's own
-    way to nginx."""
-
-    LASTS = KEPT_AT_LEAST - 0.2
-
-    def __init__(self):
-        self.opened = time.time()
-
-    def check(self):
-        if time.time() - self.opened >= self.LASTS:
-            raise TooLate()
-
-    def quick(self, method, path, token, headers=None):
-        self.check()
-        return quick(method, path, token, headers)
-
-
-def within_kept(test, attempt, tries=4):
-    """attempt(window) tried until one try sends, within its window, every request that
-    needs a kept answer (Window.check or Window.quick raise TooLate otherwise, before
-    sending); returns what that try returns. A try that fails for any other reason fails
-    the test. Before another try every answer the last one made has expired, and a try
-    undoes what it changed before it raises TooLate."""
-    for _ in range(tries):
-        try:
-            return attempt(Window())
-        except TooLate:
-            time.sleep(KEPT_AT_MOST + 0.1)
-    test.fail("too slow to prove anything: %d tries, none within %.1f s" % (tries, Window.LASTS))
+def quick_within(w, method, path, token, headers=None):
+    """quick(), sent only within the window w (h.TooLate before sending otherwise)."""
+    w.check()
+    return quick(method, path, token, headers)
 
 
 class Base(unittest.TestCase):
@@ -107,8 +80,8 @@ class NoWorkerForRepeats(Base):
             first = h.request("GET", url, token=self.token)
             first304 = h.request("GET", url, token=self.token, headers={"If-None-Match": etag})
             with StoppedWorkers():
-                return first, first304, w.quick("GET", url, self.token), \
-                    w.quick("GET", url, self.token, headers={"If-None-Match": etag})
+                return first, first304, quick_within(w, "GET", url, self.token), \
+                    quick_within(w, "GET", url, self.token, headers={"If-None-Match": etag})
         first, first304, again, again304 = within_kept(self, attempt)
         for r in (first, again):
             self.assertEqual(r.status, 200, r)
@@ -141,8 +114,8 @@ class NoWorkerForRepeats(Base):
             h.request("GET", "/attachments/" + att, token=self.token)
             h.request("GET", "/attachments/" + att, token=self.token, headers={"If-None-Match": etag})
             with StoppedWorkers():
-                return w.quick("GET", "/attachments/" + att, self.token), \
-                    w.quick("GET", "/attachments/" + att, self.token, headers={"If-None-Match": etag})
+                return quick_within(w, "GET", "/attachments/" + att, self.token), \
+                    quick_within(w, "GET", "/attachments/" + att, self.token, headers={"If-None-Match": etag})
         r, r304 = within_kept(self, attempt)
         self.assertEqual((r.status, r.body, r.header("etag")), (200, data, etag))
         # The stored type (not the id's extension), given to nginx as a suffix.
@@ -157,7 +130,7 @@ class NoWorkerForRepeats(Base):
         def attempt(w):
             h.request("GET", "/attachments/" + att, token=self.token)
             with StoppedWorkers():
-                return w.quick("GET", "/attachments/" + att, self.token, headers={"Range": "bytes=100-199"})
+                return quick_within(w, "GET", "/attachments/" + att, self.token, headers={"Range": "bytes=100-199"})
         r = within_kept(self, attempt)
         self.assertEqual(r.status, 206, r)
         self.assertEqual(r.body, data[100:200])
@@ -267,7 +240,7 @@ class Bounds(Base):
             deleted(1)
             try:
                 w.check()
-            except TooLate:
+            except h.TooLate:
                 deleted(0)
                 raise
             return time.time(), h.request("GET", "/attachments/" + att, token=self.token)
@@ -303,8 +276,8 @@ class KeptManifest(Base):
             first304 = manifest(self.token, {"If-None-Match": tag})
             with StoppedWorkers():
                 return first, first304, \
-                    w.quick("GET", "/app-bundle/manifest", self.token, headers={"Accept-Encoding": "gzip"}), \
-                    w.quick("GET", "/app-bundle/manifest", self.token, headers={"If-None-Match": tag})
+                    quick_within(w, "GET", "/app-bundle/manifest", self.token, headers={"Accept-Encoding": "gzip"}), \
+                    quick_within(w, "GET", "/app-bundle/manifest", self.token, headers={"If-None-Match": tag})
         first, first304, again, again304 = within_kept(self, attempt)
         for r in (first, again):
             self.assertEqual(r.status, 200, r)
@@ -438,10 +411,10 @@ class KeptManifest(Base):
             since = time.time()
             try:
                 with StoppedWorkers():  # the kept answers, no worker asked
-                    self.assertEqual(w.quick("GET", "/app-bundle/manifest", self.token).json, m1)
-                    self.assertEqual(w.quick("GET", "/app-bundle/manifest", self.token,
+                    self.assertEqual(quick_within(w, "GET", "/app-bundle/manifest", self.token).json, m1)
+                    self.assertEqual(quick_within(w, "GET", "/app-bundle/manifest", self.token,
                                              headers={"If-None-Match": old_tag}).status, 304)
-            except TooLate:
+            except h.TooLate:
                 self.assertEqual(tb.switch(m1["version"]).status, 200)
                 raise
             return since
